@@ -1,0 +1,173 @@
+#include "common/json.h"
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/reader.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <vector>
+
+namespace wampd::core::json {
+namespace {
+
+// SAX handler building a Value; a stack of open containers avoids recursion on input.
+class Builder {
+ public:
+  explicit Builder(Value& root) : root_(root) {}
+
+  bool Null() { return add(Value()); }
+  bool Bool(bool b) { return add(Value(b)); }
+  bool Int(int i) { return add(Value(i)); }
+  bool Uint(unsigned u) { return add(Value(u)); }
+  bool Int64(int64_t i) { return add(Value(static_cast<long long>(i))); }
+  bool Uint64(uint64_t u) { return add(Value(static_cast<unsigned long long>(u))); }
+  bool Double(double d) { return add(Value(d)); }
+  bool String(const char* s, rapidjson::SizeType n, bool) { return add(Value(std::string(s, n))); }
+  bool Key(const char* s, rapidjson::SizeType n, bool) {
+    key_.assign(s, n);
+    return true;
+  }
+  bool StartObject() { return open(Value(Object())); }
+  bool EndObject(rapidjson::SizeType) { return close(); }
+  bool StartArray() { return open(Value(Array())); }
+  bool EndArray(rapidjson::SizeType) { return close(); }
+
+  bool tooDeep() const { return tooDeep_; }
+
+ private:
+  // Places `v` into the innermost open container (or as the root) and returns where it went.
+  // Constraint: a pointer on stack_ stays valid because a container does not grow while
+  // one of its children is open.
+  Value* place(Value v) {
+    if (stack_.empty()) {
+      root_ = std::move(v);
+      return &root_;
+    }
+    Value* top = stack_.back();
+    if (Array* a = top->array()) {
+      a->push_back(std::move(v));
+      return &a->back();
+    }
+    Object* o = top->object();
+    std::string key = std::move(key_);
+    key_.clear();
+    o->set(key, std::move(v));
+    return o->find(key);
+  }
+  bool add(Value v) {
+    place(std::move(v));
+    return true;
+  }
+  bool open(Value container) {
+    if (static_cast<int>(stack_.size()) >= kMaxDepth) {
+      tooDeep_ = true;
+      return false;
+    }
+    stack_.push_back(place(std::move(container)));
+    return true;
+  }
+  bool close() {
+    stack_.pop_back();
+    return true;
+  }
+
+  Value& root_;
+  std::vector<Value*> stack_;
+  std::string key_;
+  bool tooDeep_ = false;
+};
+
+template <class Writer>
+void write(const Value& v, Writer& w) {
+  switch (v.type()) {
+    case Value::Type::Null:
+      w.Null();
+      break;
+    case Value::Type::Bool:
+      w.Bool(v.asBool());
+      break;
+    case Value::Type::Int:
+      w.Int64(v.asInt());
+      break;
+    case Value::Type::UInt:
+      w.Uint64(v.asUInt());
+      break;
+    case Value::Type::Double:
+      w.Double(v.asDouble());
+      break;
+    case Value::Type::String: {
+      std::string_view s = v.asString();
+      w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+      break;
+    }
+    case Value::Type::Array:
+      w.StartArray();
+      for (const Value& item : *v.array()) write(item, w);
+      w.EndArray();
+      break;
+    case Value::Type::Object:
+      w.StartObject();
+      for (const auto& [key, item] : *v.object()) {
+        w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+        write(item, w);
+      }
+      w.EndObject();
+      break;
+  }
+}
+
+// Appends into a std::string without an intermediate buffer.
+struct StringSink {
+  using Ch = char;
+  std::string& out;
+  void Put(char c) { out.push_back(c); }
+  void Flush() {}
+};
+
+}  // namespace
+
+bool parse(std::string_view text, Value& out, std::string* error) {
+  out = Value();
+  Builder builder(out);
+  rapidjson::Reader reader;
+  rapidjson::MemoryStream ms(text.data(), text.size());
+  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> is(ms);
+  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+  rapidjson::ParseResult result = reader.Parse<kFlags>(is, builder);
+  if (result) return true;
+  if (error) {
+    if (builder.tooDeep())
+      *error = "nesting deeper than " + std::to_string(kMaxDepth);
+    else
+      *error = std::string(rapidjson::GetParseError_En(result.Code())) + " at offset " +
+               std::to_string(result.Offset());
+  }
+  out = Value();
+  return false;
+}
+
+void serializeTo(const Value& value, std::string& out) {
+  const std::size_t start = out.size();
+  StringSink sink{out};
+  rapidjson::Writer<StringSink, rapidjson::UTF8<>, rapidjson::ASCII<>> writer(sink);
+  write(value, writer);
+  // Outside strings JSON has no '/', so escaping every one matches json_encode exactly.
+  std::size_t slashes = 0;
+  for (std::size_t i = start; i < out.size(); ++i) slashes += out[i] == '/';
+  if (slashes == 0) return;
+  std::string escaped;
+  escaped.reserve(out.size() - start + slashes);
+  for (std::size_t i = start; i < out.size(); ++i) {
+    if (out[i] == '/') escaped.push_back('\\');
+    escaped.push_back(out[i]);
+  }
+  out.replace(start, std::string::npos, escaped);
+}
+
+std::string serialize(const Value& value) {
+  std::string out;
+  serializeTo(value, out);
+  return out;
+}
+
+}  // namespace wampd::core::json

@@ -1,0 +1,39 @@
+// The server config file (config/wampd.yml): where to listen, which plugins and routing
+// files to load, and the %parameters% manifests use.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/config_error.h"
+#include "plugins/plugin_host.h"
+
+namespace wampd::core {
+
+struct ServerConfig {
+  /// Absolute path of the file this was loaded from.
+  std::string file;
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  /// Largest accepted WebSocket message; a larger one closes that connection with 1009.
+  std::size_t maxMessageSize = 64 * 1024;
+  /// Absolute directories scanned for NAME.so + NAME.yml.
+  std::vector<std::string> pluginDirectories;
+  /// Absolute routing files, or directories whose *.yml files are loaded in name order.
+  std::vector<std::string> routing;
+  Parameters parameters;
+  /// spdlog level name: trace, debug, info, warn, error.
+  std::string logLevel = "info";
+};
+
+/// Loads `path`. Relative paths inside are relative to the file's directory. `overrides`
+/// (from --param) replace parameters. Throws ConfigError naming file and line.
+ServerConfig loadServerConfig(const std::string& path, const Parameters& overrides = {});
+
+/// The config wampd uses when none is given: $WAMPD_CONFIG, else the installed
+/// <prefix>/share/wampd/wampd.yml next to the executable, else the build tree's.
+std::string defaultConfigPath();
+
+}  // namespace wampd::core

@@ -1,0 +1,103 @@
+// The plugin host: finds plugin libraries with their manifests, checks their ABI, and
+// creates the services the manifests declare.
+//
+// A plugin directory holds NAME.so beside NAME.yml, its manifest. The manifest mirrors
+// Symfony service definitions tagged for GosWebSocketBundle:
+//
+//   services:
+//     oro_sync.topic.websocket_ping:            # service id
+//       class: WebsocketPingTopic               # a class the library registers
+//       arguments: ['oro_sync.ping', '%oro_sync.websocket_ping.interval%']
+//       tags: [{ name: gos_web_socket.topic }]  # or gos_web_socket.rpc
+//
+// Constraint: every handler keeps its library loaded (its deleter holds the library), so a
+// library is unloaded only after the last object it made is gone, whatever order the host
+// drops things in.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/config_error.h"
+#include "wampd/arguments.h"
+#include "wampd/rpc_handler.h"
+#include "wampd/topic_handler.h"
+
+namespace wampd::core {
+
+/// `%name%` parameters: server config `parameters:` overridden by `--param NAME=VALUE`.
+using Parameters = std::map<std::string, std::string>;
+
+inline constexpr std::string_view kTopicTag = "gos_web_socket.topic";
+inline constexpr std::string_view kRpcTag = "gos_web_socket.rpc";
+
+struct ManifestService {
+  std::string id;
+  std::string className;
+  /// The arguments as written; scalars are strings, `%param%` not yet substituted.
+  std::vector<Value> arguments;
+  std::vector<std::string> tags;
+  SourceLocation where;
+
+  bool hasTag(std::string_view tag) const;
+};
+
+struct Manifest {
+  std::string file;
+  std::vector<ManifestService> services;
+};
+
+/// Parses a manifest. Throws ConfigError naming file and line.
+Manifest loadManifest(const std::string& path);
+
+/// Substitutes `%name%` in every string of the service's arguments (`%%` is a literal %).
+/// Throws ConfigError at the service for an unknown parameter.
+Arguments resolveArguments(const ManifestService& service, const Parameters& parameters);
+
+struct TopicHandlerEntry {
+  std::shared_ptr<TopicHandler> handler;
+  TopicHandlerDescription description;  // name, periodic timers
+  std::string serviceId;
+  std::string library;  // path of the .so
+};
+
+struct RpcHandlerEntry {
+  std::shared_ptr<RpcHandler> handler;
+  std::string name;
+  std::string serviceId;
+  std::string library;
+};
+
+/// Everything the plugin directories provide, keyed by handler name (getName()).
+class PluginSet {
+ public:
+  const TopicHandlerEntry* topicHandler(std::string_view name) const;
+  const RpcHandlerEntry* rpcHandler(std::string_view name) const;
+  const std::map<std::string, TopicHandlerEntry, std::less<>>& topicHandlers() const noexcept {
+    return topics_;
+  }
+  const std::map<std::string, RpcHandlerEntry, std::less<>>& rpcHandlers() const noexcept {
+    return rpcs_;
+  }
+  /// The libraries loaded, in load order.
+  const std::vector<std::string>& libraries() const noexcept { return libraries_; }
+
+ private:
+  friend class PluginLoader;
+  std::map<std::string, TopicHandlerEntry, std::less<>> topics_;
+  std::map<std::string, RpcHandlerEntry, std::less<>> rpcs_;
+  std::vector<std::string> libraries_;
+};
+
+/// Loads every NAME.so with its NAME.yml from `directories` (sorted by file name). Refuses,
+/// with a ConfigError naming the file: a library that does not load, lacks the wampd
+/// symbols, has another ABI version or build signature, or fails to register; a manifest
+/// that does not parse, names a class the library does not register, or an unknown
+/// parameter; a service whose constructor throws; two handlers with the same name; a
+/// `.so` without a manifest.
+PluginSet loadPlugins(const std::vector<std::string>& directories, const Parameters& parameters);
+
+}  // namespace wampd::core

@@ -1,0 +1,84 @@
+// Routing: topic and procedure URIs to routes, as Gos/Symfony route `websocket_routing.yml`.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <regex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/config_error.h"
+#include "wampd/request.h"
+#include "wampd/value.h"
+
+namespace wampd::core {
+
+struct RouteRequirement {
+  /// A regular expression (ECMAScript) the placeholder's value must match whole.
+  std::string pattern;
+  /// `*` is also accepted as the value.
+  bool wildcard = false;
+};
+
+/// One entry of a routing file, as written.
+struct RouteSpec {
+  std::string name;
+  /// `channel:` (or `pattern:`), e.g. "oro/email_event/{user_id}/{organization_id}".
+  std::string channel;
+  /// `handler.callback` (or top-level `callback:`): the handler's getName().
+  std::string callback;
+  /// `handler.args`, passed to nothing yet but kept for tools (wampctl topics).
+  std::vector<Value> args;
+  std::map<std::string, RouteRequirement> requirements;
+  std::map<std::string, std::string> defaults;
+  /// Who may publish (`publish:`); empty = the server default. Used by authorization.
+  std::string publishPolicy;
+  SourceLocation where;
+};
+
+/// A compiled route. Placeholders `{name}` default to `[^/]+`; the whole URI must match.
+class Route {
+ public:
+  /// Throws ConfigError (at spec.where) for an invalid channel or requirement pattern.
+  explicit Route(RouteSpec spec);
+
+  const RouteSpec& spec() const noexcept { return spec_; }
+  const std::string& name() const noexcept { return spec_.name; }
+  const std::string& callback() const noexcept { return spec_.callback; }
+  /// Placeholder names in channel order.
+  const std::vector<std::string>& placeholders() const noexcept { return placeholders_; }
+
+  /// When `uri` matches, fills `out` (route name, attributes incl. defaults) and returns true.
+  bool match(std::string_view uri, Request& out) const;
+
+ private:
+  RouteSpec spec_;
+  std::regex regex_;
+  std::vector<std::string> placeholders_;
+  std::vector<std::size_t> groupOfPlaceholder_;  // capture group index per placeholder
+};
+
+/// Routes in load order; the first match wins.
+class Router {
+ public:
+  /// Throws ConfigError for an invalid route or a duplicate route name.
+  void add(RouteSpec spec);
+  /// The first route matching `uri`, filling `out`; nullptr when none matches.
+  const Route* match(std::string_view uri, Request& out) const;
+  const std::vector<std::unique_ptr<Route>>& routes() const noexcept { return routes_; }
+  std::size_t size() const noexcept { return routes_.size(); }
+
+ private:
+  std::vector<std::unique_ptr<Route>> routes_;
+};
+
+/// Parses one Gos/Oro routing file. Throws ConfigError naming the file, line and problem.
+std::vector<RouteSpec> loadRoutingFile(const std::string& path);
+
+/// Expands a list of routing files and directories (every *.yml / *.yaml inside, sorted by
+/// name) into files, and loads them all into a Router in that order.
+Router loadRouting(const std::vector<std::string>& filesOrDirectories);
+
+}  // namespace wampd::core

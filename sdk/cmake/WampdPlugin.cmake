@@ -1,0 +1,39 @@
+# wampd_add_plugin(NAME SOURCES src... MANIFEST file.yml [ROUTING file.yml] [NO_INSTALL])
+#
+# Builds NAME.so, a wampd plugin, and puts its manifest beside it as NAME.yml, where the
+# plugin host looks for it. Used in the wampd tree and, through find_package(wampd), by
+# plugins built outside it.
+#
+# Constraint: plugins are built with hidden visibility, so only the symbols WAMPD_PLUGIN
+# exports are seen by the host and template instantiations stay private to the library.
+function(wampd_add_plugin name)
+  cmake_parse_arguments(ARG "NO_INSTALL" "MANIFEST;ROUTING;OUTPUT_DIRECTORY" "SOURCES" ${ARGN})
+  if(NOT ARG_SOURCES OR NOT ARG_MANIFEST)
+    message(FATAL_ERROR "wampd_add_plugin(${name}): SOURCES and MANIFEST are required")
+  endif()
+  if(NOT ARG_OUTPUT_DIRECTORY)
+    if(DEFINED WAMPD_BUILD_PLUGIN_DIR)
+      set(ARG_OUTPUT_DIRECTORY "${WAMPD_BUILD_PLUGIN_DIR}")
+    else()
+      set(ARG_OUTPUT_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}")
+    endif()
+  endif()
+  add_library(${name} MODULE ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE wampd::sdk)
+  set_target_properties(${name} PROPERTIES
+    PREFIX ""
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON
+    LIBRARY_OUTPUT_DIRECTORY "${ARG_OUTPUT_DIRECTORY}")
+  get_filename_component(manifest "${ARG_MANIFEST}" ABSOLUTE)
+  add_custom_command(TARGET ${name} POST_BUILD
+    COMMAND ${CMAKE_COMMAND} -E copy_if_different "${manifest}" "${ARG_OUTPUT_DIRECTORY}/${name}.yml"
+    VERBATIM)
+  if(NOT ARG_NO_INSTALL AND DEFINED WAMPD_INSTALL_PLUGIN_DIR)
+    install(TARGETS ${name} LIBRARY DESTINATION "${WAMPD_INSTALL_PLUGIN_DIR}")
+    install(FILES "${manifest}" DESTINATION "${WAMPD_INSTALL_PLUGIN_DIR}" RENAME "${name}.yml")
+  endif()
+  if(ARG_ROUTING AND NOT ARG_NO_INSTALL AND DEFINED WAMPD_INSTALL_ROUTING_DIR)
+    install(FILES "${ARG_ROUTING}" DESTINATION "${WAMPD_INSTALL_ROUTING_DIR}" RENAME "${name}.yml")
+  endif()
+endfunction()

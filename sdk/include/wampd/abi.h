@@ -1,0 +1,51 @@
+// The versioned boundary between the wampd host and a plugin library.
+//
+// The host reads two data symbols before it runs any plugin function:
+//   wampd_plugin_abi_version      must equal the host's WAMPD_ABI_VERSION;
+//   wampd_plugin_build_signature  must equal the host's WAMPD_BUILD_SIGNATURE.
+// C++ types (std::string, std::vector, virtual tables) cross the boundary, so the plugin
+// must be built by the same compiler family, standard library ABI and language standard
+// as the host; the build signature captures exactly those facts, and a mismatch is refused
+// with a message naming the file instead of crashing later.
+//
+// Constraint: bump WAMPD_ABI_VERSION whenever any class in sdk/ changes layout or gains,
+// loses or reorders a virtual function.
+#pragma once
+
+#include <cstdint>
+
+#define WAMPD_ABI_VERSION 1u
+#define WAMPD_SDK_VERSION "0.1.0"
+
+#define WAMPD_STRINGIFY_DETAIL(x) #x
+#define WAMPD_STRINGIFY(x) WAMPD_STRINGIFY_DETAIL(x)
+
+#if defined(__clang__)
+#define WAMPD_COMPILER_ID "clang-" WAMPD_STRINGIFY(__clang_major__)
+#elif defined(__GNUC__)
+#define WAMPD_COMPILER_ID "gcc-" WAMPD_STRINGIFY(__GNUC__)
+#else
+#define WAMPD_COMPILER_ID "unknown-compiler"
+#endif
+
+#if defined(_GLIBCXX_USE_CXX11_ABI)
+#define WAMPD_STDLIB_ID "libstdc++-cxx11abi-" WAMPD_STRINGIFY(_GLIBCXX_USE_CXX11_ABI)
+#elif defined(_LIBCPP_VERSION)
+#define WAMPD_STDLIB_ID "libc++-" WAMPD_STRINGIFY(_LIBCPP_ABI_VERSION)
+#else
+#define WAMPD_STDLIB_ID "unknown-stdlib"
+#endif
+
+// Identifies everything a C++-typed boundary depends on besides the ABI version.
+#define WAMPD_BUILD_SIGNATURE                                                                  \
+  "wampd-abi-" WAMPD_STRINGIFY(WAMPD_ABI_VERSION) ";" WAMPD_COMPILER_ID ";" WAMPD_STDLIB_ID  \
+                                                  ";cplusplus-" WAMPD_STRINGIFY(__cplusplus)
+
+#define WAMPD_EXPORT __attribute__((visibility("default")))
+
+namespace wampd::abi {
+// Names of the symbols a plugin library exports; the host looks them up by these names.
+inline constexpr const char* kAbiVersionSymbol = "wampd_plugin_abi_version";
+inline constexpr const char* kBuildSignatureSymbol = "wampd_plugin_build_signature";
+inline constexpr const char* kRegisterSymbol = "wampd_plugin_register";
+}  // namespace wampd::abi

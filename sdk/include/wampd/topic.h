@@ -1,0 +1,36 @@
+// wampd::Topic: one concrete topic URI with its subscribers, as a handler sees it.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "wampd/connection.h"
+#include "wampd/value.h"
+
+namespace wampd {
+
+/// Implemented by the host. Valid only for the duration of the handler call it is passed to.
+class Topic {
+ public:
+  /// The full topic URI, e.g. "oro/email_event/5/1".
+  virtual std::string_view uri() const noexcept = 0;
+  virtual std::size_t subscriberCount() const noexcept = 0;
+  /// Calls `visit(connection)` for each current subscriber.
+  virtual void forEachSubscriber(void (*visit)(const Connection&, void*), void* context) const noexcept = 0;
+  /// Sends `event` to every subscriber except those in `exclude`; when `eligible` is not
+  /// empty, only to those in it (an empty list means no restriction, as Ratchet does).
+  /// The event is serialized once per wire format, whatever the number of subscribers.
+  virtual void broadcast(const Value& event, const SessionIds& exclude = {},
+                         const SessionIds& eligible = {}) noexcept = 0;
+
+  /// Convenience over forEachSubscriber for lambdas.
+  template <class F>
+  void forEach(F&& f) const noexcept {
+    forEachSubscriber([](const Connection& c, void* ctx) { (*static_cast<F*>(ctx))(c); }, &f);
+  }
+
+ protected:
+  ~Topic() = default;
+};
+
+}  // namespace wampd
