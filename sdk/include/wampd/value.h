@@ -51,7 +51,12 @@ class Object {
 /// A dynamically typed value: null, bool, integer, double, string, array or object.
 class Value {
  public:
+  // g++ 12's -Wshadow mistakes the scoped enumerators Array and Object for redeclarations of
+  // wampd::Array and wampd::Object; they live in Type's scope and shadow nothing.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
   enum class Type { Null, Bool, Int, UInt, Double, String, Array, Object };
+#pragma GCC diagnostic pop
 
   Value() noexcept = default;
   Value(std::nullptr_t) noexcept {}
