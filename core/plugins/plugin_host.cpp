@@ -1,1 +1,302 @@
+// Loading plugin libraries: ABI check, class registration, service creation.
+#include "plugins/plugin_host.h"
 
+#include <algorithm>
+#include <boost/dll/shared_library.hpp>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+#include "wampd/plugin.h"
+
+namespace wampd::core {
+namespace {
+
+namespace fs = std::filesystem;
+using Library = boost::dll::shared_library;
+using LibraryPtr = std::shared_ptr<Library>;
+
+constexpr const char* kLibraryExtension = ".so";
+constexpr const char* kManifestExtension = ".yml";
+// A signature longer than this is not one WAMPD_BUILD_SIGNATURE wrote.
+constexpr std::size_t kMaxSignatureLength = 512;
+
+struct PluginFiles {
+  std::string library;
+  std::string manifest;
+};
+
+/// NAME.so + NAME.yml pairs of `directory`, sorted by file name.
+std::vector<PluginFiles> findPlugins(const std::string& directory) {
+  std::error_code ec;
+  if (!fs::is_directory(directory, ec))
+    throw ConfigError({directory}, "plugin directory does not exist or is not a directory");
+
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(directory, ec)) {
+    std::string extension = entry.path().extension().string();
+    if ((extension == kLibraryExtension || extension == kManifestExtension) &&
+        entry.is_regular_file(ec))
+      files.push_back(entry.path());
+  }
+  if (ec) throw ConfigError({directory}, "cannot list plugin directory: " + ec.message());
+  std::sort(files.begin(), files.end(),
+            [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
+
+  std::vector<PluginFiles> plugins;
+  for (const fs::path& file : files) {
+    fs::path library = fs::path(file).replace_extension(kLibraryExtension);
+    fs::path manifest = fs::path(file).replace_extension(kManifestExtension);
+    if (file.extension() == kManifestExtension) {
+      if (!fs::is_regular_file(library, ec))
+        throw ConfigError({file.string()}, "plugin manifest without its library " +
+                                               library.filename().string() + " beside it");
+      continue;
+    }
+    if (!fs::is_regular_file(manifest, ec))
+      throw ConfigError({file.string()}, "plugin library without its manifest " +
+                                             manifest.filename().string() + " beside it");
+    plugins.push_back({file.string(), manifest.string()});
+  }
+  return plugins;
+}
+
+LibraryPtr openLibrary(const std::string& path) {
+  try {
+    return std::make_shared<Library>(
+        fs::absolute(path), boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+  } catch (const std::exception& e) {
+    throw ConfigError({path}, std::string("cannot load plugin library: ") + e.what());
+  }
+}
+
+/// Refuses a library built against another SDK before any of its functions runs: the
+/// two symbols are data, so reading them executes nothing of the plugin.
+void checkAbi(const Library& library, const std::string& path) {
+  for (const char* symbol :
+       {abi::kAbiVersionSymbol, abi::kBuildSignatureSymbol, abi::kRegisterSymbol}) {
+    if (!library.has(symbol))
+      throw ConfigError({path}, std::string("not a wampd plugin: it lacks the symbol ") + symbol +
+                                    " (define the plugin with WAMPD_PLUGIN from <wampd/plugin.h>)");
+  }
+  std::uint32_t version = library.get<const std::uint32_t>(abi::kAbiVersionSymbol);
+  if (version != WAMPD_ABI_VERSION)
+    throw ConfigError({path}, "plugin ABI version " + std::to_string(version) +
+                                  " does not match this wampd's ABI version " +
+                                  std::to_string(WAMPD_ABI_VERSION) +
+                                  "; rebuild the plugin against this wampd's SDK");
+  const char* signature = &library.get<const char>(abi::kBuildSignatureSymbol);
+  std::string pluginSignature(signature, strnlen(signature, kMaxSignatureLength));
+  if (pluginSignature != WAMPD_BUILD_SIGNATURE)
+    throw ConfigError({path}, "plugin build signature '" + pluginSignature +
+                                  "' does not match this wampd's '" WAMPD_BUILD_SIGNATURE
+                                  "'; rebuild the plugin with the same compiler, standard "
+                                  "library and C++ standard");
+}
+
+struct ClassFactories {
+  TopicFactory topic = nullptr;
+  RpcFactory rpc = nullptr;
+};
+
+/// What a library registers. Its methods are called from plugin code, so they never throw;
+/// the first problem is kept and reported once registration returns.
+class HostRegistry final : public Registry {
+ public:
+  void addTopicClass(const char* className, TopicFactory factory) noexcept override {
+    add(className, ClassFactories{factory, nullptr}, factory != nullptr);
+  }
+  void addRpcClass(const char* className, RpcFactory factory) noexcept override {
+    add(className, ClassFactories{nullptr, factory}, factory != nullptr);
+  }
+
+  const std::string& error() const noexcept { return error_; }
+  const ClassFactories* find(const std::string& className) const {
+    auto it = classes_.find(className);
+    return it == classes_.end() ? nullptr : &it->second;
+  }
+  std::string classNames() const {
+    std::string names;
+    for (const auto& entry : classes_) names += (names.empty() ? "" : ", ") + entry.first;
+    return names.empty() ? "none" : names;
+  }
+
+ private:
+  void add(const char* className, ClassFactories factories, bool hasFactory) noexcept {
+    try {
+      if (!error_.empty()) return;
+      if (className == nullptr || *className == '\0') {
+        error_ = "registered a class without a name";
+      } else if (!hasFactory) {
+        error_ = std::string("registered class '") + className + "' without a factory";
+      } else if (!classes_.emplace(className, factories).second) {
+        error_ = std::string("registered class '") + className + "' twice";
+      }
+    } catch (...) {
+      error_ = "ran out of memory while registering classes";
+    }
+  }
+
+  std::map<std::string, ClassFactories> classes_;
+  std::string error_;
+};
+
+/// Owns `raw`, deleting it with the library's own code, and keeps the library loaded until
+/// then (Boost.DLL's library_holding_deleter idea).
+template <class Handler>
+std::shared_ptr<Handler> holdWithLibrary(Handler* raw, LibraryPtr library) {
+  return std::shared_ptr<Handler>(raw, [library = std::move(library)](Handler* h) { delete h; });
+}
+
+}  // namespace
+
+/// Builds one PluginSet; friend of PluginSet.
+class PluginLoader {
+ public:
+  explicit PluginLoader(const Parameters& parameters) : parameters_(parameters) {}
+
+  void loadDirectory(const std::string& directory) {
+    for (const PluginFiles& plugin : findPlugins(directory)) load(plugin);
+  }
+
+  PluginSet take() { return std::move(set_); }
+
+ private:
+  struct Loaded {
+    const std::string& path;
+    const LibraryPtr& library;
+    const HostRegistry& registry;
+    const Parameters& parameters;
+  };
+
+  /// Where a handler name came from, to name both sides of a clash.
+  struct Origin {
+    std::string serviceId;
+    std::string library;
+    SourceLocation where;
+  };
+
+  void load(const PluginFiles& plugin) {
+    // The manifest is read first so that a broken one is reported without running any of
+    // the library's code (not even its static initializers).
+    Manifest manifest = loadManifest(plugin.manifest);
+    LibraryPtr library = openLibrary(plugin.library);
+    checkAbi(*library, plugin.library);
+
+    HostRegistry registry;
+    auto registerClasses = library->get<int(Registry*)>(abi::kRegisterSymbol);
+    if (registerClasses(&registry) != 0)
+      throw ConfigError({plugin.library}, "plugin registration failed: " +
+                                              std::string(abi::kRegisterSymbol) + " threw");
+    if (!registry.error().empty())
+      throw ConfigError({plugin.library}, "plugin " + registry.error());
+
+    Parameters parameters = manifest.defaults;
+    for (const auto& [name, value] : parameters_) parameters[name] = value;
+
+    Loaded loaded{plugin.library, library, registry, parameters};
+    for (const ManifestService& service : manifest.services) create(loaded, service);
+    set_.libraries_.push_back(plugin.library);
+  }
+
+  void create(const Loaded& loaded, const ManifestService& service) {
+    const ClassFactories* factories = loaded.registry.find(service.className);
+    if (factories == nullptr)
+      refuse(service, "class '" + service.className + "' is not registered by " + loaded.path +
+                          " (it registers: " + loaded.registry.classNames() + ")");
+    Arguments arguments = resolveArguments(service, loaded.parameters);
+    if (service.hasTag(kTopicTag)) {
+      if (factories->topic == nullptr)
+        refuse(service, "tagged " + std::string(kTopicTag) + " but class '" + service.className +
+                            "' of " + loaded.path + " is an RPC class");
+      createTopic(loaded, service, factories->topic, arguments);
+    } else {
+      if (factories->rpc == nullptr)
+        refuse(service, "tagged " + std::string(kRpcTag) + " but class '" + service.className +
+                            "' of " + loaded.path + " is a topic class");
+      createRpc(loaded, service, factories->rpc, arguments);
+    }
+  }
+
+  void createTopic(const Loaded& loaded, const ManifestService& service, TopicFactory factory,
+                   const Arguments& arguments) {
+    std::string error;
+    TopicHandler* raw = factory(arguments, error);
+    if (raw == nullptr) refuseConstruction(loaded, service, error);
+    TopicHandlerEntry entry;
+    entry.handler = holdWithLibrary(raw, loaded.library);
+    Status described = entry.handler->hostDescribe(entry.description);
+    if (!described) refuse(service, "describing the handler failed: " + described.message());
+    for (const PeriodicTimer& timer : entry.description.timers) {
+      if (timer.interval.count() <= 0)
+        refuse(service, "periodic timer '" + timer.name + "' of handler '" +
+                            entry.description.name + "' has an interval of " +
+                            std::to_string(timer.interval.count()) + " ms; it must be positive");
+    }
+    claimName(loaded, service, entry.description.name);
+    entry.serviceId = service.id;
+    entry.library = loaded.path;
+    std::string name = entry.description.name;
+    set_.topics_.emplace(std::move(name), std::move(entry));
+  }
+
+  void createRpc(const Loaded& loaded, const ManifestService& service, RpcFactory factory,
+                 const Arguments& arguments) {
+    std::string error;
+    RpcHandler* raw = factory(arguments, error);
+    if (raw == nullptr) refuseConstruction(loaded, service, error);
+    RpcHandlerEntry entry;
+    entry.handler = holdWithLibrary(raw, loaded.library);
+    Status described = entry.handler->hostDescribe(entry.name);
+    if (!described) refuse(service, "describing the handler failed: " + described.message());
+    claimName(loaded, service, entry.name);
+    entry.serviceId = service.id;
+    entry.library = loaded.path;
+    std::string name = entry.name;
+    set_.rpcs_.emplace(std::move(name), std::move(entry));
+  }
+
+  /// Handler names are what routes call back, so they are unique across topics and RPC.
+  void claimName(const Loaded& loaded, const ManifestService& service, const std::string& name) {
+    if (name.empty())
+      refuse(service, "class '" + service.className + "' of " + loaded.path +
+                          " returned an empty handler name from getName()");
+    auto [it, inserted] = names_.emplace(name, Origin{service.id, loaded.path, service.where});
+    if (!inserted)
+      refuse(service, "handler name '" + name + "' (from " + loaded.path +
+                          ") is already served by service '" + it->second.serviceId + "' from " +
+                          it->second.library + " (" + it->second.where.str() + ")");
+  }
+
+  [[noreturn]] static void refuseConstruction(const Loaded& loaded, const ManifestService& service,
+                                              const std::string& error) {
+    refuse(service, "constructing class '" + service.className + "' of " + loaded.path +
+                        " failed: " + (error.empty() ? "no reason given" : error));
+  }
+
+  [[noreturn]] static void refuse(const ManifestService& service, const std::string& what) {
+    throw ConfigError(service.where, "service '" + service.id + "': " + what);
+  }
+
+  const Parameters& parameters_;
+  std::map<std::string, Origin> names_;
+  PluginSet set_;
+};
+
+const TopicHandlerEntry* PluginSet::topicHandler(std::string_view name) const {
+  auto it = topics_.find(name);
+  return it == topics_.end() ? nullptr : &it->second;
+}
+
+const RpcHandlerEntry* PluginSet::rpcHandler(std::string_view name) const {
+  auto it = rpcs_.find(name);
+  return it == rpcs_.end() ? nullptr : &it->second;
+}
+
+PluginSet loadPlugins(const std::vector<std::string>& directories, const Parameters& parameters) {
+  PluginLoader loader(parameters);
+  for (const std::string& directory : directories) loader.loadDirectory(directory);
+  return loader.take();
+}
+
+}  // namespace wampd::core

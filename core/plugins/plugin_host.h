@@ -47,14 +47,17 @@ struct ManifestService {
 
 struct Manifest {
   std::string file;
+  /// The manifest's `parameters:` section: defaults that the server's parameters override.
+  Parameters defaults;
   std::vector<ManifestService> services;
 };
 
 /// Parses a manifest. Throws ConfigError naming file and line.
 Manifest loadManifest(const std::string& path);
 
-/// Substitutes `%name%` in every string of the service's arguments (`%%` is a literal %).
-/// Throws ConfigError at the service for an unknown parameter.
+/// Substitutes `%name%` in every string of the service's arguments, nested ones included
+/// (`%%` is a literal %; a `%` that does not open a `%name%` stays as written, as in
+/// Symfony). Throws ConfigError at the service for an unknown parameter.
 Arguments resolveArguments(const ManifestService& service, const Parameters& parameters);
 
 struct TopicHandlerEntry {
