@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string_view>
+#include <type_traits>
 
 #include "wampd/connection.h"
 #include "wampd/value.h"
@@ -16,7 +18,8 @@ class Topic {
   virtual std::string_view uri() const noexcept = 0;
   virtual std::size_t subscriberCount() const noexcept = 0;
   /// Calls `visit(connection)` for each current subscriber.
-  virtual void forEachSubscriber(void (*visit)(const Connection&, void*), void* context) const noexcept = 0;
+  virtual void forEachSubscriber(void (*visit)(const Connection&, void*),
+                                 void* context) const noexcept = 0;
   /// Sends `event` to every subscriber except those in `exclude`; when `eligible` is not
   /// empty, only to those in it (an empty list means no restriction, as Ratchet does).
   /// The event is serialized once per wire format, whatever the number of subscribers.
@@ -26,7 +29,10 @@ class Topic {
   /// Convenience over forEachSubscriber for lambdas.
   template <class F>
   void forEach(F&& f) const noexcept {
-    forEachSubscriber([](const Connection& c, void* ctx) { (*static_cast<F*>(ctx))(c); }, &f);
+    // F is a reference type for lvalue callables, and may be const.
+    using Callable = std::remove_reference_t<F>;
+    forEachSubscriber([](const Connection& c, void* ctx) { (*static_cast<Callable*>(ctx))(c); },
+                      const_cast<void*>(static_cast<const void*>(std::addressof(f))));
   }
 
  protected:
