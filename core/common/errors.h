@@ -18,6 +18,7 @@ enum class Fault : std::uint8_t {
   NotAuthorized,       // refused subscribe/publish/call (connection stays)
   NoSuchProcedure,     // CALL without a route or RPC handler (connection stays)
   InvalidArgument,     // CALL arguments a handler rejected (connection stays)
+  LimitExceeded,       // too many prefixes/subscriptions on one connection
 };
 
 struct FaultInfo {
@@ -27,8 +28,13 @@ struct FaultInfo {
   std::string_view reason;
   /// WAMP error URI for faults answered with CALLERROR/ERROR.
   std::string_view uri;
+  /// The `code` Gos puts in a v1 CALLERROR's details (HTTP-like); 0 when not answered.
+  std::uint16_t detailsCode;
 };
 
 const FaultInfo& describe(Fault fault) noexcept;
+
+/// The fault a handler's Status URI stands for (unknown URIs: HandlerFailed).
+Fault faultForUri(std::string_view uri) noexcept;
 
 }  // namespace wampd::core

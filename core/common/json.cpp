@@ -22,6 +22,7 @@ class Builder {
   bool Int64(int64_t i) { return add(Value(static_cast<long long>(i))); }
   bool Uint64(uint64_t u) { return add(Value(static_cast<unsigned long long>(u))); }
   bool Double(double d) { return add(Value(d)); }
+  bool RawNumber(const char*, rapidjson::SizeType, bool) { return false; }  // not enabled
   bool String(const char* s, rapidjson::SizeType n, bool) { return add(Value(std::string(s, n))); }
   bool Key(const char* s, rapidjson::SizeType n, bool) {
     key_.assign(s, n);
@@ -123,6 +124,13 @@ struct StringSink {
   void Put(char c) { out.push_back(c); }
   void Flush() {}
 };
+// RapidJSON's writer finds these by argument-dependent lookup.
+inline void PutUnsafe(StringSink& sink, char c) {
+  sink.Put(c);
+}
+inline void PutReserve(StringSink& sink, std::size_t count) {
+  sink.out.reserve(sink.out.size() + count);
+}
 
 }  // namespace
 
@@ -132,7 +140,8 @@ bool parse(std::string_view text, Value& out, std::string* error) {
   rapidjson::Reader reader;
   rapidjson::MemoryStream ms(text.data(), text.size());
   rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> is(ms);
-  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+  constexpr unsigned kFlags =
+      rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
   rapidjson::ParseResult result = reader.Parse<kFlags>(is, builder);
   if (result) return true;
   if (error) {

@@ -1,1 +1,23 @@
+#include "config/generation.h"
 
+namespace wampd::core {
+
+std::shared_ptr<const Generation> buildGeneration(const ServerConfig& config,
+                                                  std::uint64_t number) {
+  auto generation = std::make_shared<Generation>();
+  generation->number = number;
+  generation->config = config;
+  generation->router = loadRouting(config.routing);
+  generation->plugins = loadPlugins(config.pluginDirectories, config.parameters);
+  for (const auto& route : generation->router.routes()) {
+    const std::string& callback = route->callback();
+    if (generation->plugins.topicHandler(callback) || generation->plugins.rpcHandler(callback))
+      continue;
+    generation->warnings.push_back(route->spec().where.str() + ": route '" + route->name() +
+                                   "': no loaded handler is named '" + callback +
+                                   "'; its topics and procedures are ignored");
+  }
+  return generation;
+}
+
+}  // namespace wampd::core

@@ -1,0 +1,107 @@
+// wampd: the WAMP server. See README.md for flags and configuration.
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <cstdio>
+#include <exception>
+
+#include "config/generation.h"
+#include "config/server_config.h"
+#include "server/server.h"
+
+namespace {
+
+using namespace wampd::core;
+
+struct Options {
+  std::string config;
+  std::string host;
+  int port = -1;
+  std::vector<std::string> params;
+  std::string logLevel;
+  bool checkConfig = false;
+};
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "wampd: %s\n", message.c_str());
+  return 1;
+}
+
+Parameters parseParams(const std::vector<std::string>& pairs) {
+  Parameters params;
+  for (const auto& pair : pairs) {
+    const std::size_t eq = pair.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw std::invalid_argument("--param expects NAME=VALUE, got '" + pair + "'");
+    params[pair.substr(0, eq)] = pair.substr(eq + 1);
+  }
+  return params;
+}
+
+void setUpLogging(const std::string& level) {
+  auto logger = spdlog::stderr_logger_st("wampd");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  spdlog::set_level(spdlog::level::from_str(level));
+  spdlog::flush_on(spdlog::level::trace);
+}
+
+int run(const Options& options) {
+  ServerConfig config = loadServerConfig(
+      options.config.empty() ? defaultConfigPath() : options.config, parseParams(options.params));
+  if (!options.host.empty()) config.host = options.host;
+  if (options.port >= 0) config.port = static_cast<std::uint16_t>(options.port);
+  setUpLogging(options.logLevel.empty() ? config.logLevel : options.logLevel);
+
+  auto generation = buildGeneration(config, 1);
+  for (const auto& warning : generation->warnings) spdlog::warn("{}", warning);
+  if (options.checkConfig) {
+    std::printf("%s: OK: %zu routes, %zu topic handlers, %zu RPC handlers from %zu plugins\n",
+                config.file.c_str(), generation->router.size(),
+                generation->plugins.topicHandlers().size(),
+                generation->plugins.rpcHandlers().size(), generation->plugins.libraries().size());
+    return 0;
+  }
+
+  asio::io_context io;
+  Server server(io, generation);
+  server.start();
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const asio::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::info("received signal {}", signal);
+    server.shutdown();
+  });
+  spdlog::info(
+      "wampd listening on ws://{}:{}/ with {} ({} routes, {} topic handlers, {} RPC handlers)",
+      config.host, server.port(), config.file, generation->router.size(),
+      generation->plugins.topicHandlers().size(), generation->plugins.rpcHandlers().size());
+  io.run();
+  spdlog::info("wampd stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  CLI::App app{"wampd: a WAMP v1/v2 WebSocket server whose topic handlers are plugins"};
+  app.add_option("--config", options.config,
+                 "Server config file (default: the installed wampd.yml)");
+  app.add_option("--host", options.host, "Address to listen on (overrides server.host)");
+  app.add_option("--port", options.port, "Port to listen on (overrides server.port)")
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--param", options.params, "Override a %parameter%: NAME=VALUE (repeatable)");
+  app.add_option("--log-level", options.logLevel, "trace, debug, info, warn, error");
+  app.add_flag("--check-config", options.checkConfig,
+               "Validate config, routing files and plugins, then exit");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    return run(options);
+  } catch (const std::exception& e) {
+    return fail(e.what());
+  }
+}

@@ -1,0 +1,237 @@
+#include "server/broker.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <asio/steady_timer.hpp>
+#include <unordered_set>
+#include <vector>
+
+#include "common/errors.h"
+#include "wamp/v1_codec.h"
+
+namespace wampd::core {
+
+// A concrete topic URI with subscribers; what handlers see as wampd::Topic.
+class TopicState final : public wampd::Topic, public std::enable_shared_from_this<TopicState> {
+ public:
+  TopicState(Broker& broker, std::string uri, Request request, const TopicHandlerEntry& entry,
+             std::shared_ptr<const Generation> generation)
+      : broker_(broker),
+        uri_(std::move(uri)),
+        request_(std::move(request)),
+        entry_(entry),
+        generation_(std::move(generation)) {}
+
+  ~TopicState() { stopTimers(); }
+
+  std::string_view uri() const noexcept override { return uri_; }
+  std::size_t subscriberCount() const noexcept override { return subscribers_.size(); }
+  void forEachSubscriber(void (*visit)(const Connection&, void*),
+                         void* context) const noexcept override {
+    for (const Session* s : subscribers_) visit(*s, context);
+  }
+  void broadcast(const Value& event, const SessionIds& exclude,
+                 const SessionIds& eligible) noexcept override;
+
+  const Request& request() const noexcept { return request_; }
+  TopicHandler& handler() const noexcept { return *entry_.handler; }
+  bool contains(Session& s) const { return index_.count(&s) != 0; }
+
+  void add(Session& s) {
+    index_.emplace(&s, subscribers_.size());
+    subscribers_.push_back(&s);
+    if (subscribers_.size() == 1) startTimers();
+  }
+  void remove(Session& s) {
+    auto it = index_.find(&s);
+    if (it == index_.end()) return;
+    const std::size_t i = it->second;
+    index_.erase(it);
+    if (i + 1 != subscribers_.size()) {
+      subscribers_[i] = subscribers_.back();
+      index_[subscribers_[i]] = i;
+    }
+    subscribers_.pop_back();
+    if (subscribers_.empty()) stopTimers();
+  }
+
+ private:
+  void startTimers();
+  void stopTimers() {
+    for (auto& t : timers_) t->cancel();
+    timers_.clear();
+  }
+  void arm(std::size_t i);
+
+  Broker& broker_;
+  std::string uri_;
+  Request request_;
+  const TopicHandlerEntry& entry_;  // lives in generation_
+  std::shared_ptr<const Generation> generation_;
+  // A vector for fast fan-out, an index for O(1) membership and removal.
+  std::vector<Session*> subscribers_;
+  std::unordered_map<Session*, std::size_t> index_;
+  std::vector<std::unique_ptr<asio::steady_timer>> timers_;
+};
+
+namespace {
+
+bool listed(const SessionIds& ids, SessionId id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+}  // namespace
+
+void TopicState::broadcast(const Value& event, const SessionIds& exclude,
+                           const SessionIds& eligible) noexcept {
+  if (subscribers_.empty()) return;
+  SharedFramePtr frame;
+  try {
+    frame = Transport::prepareText(wamp1::encodeEvent(uri_, event));
+  } catch (const std::exception& e) {
+    spdlog::error("topic {}: cannot encode event: {}", uri_, e.what());
+    return;
+  }
+  // Large exclude/eligible lists get a hash set; the usual empty or tiny ones a scan.
+  std::unordered_set<SessionId> excludeSet, eligibleSet;
+  const bool hashed = exclude.size() + eligible.size() > 16;
+  if (hashed) {
+    excludeSet.insert(exclude.begin(), exclude.end());
+    eligibleSet.insert(eligible.begin(), eligible.end());
+  }
+  const std::size_t limit = broker_.limits_.maxSendQueueBytes;
+  for (Session* s : subscribers_) {
+    const SessionId id = s->sessionId();
+    if (!exclude.empty() && (hashed ? excludeSet.count(id) != 0 : listed(exclude, id))) continue;
+    if (!eligible.empty() && !(hashed ? eligibleSet.count(id) != 0 : listed(eligible, id)))
+      continue;
+    if (s->closing) continue;
+    if (s->link().bufferedAmount() > limit) {
+      const FaultInfo& fault = describe(Fault::SlowConsumer);
+      spdlog::warn("session {} ({}): send queue over {} bytes, disconnecting", s->idText(),
+                   s->remoteAddress(), limit);
+      s->closing = true;
+      s->link().close(fault.closeCode, fault.reason);
+      continue;
+    }
+    s->link().send(frame);
+  }
+}
+
+void TopicState::startTimers() {
+  const auto& specs = entry_.description.timers;
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    timers_.push_back(std::make_unique<asio::steady_timer>(broker_.io_));
+    arm(i);
+  }
+}
+
+void TopicState::arm(std::size_t i) {
+  timers_[i]->expires_after(entry_.description.timers[i].interval);
+  std::weak_ptr<TopicState> weak = weak_from_this();
+  timers_[i]->async_wait([weak, i](const asio::error_code& ec) {
+    auto self = weak.lock();
+    if (ec || !self || i >= self->timers_.size()) return;
+    Status status = self->entry_.handler->hostTimer(*self, self->entry_.description.timers[i]);
+    if (!status)
+      spdlog::error("topic {}: timer '{}' failed: {}", self->uri_,
+                    self->entry_.description.timers[i].name, status.message());
+    if (i < self->timers_.size()) self->arm(i);
+  });
+}
+
+Broker::Broker(asio::io_context& io, BrokerLimits limits) : io_(io), limits_(limits) {}
+Broker::~Broker() = default;
+
+void Broker::setGeneration(std::shared_ptr<const Generation> generation) {
+  generation_ = std::move(generation);
+}
+
+std::shared_ptr<TopicState> Broker::resolve(const std::string& uri, Result& result) {
+  if (auto it = topics_.find(uri); it != topics_.end()) return it->second;
+  Request request;
+  const Route* route = generation_->router.match(uri, request);
+  if (!route) {
+    result.outcome = Outcome::NoRoute;
+    return nullptr;
+  }
+  const TopicHandlerEntry* entry = generation_->plugins.topicHandler(route->callback());
+  if (!entry) {
+    spdlog::warn("topic {}: route '{}' names handler '{}', which is not loaded; ignored", uri,
+                 route->name(), route->callback());
+    result.outcome = Outcome::NoHandler;
+    return nullptr;
+  }
+  return std::make_shared<TopicState>(*this, uri, std::move(request), *entry, generation_);
+}
+
+Broker::Result Broker::subscribe(Session& session, const std::string& uri) {
+  Result result;
+  auto topic = resolve(uri, result);
+  if (!topic) return result;
+  if (topic->contains(session)) return {Outcome::Duplicate, {}};
+  if (session.topics.size() >= limits_.maxSubscriptionsPerSession)
+    return {Outcome::LimitReached, {}};
+
+  // As Ratchet does, the subscriber is in the topic while onSubscribe runs (a handler's
+  // broadcast reaches it); a refusal takes it out again.
+  topics_.emplace(uri, topic);
+  topic->add(session);
+  session.topics.insert(topic.get());
+  Status status = topic->handler().hostSubscribe(session, *topic, topic->request());
+  if (!status) {
+    removeSubscriber(*topic, session);
+    return {Outcome::Failed, std::move(status)};
+  }
+  return result;
+}
+
+void Broker::removeSubscriber(TopicState& topic, Session& session) {
+  topic.remove(session);
+  session.topics.erase(&topic);
+  if (topic.subscriberCount() == 0) topics_.erase(std::string(topic.uri()));
+}
+
+Broker::Result Broker::unsubscribe(Session& session, const std::string& uri) {
+  auto it = topics_.find(uri);
+  if (it == topics_.end() || !it->second->contains(session)) return {Outcome::NotSubscribed, {}};
+  std::shared_ptr<TopicState> topic = it->second;  // outlives its erasure from topics_
+  removeSubscriber(*topic, session);
+  Status status = topic->handler().hostUnSubscribe(session, *topic, topic->request());
+  if (!status) return {Outcome::Failed, std::move(status)};
+  return {};
+}
+
+Broker::Result Broker::publish(Session& session, const std::string& uri, const Value& event,
+                               const SessionIds& exclude, const SessionIds& eligible) {
+  Result result;
+  auto topic = resolve(uri, result);
+  if (!topic) return result;
+  Status status =
+      topic->handler().hostPublish(session, *topic, topic->request(), event, exclude, eligible);
+  if (!status) return {Outcome::Failed, std::move(status)};
+  return result;
+}
+
+void Broker::disconnect(Session& session) {
+  std::vector<std::shared_ptr<TopicState>> left;
+  left.reserve(session.topics.size());
+  for (TopicState* t : session.topics) left.push_back(t->shared_from_this());
+  for (auto& topic : left) {
+    removeSubscriber(*topic, session);
+    Status status = topic->handler().hostUnSubscribe(session, *topic, topic->request());
+    if (!status)
+      spdlog::error("topic {}: onUnSubscribe failed for session {}: {}", topic->uri(),
+                    session.idText(), status.message());
+  }
+}
+
+std::map<std::string, std::size_t> Broker::subscribersByRoute() const {
+  std::map<std::string, std::size_t> counts;
+  for (const auto& [uri, topic] : topics_)
+    counts[topic->request().routeName] += topic->subscriberCount();
+  return counts;
+}
+
+}  // namespace wampd::core

@@ -1,0 +1,59 @@
+// The server: owns the transport, the sessions, the broker and the dealer, and serves one
+// generation of routes and plugins.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <unordered_map>
+
+#include "config/generation.h"
+#include "server/broker.h"
+#include "server/dealer.h"
+#include "server/session.h"
+#include "server/transport.h"
+#include "server/wamp1_protocol.h"
+
+namespace wampd::core {
+
+inline constexpr const char* kServerIdent = "wampd/0.1.0";
+
+class Server final : private TransportListener {
+ public:
+  Server(asio::io_context& io, std::shared_ptr<const Generation> generation);
+  ~Server();
+
+  /// Binds and accepts. Throws std::runtime_error when the address cannot be bound.
+  void start();
+  std::uint16_t port() const { return transport_.boundPort(); }
+  /// Stops accepting, sends every client a close frame (1001), and lets the I/O loop end
+  /// once all have closed (or after a grace period).
+  void shutdown();
+
+ private:
+  HandshakeAnswer onHandshake(const HandshakeRequest& request) override;
+  void onOpen(Link& link, std::uint64_t token) override;
+  void onMessage(Link& link, std::string_view payload, bool binary) override;
+  void onClose(Link& link, std::uint16_t code, std::string_view reason) override;
+
+  bool builtin(Session& session, const std::string& uri, const Array& args, Value& result);
+  SessionId newSessionId();
+
+  asio::io_context& io_;
+  std::shared_ptr<const Generation> generation_;
+  Broker broker_;
+  Dealer dealer_;
+  Wamp1Protocol wamp1_;
+  Transport transport_;
+  std::unordered_map<SessionId, std::unique_ptr<Session>> sessions_;
+  // Handshakes accepted whose connection is not open yet: session ids already promised in
+  // the WELCOME that left with the 101.
+  std::unordered_map<SessionId, bool> pending_;
+  std::mt19937_64 random_;
+  bool shuttingDown_ = false;
+  std::unique_ptr<asio::steady_timer> shutdownDeadline_;
+};
+
+}  // namespace wampd::core

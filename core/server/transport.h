@@ -1,0 +1,101 @@
+// The WebSocket transport: accepts connections, frames messages, and hands the rest of the
+// server plain bytes. websocketpp lives only in transport.cpp; nothing here names its types.
+//
+// Constraint: everything runs on one asio::io_context thread; no callback is concurrent.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace asio {
+class io_context;
+}
+
+namespace wampd::core {
+
+/// One message framed once and shared by every recipient (the fan-out fast path).
+class SharedFrame;
+using SharedFramePtr = std::shared_ptr<const SharedFrame>;
+
+/// An open connection. Owned by the transport; valid until Listener::onClose returns.
+class Link {
+ public:
+  virtual ~Link() = default;
+  virtual void send(const SharedFramePtr& frame) noexcept = 0;
+  virtual void sendText(std::string text) noexcept = 0;
+  /// Starts the closing handshake; onClose follows.
+  virtual void close(std::uint16_t code, std::string_view reason) noexcept = 0;
+  /// Bytes queued for this connection and not yet written.
+  virtual std::size_t bufferedAmount() const noexcept = 0;
+  virtual const std::string& remoteAddress() const noexcept = 0;
+
+  /// The session the listener attached in onOpen.
+  void* context = nullptr;
+};
+
+struct HandshakeRequest {
+  std::string resource;  // path and query, e.g. "/?ticket=..."
+  std::string origin;
+  std::string remoteAddress;
+  std::vector<std::string> subprotocols;  // in the client's order of preference
+};
+
+struct HandshakeAnswer {
+  bool accept = true;
+  std::uint16_t httpStatus = 400;  // when refused
+  std::string reason;              // when refused: status text and body
+  std::string subprotocol;         // empty: none selected
+  /// A text message that leaves in the same write as the 101 response (WAMP v1 WELCOME:
+  /// Oro's PHP client reads the 101 and the WELCOME with one read).
+  std::string openingMessage;
+  /// Passed back to onOpen.
+  std::uint64_t token = 0;
+};
+
+class TransportListener {
+ public:
+  virtual HandshakeAnswer onHandshake(const HandshakeRequest& request) = 0;
+  virtual void onOpen(Link& link, std::uint64_t token) = 0;
+  virtual void onMessage(Link& link, std::string_view payload, bool binary) = 0;
+  virtual void onClose(Link& link, std::uint16_t code, std::string_view reason) = 0;
+
+ protected:
+  ~TransportListener() = default;
+};
+
+struct TransportOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  std::size_t maxMessageSize = 64 * 1024;
+  std::string serverHeader = "wampd";
+};
+
+class Transport {
+ public:
+  Transport(asio::io_context& io, TransportListener& listener, TransportOptions options);
+  ~Transport();
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
+
+  /// Binds and starts accepting. Throws std::runtime_error naming host:port on failure.
+  void listen();
+  /// The port actually bound (useful with port 0).
+  std::uint16_t boundPort() const;
+  /// Stops accepting new connections.
+  void stopListening() noexcept;
+  std::size_t openLinks() const noexcept;
+
+  /// Frames a text message once for any number of sends.
+  static SharedFramePtr prepareText(std::string_view payload);
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace wampd::core

@@ -1,0 +1,162 @@
+#include "server/wamp1_protocol.h"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+
+namespace wampd::core {
+namespace {
+
+// Session ids in exclude/eligible lists: v1 sends decimal strings; integers also work.
+SessionIds sessionList(const Value& list) {
+  SessionIds ids;
+  const Array* a = list.array();
+  if (!a) return ids;
+  ids.reserve(a->size());
+  for (const Value& v : *a) {
+    if (v.isInteger()) {
+      ids.push_back(v.asUInt());
+    } else if (v.isString()) {
+      std::string_view s = v.asString();
+      SessionId id = 0;
+      auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
+      if (ec == std::errc() && end == s.data() + s.size()) ids.push_back(id);
+    }
+  }
+  return ids;
+}
+
+// Ratchet's reading of PUBLISH's exclude: an array lists session ids; anything else is
+// PHP-truthy "exclude me".
+SessionIds excludeList(const Value& exclude, SessionId self) {
+  if (exclude.isArray()) return sessionList(exclude);
+  bool truthy = false;
+  switch (exclude.type()) {
+    case Value::Type::Bool:
+      truthy = exclude.asBool();
+      break;
+    case Value::Type::Int:
+    case Value::Type::UInt:
+      truthy = exclude.asUInt() != 0 || exclude.asInt() != 0;
+      break;
+    case Value::Type::Double:
+      truthy = exclude.asDouble() != 0.0;
+      break;
+    case Value::Type::String:
+      truthy = !exclude.asString().empty() && exclude.asString() != "0";
+      break;
+    default:
+      break;
+  }
+  return truthy ? SessionIds{self} : SessionIds{};
+}
+
+}  // namespace
+
+void Wamp1Protocol::onMessage(Session& s, std::string_view payload, bool binary) {
+  if (s.closing) return;
+  if (binary)
+    return closeWith(s, Fault::MalformedMessage, "binary frames carry no WAMP v1 message");
+  wamp1::Message message;
+  wamp1::DecodeError error;
+  if (!wamp1::decode(payload, message, error)) return closeWith(s, error.fault, error.detail);
+  std::visit(
+      [&](auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, wamp1::Prefix>) prefix(s, m);
+        if constexpr (std::is_same_v<T, wamp1::Call>) call(s, m);
+        if constexpr (std::is_same_v<T, wamp1::Subscribe>) subscribe(s, m);
+        if constexpr (std::is_same_v<T, wamp1::Unsubscribe>) unsubscribe(s, m);
+        if constexpr (std::is_same_v<T, wamp1::Publish>) publish(s, m);
+      },
+      message);
+}
+
+void Wamp1Protocol::prefix(Session& s, wamp1::Prefix& m) {
+  if (m.uri.size() > kMaxUriLength)
+    return closeWith(s, Fault::LimitExceeded, "prefix URI too long");
+  if (s.prefixes.size() >= kMaxPrefixes && !s.prefixes.count(m.prefix))
+    return closeWith(s, Fault::LimitExceeded,
+                     "more than " + std::to_string(kMaxPrefixes) + " prefixes");
+  s.prefixes[std::move(m.prefix)] = std::move(m.uri);
+}
+
+void Wamp1Protocol::call(Session& s, wamp1::Call& m) {
+  const std::string uri = wamp1::expandCurie(m.procUri, s.prefixes);
+  Value result;
+  if (builtins_ && builtins_(s, uri, m.args, result)) {
+    s.link().sendText(wamp1::encodeCallResult(m.callId, result));
+    return;
+  }
+  Dealer::Result r = dealer_.call(s, uri, m.args);
+  if (r.outcome == Dealer::Outcome::Done) {
+    s.link().sendText(wamp1::encodeCallResult(m.callId, r.value));
+    return;
+  }
+  // Gos's CALLERROR: the procedure URI as error URI, an HTTP-like code in the details.
+  Fault fault = Fault::NoSuchProcedure;
+  std::string desc;
+  if (r.outcome == Dealer::Outcome::NoRoute) {
+    desc = "No route matches procedure \"" + uri + "\"";
+  } else if (r.outcome == Dealer::Outcome::NoHandler) {
+    desc = "A RPC handler for \"" + uri + "\" has not been registered";
+  } else {
+    fault = faultForUri(r.status.uri());
+    desc = r.status.message();
+    spdlog::info("procedure {} failed for session {}: {}", uri, s.idText(), desc);
+  }
+  Object details{
+      {"code", Value(describe(fault).detailsCode)}, {"rpc", Value(uri)}, {"params", Value(m.args)}};
+  if (r.outcome == Dealer::Outcome::Failed) details.set("error", Value(r.status.uri()));
+  s.link().sendText(wamp1::encodeCallError(m.callId, uri, desc, Value(std::move(details))));
+}
+
+void Wamp1Protocol::subscribe(Session& s, wamp1::Subscribe& m) {
+  const std::string uri = wamp1::expandCurie(m.topic, s.prefixes);
+  answerTopic(s, uri, broker_.subscribe(s, uri), "onSubscribe");
+}
+
+void Wamp1Protocol::unsubscribe(Session& s, wamp1::Unsubscribe& m) {
+  const std::string uri = wamp1::expandCurie(m.topic, s.prefixes);
+  answerTopic(s, uri, broker_.unsubscribe(s, uri), "onUnSubscribe");
+}
+
+void Wamp1Protocol::publish(Session& s, wamp1::Publish& m) {
+  const std::string uri = wamp1::expandCurie(m.topic, s.prefixes);
+  const SessionIds exclude = excludeList(m.exclude, s.sessionId());
+  const SessionIds eligible = sessionList(m.eligible);
+  answerTopic(s, uri, broker_.publish(s, uri, m.event, exclude, eligible), "onPublish");
+}
+
+void Wamp1Protocol::answerTopic(Session& s, const std::string& topic, const Broker::Result& result,
+                                const char* event) {
+  switch (result.outcome) {
+    case Broker::Outcome::NoRoute:
+      return closeWith(s, Fault::NoRoute, "no route matches \"" + topic + "\"");
+    case Broker::Outcome::LimitReached:
+      return closeWith(s, Fault::LimitExceeded, "too many subscriptions");
+    case Broker::Outcome::Failed: {
+      const Fault fault = faultForUri(result.status.uri());
+      spdlog::info("topic {}: {} failed for session {}: {}", topic, event, s.idText(),
+                   result.status.message());
+      Object details{{"code", Value(describe(fault).detailsCode)},
+                     {"topic", Value(topic)},
+                     {"event", Value(event)}};
+      s.link().sendText(wamp1::encodeCallError(Value(topic), topic, result.status.message(),
+                                               Value(std::move(details))));
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+void Wamp1Protocol::closeWith(Session& s, Fault fault, const std::string& detail) {
+  const FaultInfo& info = describe(fault);
+  spdlog::info("session {} ({}): closing with {}: {}", s.idText(), s.remoteAddress(),
+               info.closeCode, detail);
+  s.closing = true;
+  s.link().close(info.closeCode, info.reason);
+}
+
+}  // namespace wampd::core
