@@ -1,1 +1,236 @@
+#include "config/server_config.h"
 
+#include <yaml-cpp/yaml.h>
+
+#include <array>
+#include <charconv>
+#include <cstdlib>
+#include <filesystem>
+#include <limits>
+#include <string_view>
+#include <utility>
+
+#ifndef WAMPD_BUILD_CONFIG
+#error "WAMPD_BUILD_CONFIG must be defined by the build (core/CMakeLists.txt)"
+#endif
+#ifndef WAMPD_INSTALLED_CONFIG_RELATIVE
+#error "WAMPD_INSTALLED_CONFIG_RELATIVE must be defined by the build (core/CMakeLists.txt)"
+#endif
+
+namespace wampd::core {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::size_t kMinMessageSize = 1024;
+
+// What every field reader needs: where it is, for errors and relative paths.
+class Context {
+ public:
+  explicit Context(std::string file)
+      : file_(std::move(file)), directory_(fs::path(file_).parent_path()) {}
+
+  const std::string& file() const { return file_; }
+
+  SourceLocation at(const YAML::Node& node) const {
+    const YAML::Mark mark = node.Mark();
+    if (mark.is_null()) return {file_, 0, 0};
+    return {file_, mark.line + 1, mark.column + 1};
+  }
+
+  [[noreturn]] void fail(const YAML::Node& node, const std::string& what) const {
+    throw ConfigError(at(node), what);
+  }
+
+  std::string string(const YAML::Node& node, const std::string& name) const {
+    if (!node.IsScalar() || node.Scalar().empty()) fail(node, name + " must be a non-empty string");
+    return node.Scalar();
+  }
+
+  // Non-negative decimal integer within [min, max].
+  std::uint64_t integer(const YAML::Node& node, const std::string& name, std::uint64_t min,
+                        std::uint64_t max) const {
+    const std::string range =
+        name + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max);
+    if (!node.IsScalar()) fail(node, range);
+    const std::string& text = node.Scalar();
+    std::uint64_t value = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max)
+      fail(node, range + ", found '" + text + "'");
+    return value;
+  }
+
+  // A path as written, made absolute against the config file's directory.
+  std::string path(const YAML::Node& node, const std::string& name) const {
+    const fs::path written(string(node, name));
+    return (written.is_absolute() ? written : directory_ / written).lexically_normal().string();
+  }
+
+  std::vector<std::string> paths(const YAML::Node& node, const std::string& name) const {
+    std::vector<std::string> out;
+    if (node.IsNull()) return out;
+    if (!node.IsSequence()) fail(node, name + " must be a list of paths");
+    for (const YAML::Node& item : node) out.push_back(path(item, "each entry of " + name));
+    return out;
+  }
+
+ private:
+  std::string file_;
+  fs::path directory_;
+};
+
+using FieldReader = void (*)(const Context&, const YAML::Node& value, ServerConfig&);
+
+struct Field {
+  std::string_view key;
+  FieldReader read;
+};
+
+// Reads a map whose keys must all be in `fields`; `section` names it in errors ("" = top level).
+template <std::size_t N>
+void readSection(const Context& ctx, const YAML::Node& node, const std::string& section,
+                 const std::array<Field, N>& fields, ServerConfig& config) {
+  const std::string where = section.empty() ? "the config file" : "'" + section + "'";
+  if (node.IsNull()) return;
+  if (!node.IsMap()) ctx.fail(node, where + " must be a map");
+  std::vector<std::pair<std::string, SourceLocation>> seen;
+  for (const auto& entry : node) {
+    if (!entry.first.IsScalar()) ctx.fail(entry.first, "a key in " + where + " must be a string");
+    const std::string& key = entry.first.Scalar();
+    for (const auto& [earlier, location] : seen)
+      if (earlier == key)
+        ctx.fail(entry.first,
+                 "duplicate key '" + key + "' in " + where + " (first at " + location.str() + ")");
+    seen.emplace_back(key, ctx.at(entry.first));
+    const Field* field = nullptr;
+    for (const Field& f : fields)
+      if (f.key == key) field = &f;
+    if (!field) {
+      std::string expected;
+      for (const Field& f : fields) expected += (expected.empty() ? "" : ", ") + std::string(f.key);
+      ctx.fail(entry.first,
+               "unknown key '" + key + "' in " + where + " (expected " + expected + ")");
+    }
+    field->read(ctx, entry.second, config);
+  }
+}
+
+void readHost(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  c.host = ctx.string(v, "server.host");
+}
+
+void readPort(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  c.port = static_cast<std::uint16_t>(ctx.integer(v, "server.port", 1, 65535));
+}
+
+void readMaxMessageSize(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  c.maxMessageSize = static_cast<std::size_t>(ctx.integer(
+      v, "server.max_message_size", kMinMessageSize, std::numeric_limits<std::size_t>::max()));
+}
+
+void readServer(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  static constexpr std::array<Field, 3> kFields{{
+      {"host", readHost},
+      {"port", readPort},
+      {"max_message_size", readMaxMessageSize},
+  }};
+  readSection(ctx, v, "server", kFields, c);
+}
+
+void readLogLevel(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  static constexpr std::array<std::string_view, 7> kLevels{"trace", "debug",    "info", "warn",
+                                                           "error", "critical", "off"};
+  const std::string level = ctx.string(v, "log_level");
+  for (std::string_view known : kLevels)
+    if (known == level) {
+      c.logLevel = level;
+      return;
+    }
+  ctx.fail(v, "log_level must be one of trace, debug, info, warn, error, critical, off; found '" +
+                  level + "'");
+}
+
+void readPluginDirectories(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  c.pluginDirectories = ctx.paths(v, "plugins.directories");
+}
+
+void readPlugins(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  static constexpr std::array<Field, 1> kFields{{
+      {"directories", readPluginDirectories},
+  }};
+  readSection(ctx, v, "plugins", kFields, c);
+}
+
+void readRouting(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  c.routing = ctx.paths(v, "routing");
+}
+
+void readParameters(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  if (v.IsNull()) return;
+  if (!v.IsMap()) ctx.fail(v, "'parameters' must be a map of names to values");
+  for (const auto& entry : v) {
+    const std::string name = ctx.string(entry.first, "a parameter name");
+    if (c.parameters.count(name)) ctx.fail(entry.first, "parameter '" + name + "' is given twice");
+    // As in Symfony, a null parameter substitutes as empty text.
+    if (entry.second.IsNull()) {
+      c.parameters[name] = "";
+      continue;
+    }
+    if (!entry.second.IsScalar())
+      ctx.fail(entry.second, "parameter '" + name + "' must be a scalar (text, number or boolean)");
+    c.parameters[name] = entry.second.Scalar();
+  }
+}
+
+// Adding a section is one line here (and its reader above).
+constexpr std::array<Field, 5> kTopLevelFields{{
+    {"server", readServer},
+    {"log_level", readLogLevel},
+    {"plugins", readPlugins},
+    {"routing", readRouting},
+    {"parameters", readParameters},
+}};
+
+YAML::Node loadYaml(const std::string& file) {
+  std::error_code ec;
+  if (!fs::exists(file, ec)) throw ConfigError({file}, "no such file");
+  if (fs::is_directory(file, ec)) throw ConfigError({file}, "is a directory, not a file");
+  try {
+    return YAML::LoadFile(file);
+  } catch (const YAML::BadFile&) {
+    throw ConfigError({file}, "cannot read the file");
+  } catch (const YAML::Exception& e) {
+    SourceLocation where{file, 0, 0};
+    if (!e.mark.is_null()) where = {file, e.mark.line + 1, e.mark.column + 1};
+    throw ConfigError(where, "YAML syntax error: " + e.msg);
+  }
+}
+
+}  // namespace
+
+ServerConfig loadServerConfig(const std::string& path, const Parameters& overrides) {
+  std::error_code ec;
+  fs::path absolute = fs::absolute(path, ec);
+  if (ec) absolute = path;
+  ServerConfig config;
+  config.file = absolute.lexically_normal().string();
+  const Context ctx(config.file);
+  readSection(ctx, loadYaml(config.file), "", kTopLevelFields, config);
+  for (const auto& [name, value] : overrides) config.parameters[name] = value;
+  return config;
+}
+
+std::string defaultConfigPath() {
+  if (const char* env = std::getenv("WAMPD_CONFIG"); env && *env) return env;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const fs::path installed =
+        (exe.parent_path() / WAMPD_INSTALLED_CONFIG_RELATIVE).lexically_normal();
+    if (fs::is_regular_file(installed, ec)) return installed.string();
+  }
+  return WAMPD_BUILD_CONFIG;
+}
+
+}  // namespace wampd::core

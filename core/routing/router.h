@@ -20,6 +20,9 @@ struct RouteRequirement {
   std::string pattern;
   /// `*` is also accepted as the value.
   bool wildcard = false;
+  /// Where the requirement is written; empty for routes built in code (errors then name the
+  /// route's location).
+  SourceLocation where;
 };
 
 /// One entry of a routing file, as written.
@@ -35,10 +38,19 @@ struct RouteSpec {
   std::map<std::string, std::string> defaults;
   /// Who may publish (`publish:`); empty = the server default. Used by authorization.
   std::string publishPolicy;
+  /// Where the route (its name) is written.
   SourceLocation where;
+  /// Where `channel:` is written; empty = `where`.
+  SourceLocation channelWhere;
 };
 
-/// A compiled route. Placeholders `{name}` default to `[^/]+`; the whole URI must match.
+/// URIs longer than this match no route. Constraint: libstdc++'s std::regex recurses once per
+/// input character, so an unbounded client-supplied URI could exhaust the stack.
+inline constexpr std::size_t kMaxUriLength = 1024;
+
+/// A compiled route. Placeholders `{name}` default to `[^/]+`; the whole URI must match. As in
+/// Symfony, trailing placeholders that have defaults are optional together with the separator
+/// before them.
 class Route {
  public:
   /// Throws ConfigError (at spec.where) for an invalid channel or requirement pattern.
@@ -50,7 +62,8 @@ class Route {
   /// Placeholder names in channel order.
   const std::vector<std::string>& placeholders() const noexcept { return placeholders_; }
 
-  /// When `uri` matches, fills `out` (route name, attributes incl. defaults) and returns true.
+  /// When `uri` matches, fills `out` (route name, attributes incl. defaults) and returns true;
+  /// leaves `out` alone otherwise.
   bool match(std::string_view uri, Request& out) const;
 
  private:
