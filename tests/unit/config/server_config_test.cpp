@@ -1,0 +1,230 @@
+#include "config/server_config.h"
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+using wampd::core::ConfigError;
+using wampd::core::defaultConfigPath;
+using wampd::core::loadServerConfig;
+using wampd::core::Parameters;
+using wampd::core::ServerConfig;
+
+namespace {
+
+const std::string kFixtures = std::string(WAMPD_SOURCE_DIR) + "/tests/unit/fixtures/config/";
+
+std::string fixture(const std::string& relative) {
+  return kFixtures + relative;
+}
+
+ConfigError loadError(const std::string& file) {
+  try {
+    loadServerConfig(file);
+  } catch (const ConfigError& e) {
+    return e;
+  }
+  FAIL("no ConfigError for " << file);
+  return ConfigError({}, "");
+}
+
+void checkError(const std::string& file, int line, int column, const std::string& fragment) {
+  INFO("fixture: " << file);
+  const ConfigError e = loadError(fixture(file));
+  CHECK(e.where().file == fixture(file));
+  CHECK(e.where().line == line);
+  CHECK(e.where().column == column);
+  INFO("message: " << e.what());
+  CHECK(e.detail().find(fragment) != std::string::npos);
+  CHECK(std::string(e.what()).rfind(fixture(file) + ":" + std::to_string(line) + ":", 0) == 0);
+}
+
+// Sets an environment variable for one scope.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) {
+      old_ = old;
+      hadOld_ = true;
+    }
+    if (value)
+      setenv(name, value, 1);
+    else
+      unsetenv(name);
+  }
+  ~ScopedEnv() {
+    if (hadOld_)
+      setenv(name_, old_.c_str(), 1);
+    else
+      unsetenv(name_);
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::string old_;
+  bool hadOld_ = false;
+};
+
+}  // namespace
+
+TEST_CASE("every key is read") {
+  const ServerConfig c = loadServerConfig(fixture("full.yml"));
+  CHECK(c.file == fixture("full.yml"));
+  CHECK(c.host == "0.0.0.0");
+  CHECK(c.port == 9443);
+  CHECK(c.maxMessageSize == 1048576);
+  CHECK(c.logLevel == "debug");
+  CHECK(c.parameters == Parameters{{"oro_sync.websocket_ping.interval", "50"},
+                                   {"secret", "ThisTokenIsNotSoSecretChangeIt"},
+                                   {"enabled", "true"},
+                                   {"empty", ""}});
+}
+
+TEST_CASE("relative paths are relative to the config file's directory") {
+  const ServerConfig c = loadServerConfig(fixture("full.yml"));
+  const std::string fixtures = std::string(WAMPD_SOURCE_DIR) + "/tests/unit/fixtures";
+  CHECK(c.pluginDirectories == std::vector<std::string>{fixtures + "/config/plugins",
+                                                        fixtures + "/elsewhere/more-plugins",
+                                                        "/opt/wampd/plugins"});
+  CHECK(c.routing ==
+        std::vector<std::string>{fixtures + "/config/routing", "/etc/wampd/extra.yml"});
+}
+
+TEST_CASE("a relative config path is made absolute") {
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(kFixtures);
+  ServerConfig c;
+  CHECK_NOTHROW(c = loadServerConfig("full.yml"));
+  std::filesystem::current_path(cwd);
+  CHECK(c.file == fixture("full.yml"));
+  CHECK(c.routing.front() == fixture("routing"));
+}
+
+TEST_CASE("every section is optional") {
+  const ServerConfig defaults;
+  SUBCASE("an empty file gives the defaults") {
+    const ServerConfig c = loadServerConfig(fixture("empty.yml"));
+    CHECK(c.host == defaults.host);
+    CHECK(c.port == defaults.port);
+    CHECK(c.maxMessageSize == defaults.maxMessageSize);
+    CHECK(c.logLevel == defaults.logLevel);
+    CHECK(c.pluginDirectories.empty());
+    CHECK(c.routing.empty());
+    CHECK(c.parameters.empty());
+  }
+  SUBCASE("a partial section keeps the other defaults") {
+    const ServerConfig c = loadServerConfig(fixture("partial.yml"));
+    CHECK(c.port == 8081);
+    CHECK(c.host == "127.0.0.1");
+    CHECK(c.maxMessageSize == 64 * 1024);
+  }
+}
+
+TEST_CASE("overrides replace and add parameters") {
+  const ServerConfig c = loadServerConfig(
+      fixture("full.yml"), {{"oro_sync.websocket_ping.interval", "1"}, {"added", "x"}});
+  CHECK(c.parameters.at("oro_sync.websocket_ping.interval") == "1");
+  CHECK(c.parameters.at("added") == "x");
+  CHECK(c.parameters.at("secret") == "ThisTokenIsNotSoSecretChangeIt");
+}
+
+TEST_CASE("config errors name file, line and column") {
+  SUBCASE("YAML syntax") {
+    checkError("invalid/syntax.yml", 3, 7, "YAML syntax error");
+  }
+  SUBCASE("top level not a map") {
+    checkError("invalid/not_a_map.yml", 1, 1, "the config file must be a map");
+  }
+  SUBCASE("unknown top-level key") {
+    checkError("invalid/unknown_top_level_key.yml", 3, 1,
+               "unknown key 'plugin' in the config file (expected server, log_level, plugins, "
+               "routing, parameters)");
+  }
+  SUBCASE("unknown server key") {
+    checkError("invalid/unknown_server_key.yml", 3, 3, "unknown key 'prot' in 'server'");
+  }
+  SUBCASE("unknown plugins key") {
+    checkError("invalid/unknown_plugins_key.yml", 2, 3, "unknown key 'directory' in 'plugins'");
+  }
+  SUBCASE("port 0") {
+    checkError("invalid/port_zero.yml", 2, 9, "server.port must be an integer from 1 to 65535");
+  }
+  SUBCASE("port over 65535") {
+    checkError("invalid/port_too_big.yml", 2, 9, "found '65536'");
+  }
+  SUBCASE("port not a number") {
+    checkError("invalid/port_not_a_number.yml", 2, 9, "found 'http'");
+  }
+  SUBCASE("max_message_size under 1024") {
+    checkError("invalid/message_size_too_small.yml", 2, 21,
+               "server.max_message_size must be an integer from 1024");
+  }
+  SUBCASE("server not a map") {
+    checkError("invalid/server_not_a_map.yml", 1, 9, "'server' must be a map");
+  }
+  SUBCASE("host not a string") {
+    checkError("invalid/host_not_a_string.yml", 2, 9, "server.host must be a non-empty string");
+  }
+  SUBCASE("routing not a list") {
+    checkError("invalid/routing_not_a_list.yml", 1, 10, "routing must be a list of paths");
+  }
+  SUBCASE("plugin directory not a string") {
+    checkError("invalid/plugin_directory_not_a_string.yml", 4, 7,
+               "each entry of plugins.directories must be a non-empty string");
+  }
+  SUBCASE("unknown log level") {
+    checkError("invalid/log_level.yml", 1, 12, "found 'verbose'");
+  }
+  SUBCASE("parameter not a scalar") {
+    checkError("invalid/parameter_not_scalar.yml", 3, 11, "parameter 'listed' must be a scalar");
+  }
+  SUBCASE("duplicate key names both") {
+    checkError("invalid/duplicate_key.yml", 3, 3,
+               "duplicate key 'port' in 'server' (first at " +
+                   fixture("invalid/duplicate_key.yml") + ":2:3)");
+  }
+}
+
+TEST_CASE("a missing config file is an error naming it") {
+  const ConfigError e = loadError(fixture("missing.yml"));
+  CHECK(e.where().file == fixture("missing.yml"));
+  CHECK(e.detail() == "no such file");
+}
+
+TEST_CASE("the installed default config is valid and serves the bundled setup") {
+  const std::string file = std::string(WAMPD_SOURCE_DIR) + "/config/wampd.yml";
+  const ServerConfig c = loadServerConfig(file);
+  const std::string dir = std::string(WAMPD_SOURCE_DIR) + "/config";
+  CHECK(c.host == "127.0.0.1");
+  CHECK(c.port == 8080);
+  // Installed to <prefix>/share/wampd/: these are <prefix>/lib/wampd/plugins and
+  // <prefix>/share/wampd/routing.
+  const auto prefix = std::filesystem::path(WAMPD_SOURCE_DIR).parent_path();
+  CHECK(c.pluginDirectories == std::vector<std::string>{(prefix / "lib/wampd/plugins").string()});
+  CHECK(c.routing == std::vector<std::string>{dir + "/routing"});
+  CHECK(c.parameters.at("oro_sync.websocket_ping.interval") == "50");
+}
+
+TEST_CASE("defaultConfigPath") {
+  SUBCASE("$WAMPD_CONFIG wins") {
+    ScopedEnv env("WAMPD_CONFIG", "/somewhere/else.yml");
+    CHECK(defaultConfigPath() == "/somewhere/else.yml");
+  }
+  SUBCASE("without an installation, the build tree's config, which loads") {
+    ScopedEnv env("WAMPD_CONFIG", nullptr);
+    const std::string path = defaultConfigPath();
+    CHECK(std::filesystem::path(path).is_absolute());
+    CHECK(path.size() > 17);
+    CHECK(path.substr(path.size() - 17) == "/config/wampd.yml");
+    const ServerConfig c = loadServerConfig(path);
+    CHECK(c.pluginDirectories == std::vector<std::string>{WAMPD_BUILD_PLUGIN_DIR});
+    CHECK(c.routing == std::vector<std::string>{
+                           std::string(WAMPD_SOURCE_DIR) + "/plugins/ping/routing.yml",
+                           std::string(WAMPD_SOURCE_DIR) + "/plugins/broadcast/routing.yml"});
+  }
+}
