@@ -5,6 +5,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <cctype>
 #include <vector>
 
 namespace wampd::core::json {
@@ -132,6 +133,29 @@ inline void PutReserve(StringSink& sink, std::size_t count) {
   sink.out.reserve(sink.out.size() + count);
 }
 
+// RapidJSON's escapes made PHP's: json_encode writes `/` as `\/` and \u escapes in
+// lowercase hex. Outside strings JSON has no '/' or '\\', so one pass over the text is exact.
+void phpEscapes(std::string& out, std::size_t start) {
+  std::size_t slashes = 0;
+  for (std::size_t i = start; i < out.size(); ++i) {
+    if (out[i] == '/') {
+      ++slashes;
+    } else if (out[i] == '\\') {
+      if (out[i + 1] == 'u')
+        for (std::size_t k = i + 2; k < i + 6; ++k) out[k] = static_cast<char>(std::tolower(out[k]));
+      ++i;  // skip the escaped character, so "\\u" is not read as an escape
+    }
+  }
+  if (slashes == 0) return;
+  std::string escaped;
+  escaped.reserve(out.size() - start + slashes);
+  for (std::size_t i = start; i < out.size(); ++i) {
+    if (out[i] == '/') escaped.push_back('\\');
+    escaped.push_back(out[i]);
+  }
+  out.replace(start, std::string::npos, escaped);
+}
+
 }  // namespace
 
 bool parse(std::string_view text, Value& out, std::string* error) {
@@ -160,17 +184,7 @@ void serializeTo(const Value& value, std::string& out) {
   StringSink sink{out};
   rapidjson::Writer<StringSink, rapidjson::UTF8<>, rapidjson::ASCII<>> writer(sink);
   write(value, writer);
-  // Outside strings JSON has no '/', so escaping every one matches json_encode exactly.
-  std::size_t slashes = 0;
-  for (std::size_t i = start; i < out.size(); ++i) slashes += out[i] == '/';
-  if (slashes == 0) return;
-  std::string escaped;
-  escaped.reserve(out.size() - start + slashes);
-  for (std::size_t i = start; i < out.size(); ++i) {
-    if (out[i] == '/') escaped.push_back('\\');
-    escaped.push_back(out[i]);
-  }
-  out.replace(start, std::string::npos, escaped);
+  phpEscapes(out, start);
 }
 
 std::string serialize(const Value& value) {
