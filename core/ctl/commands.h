@@ -1,0 +1,38 @@
+// wampctl's commands. Each returns the process exit code and reports failures on stderr
+// in one line.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace wampd::ctl {
+
+/// Exit codes.
+inline constexpr int kOk = 0;
+inline constexpr int kFailed = 1;  // the server is down, refused, timed out or said no
+inline constexpr int kUsage = 2;   // bad arguments; nothing was sent
+
+struct GlobalOptions {
+  std::string url = "ws://127.0.0.1:8080/";
+  double timeoutSeconds = 5.0;
+};
+
+/// Oro's connection check: 0 when the server answers WELCOME.
+int runCheck(const GlobalOptions& options);
+
+/// Publishes `json` (which must parse) to `topic`.
+int runPublish(const GlobalOptions& options, const std::string& topic, const std::string& json);
+
+/// Publishes {"isOn": on, "userId": userId or null} to oro/maintenance.
+int runMaintenance(const GlobalOptions& options, bool on, std::optional<std::int64_t> userId);
+
+/// Calls `procedure` with each of `jsonArgs` (each must parse) and prints the result as JSON.
+int runCall(const GlobalOptions& options, const std::string& procedure,
+            const std::vector<std::string>& jsonArgs);
+
+/// Prints the server's routes (its `wampd.topics` procedure) as a table.
+int runTopics(const GlobalOptions& options);
+
+}  // namespace wampd::ctl

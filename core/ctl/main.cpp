@@ -1,0 +1,85 @@
+// wampctl: the backend side of wampd, speaking WAMP v1 as Oro's backend client does.
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ctl/commands.h"
+
+namespace {
+
+using wampd::ctl::GlobalOptions;
+
+struct Arguments {
+  std::string topic;
+  std::string json;
+  std::string procedure;
+  std::vector<std::string> jsonArgs;
+  std::string maintenanceState;
+  std::optional<std::int64_t> userId;
+};
+
+const CLI::Validator positiveSeconds(
+    [](std::string& text) -> std::string {
+      char* end = nullptr;
+      double seconds = std::strtod(text.c_str(), &end);
+      if (end == text.c_str() || *end != '\0' || !(seconds > 0) || seconds > 86400)
+        return "must be a number of seconds above 0 (at most 86400), not '" + text + "'";
+      return {};
+    },
+    "SECONDS");
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  GlobalOptions options;
+  Arguments args;
+
+  CLI::App app{"Backend-side client for wampd (WAMP v1, as Oro's backend speaks it).", "wampctl"};
+  // At most one command; a missing one is reported below, an unknown one as an extra.
+  app.require_subcommand(0, 1);
+  // Global options are accepted after the command too: `wampctl check --url ...`.
+  app.fallthrough();
+  app.add_option("--url", options.url, "Server WebSocket URL (a ?ticket= query is passed on)")
+      ->capture_default_str();
+  app.add_option("--timeout", options.timeoutSeconds,
+                 "Seconds the whole command may take, connecting included")
+      ->check(positiveSeconds)
+      ->capture_default_str();
+
+  CLI::App* check = app.add_subcommand(
+      "check", "Exit 0 when the server answers the handshake with WELCOME, 1 otherwise");
+  CLI::App* publish = app.add_subcommand("publish", "Publish a JSON event to a topic");
+  publish->add_option("topic", args.topic, "Topic URI, e.g. oro/data/update")->required();
+  publish->add_option("json", args.json, "Event payload as JSON")->required();
+  CLI::App* maintenance =
+      app.add_subcommand("maintenance", "Publish a maintenance-mode notice to oro/maintenance");
+  maintenance->add_option("state", args.maintenanceState, "on or off")
+      ->required()
+      ->check(CLI::IsMember({"on", "off"}));
+  maintenance->add_option("--user-id", args.userId, "Id of the user who switched the mode");
+  CLI::App* call = app.add_subcommand("call", "Call a procedure and print its result as JSON");
+  call->add_option("procedure", args.procedure, "Procedure URI, e.g. sample/sum")->required();
+  call->add_option("json", args.jsonArgs, "Arguments, each as JSON");
+  CLI::App* topics = app.add_subcommand("topics", "List the server's routes and their handlers");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
+    std::cerr << "wampctl: " << e.what() << " (see wampctl --help)\n";
+    return wampd::ctl::kUsage;
+  }
+
+  if (*check) return wampd::ctl::runCheck(options);
+  if (*publish) return wampd::ctl::runPublish(options, args.topic, args.json);
+  if (*maintenance)
+    return wampd::ctl::runMaintenance(options, args.maintenanceState == "on", args.userId);
+  if (*call) return wampd::ctl::runCall(options, args.procedure, args.jsonArgs);
+  if (*topics) return wampd::ctl::runTopics(options);
+  std::cerr << "wampctl: no command given (see wampctl --help)\n";
+  return wampd::ctl::kUsage;
+}

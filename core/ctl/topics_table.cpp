@@ -1,0 +1,93 @@
+#include "ctl/topics_table.h"
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+
+namespace wampd::ctl {
+namespace {
+
+constexpr std::size_t kColumns = 5;
+using Cells = std::array<std::string, kColumns>;
+
+std::size_t displayWidth(const std::string& text) {
+  // UTF-8 continuation bytes (10xxxxxx) do not start a character.
+  return static_cast<std::size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
+
+bool readString(const Value& entry, const char* key, std::string& out) {
+  const Value* field = entry.find(key);
+  if (!field || !field->isString()) return false;
+  out = std::string(field->asString());
+  return true;
+}
+
+// Symfony's "symfony-style-guide" table: dashes for rules, spaces for borders.
+void appendRule(const std::array<std::size_t, kColumns>& widths, std::string& out) {
+  for (std::size_t width : widths) out.append(" ").append(width + 2, '-');
+  out.append(" \n");
+}
+
+void appendRow(const std::array<std::size_t, kColumns>& widths, const Cells& cells,
+               std::string& out) {
+  for (std::size_t i = 0; i < kColumns; ++i) {
+    out.append("  ").append(cells[i]);
+    out.append(widths[i] - displayWidth(cells[i]) + 1, ' ');
+  }
+  out.append(" \n");
+}
+
+}  // namespace
+
+bool parseTopics(const Value& result, std::vector<TopicRow>& rows, std::string& error) {
+  const Array* entries = result.array();
+  if (!entries) {
+    error = "wampd.topics returned something other than an array";
+    return false;
+  }
+  rows.clear();
+  for (const Value& entry : *entries) {
+    TopicRow row;
+    const Value* loaded = entry.find("handler_loaded");
+    const Value* subscribers = entry.find("subscribers");
+    if (!readString(entry, "name", row.name) || !readString(entry, "channel", row.channel) ||
+        !readString(entry, "callback", row.callback) || !loaded || !loaded->isBool() ||
+        !subscribers || !subscribers->isInteger()) {
+      error =
+          "wampd.topics returned an entry without name, channel, callback, handler_loaded "
+          "and subscribers";
+      return false;
+    }
+    row.handlerLoaded = loaded->asBool();
+    row.subscribers = subscribers->asInt();
+    rows.push_back(std::move(row));
+  }
+  return true;
+}
+
+std::string renderTopicsTable(const std::vector<TopicRow>& rows) {
+  std::vector<Cells> body;
+  body.reserve(rows.size());
+  for (const TopicRow& row : rows)
+    body.push_back(Cells{row.name, row.channel, row.callback, row.handlerLoaded ? "yes" : "no",
+                         std::to_string(row.subscribers)});
+  const Cells header{"Name", "Channel", "Handler", "Loaded", "Subscribers"};
+
+  std::array<std::size_t, kColumns> widths{};
+  for (std::size_t i = 0; i < kColumns; ++i) {
+    widths[i] = displayWidth(header[i]);
+    for (const Cells& cells : body) widths[i] = std::max(widths[i], displayWidth(cells[i]));
+  }
+
+  std::string out;
+  appendRule(widths, out);
+  appendRow(widths, header, out);
+  appendRule(widths, out);
+  for (const Cells& cells : body) appendRow(widths, cells, out);
+  appendRule(widths, out);
+  return out;
+}
+
+}  // namespace wampd::ctl

@@ -1,0 +1,52 @@
+// A blocking WebSocket client for wampctl. Every call is bounded by one deadline fixed at
+// construction, so no command can hang. websocketpp stays inside ws_client.cpp (its headers
+// cost ~10 s per translation unit).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace wampd::ctl {
+
+/// What the peer put in its close frame.
+struct CloseFrame {
+  std::uint16_t code = 0;
+  std::string reason;
+};
+
+class WsClient {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  explicit WsClient(Clock::time_point deadline);
+  ~WsClient();
+  WsClient(const WsClient&) = delete;
+  WsClient& operator=(const WsClient&) = delete;
+
+  /// Opens a connection to `url` offering `subprotocol`. On failure (refused, handshake
+  /// rejected, deadline) returns false and says why in `error`.
+  bool connect(const std::string& url, const std::string& subprotocol, std::string& error);
+
+  /// Queues a text message.
+  bool send(const std::string& text, std::string& error);
+
+  /// Waits for the next text message. Returns false when the connection ended first (then
+  /// peerClose() tells how) or the deadline passed.
+  bool receive(std::string& message, std::string& error);
+
+  /// Sends a close frame with `code` and waits for the peer's; returns false when none
+  /// arrived before the deadline. A peer that closed first counts as the reply.
+  bool close(std::uint16_t code, std::string& error);
+
+  /// The peer's close frame, once one arrived.
+  const std::optional<CloseFrame>& peerClose() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace wampd::ctl
