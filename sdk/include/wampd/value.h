@@ -15,6 +15,15 @@
 #include <variant>
 #include <vector>
 
+// Two false positives of g++ 12 that would break plugins built with -Werror:
+// -Wshadow takes Value::Type's scoped enumerators Array and Object for redeclarations of
+// wampd::Array and wampd::Object; -Wmaybe-uninitialized (at -O2) reports std::variant's move
+// constructor as reading uninitialized members wherever a Value is moved, e.g. in
+// Array::push_back(Value(4)). The pragmas also cover code inlined through this header.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
 namespace wampd {
 
 class Value;
@@ -51,12 +60,7 @@ class Object {
 /// A dynamically typed value: null, bool, integer, double, string, array or object.
 class Value {
  public:
-  // g++ 12's -Wshadow mistakes the scoped enumerators Array and Object for redeclarations of
-  // wampd::Array and wampd::Object; they live in Type's scope and shadow nothing.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wshadow"
   enum class Type { Null, Bool, Int, UInt, Double, String, Array, Object };
-#pragma GCC diagnostic pop
 
   Value() noexcept = default;
   Value(std::nullptr_t) noexcept {}
@@ -114,8 +118,8 @@ class Value {
   }
 
   // Order matches Type.
-  std::variant<std::monostate, bool, std::int64_t, std::uint64_t, double, std::string,
-               wampd::Array, wampd::Object>
+  std::variant<std::monostate, bool, std::int64_t, std::uint64_t, double, std::string, wampd::Array,
+               wampd::Object>
       data_;
 };
 
@@ -145,7 +149,9 @@ inline Object& Object::set(std::string key, Value value) {
   return *this;
 }
 
-inline bool Object::operator==(const Object& other) const { return entries_ == other.entries_; }
+inline bool Object::operator==(const Object& other) const {
+  return entries_ == other.entries_;
+}
 
 inline bool Value::asBool(bool fallback) const noexcept {
   const bool* b = std::get_if<bool>(&data_);
@@ -182,3 +188,5 @@ inline const Value* Value::find(std::string_view key) const noexcept {
 }
 
 }  // namespace wampd
+
+#pragma GCC diagnostic pop
