@@ -20,6 +20,11 @@ function(wampd_add_plugin name)
   endif()
   add_library(${name} MODULE ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE wampd::sdk)
+  # GCC marks some standard-library statics STB_GNU_UNIQUE, which makes a library impossible
+  # to dlclose; a plugin must be unloadable for hot reload to replace it.
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    target_compile_options(${name} PRIVATE -fno-gnu-unique)
+  endif()
   set_target_properties(${name} PROPERTIES
     PREFIX ""
     CXX_VISIBILITY_PRESET hidden

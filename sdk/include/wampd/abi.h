@@ -14,7 +14,9 @@
 
 #include <cstdint>
 
+// Two spellings of one number: the integer the host compares, the text in the signature.
 #define WAMPD_ABI_VERSION 1u
+#define WAMPD_ABI_VERSION_TEXT "1"
 #define WAMPD_SDK_VERSION "0.1.0"
 
 #define WAMPD_STRINGIFY_DETAIL(x) #x
@@ -37,8 +39,8 @@
 #endif
 
 // Identifies everything a C++-typed boundary depends on besides the ABI version.
-#define WAMPD_BUILD_SIGNATURE                                                                  \
-  "wampd-abi-" WAMPD_STRINGIFY(WAMPD_ABI_VERSION) ";" WAMPD_COMPILER_ID ";" WAMPD_STDLIB_ID  \
+#define WAMPD_BUILD_SIGNATURE                                                               \
+  "wampd-abi-" WAMPD_ABI_VERSION_TEXT ";" WAMPD_COMPILER_ID ";" WAMPD_STDLIB_ID \
                                                   ";cplusplus-" WAMPD_STRINGIFY(__cplusplus)
 
 #define WAMPD_EXPORT __attribute__((visibility("default")))

@@ -86,7 +86,8 @@ class Hosted<T, std::enable_if_t<std::is_base_of_v<RpcHandler, T>>> final : publ
       return Status();
     });
   }
-  Status hostCall(Connection& c, const Request& r, const Array& args, Value& result) noexcept override {
+  Status hostCall(Connection& c, const Request& r, const Array& args,
+                  Value& result) noexcept override {
     return detail::guard([&] { return this->onCall(c, r, args, result); });
   }
 };
@@ -133,16 +134,16 @@ class Registry {
 }  // namespace wampd
 
 /// Defines the plugin's exported symbols and its one registration function.
-#define WAMPD_PLUGIN(registry)                                                                 \
-  static void wampdRegisterClasses(::wampd::Registry& registry);                               \
-  extern "C" WAMPD_EXPORT const std::uint32_t wampd_plugin_abi_version = WAMPD_ABI_VERSION;    \
-  extern "C" WAMPD_EXPORT const char wampd_plugin_build_signature[] = WAMPD_BUILD_SIGNATURE;    \
-  extern "C" WAMPD_EXPORT int wampd_plugin_register(::wampd::Registry* r) noexcept {           \
-    try {                                                                                      \
-      wampdRegisterClasses(*r);                                                                \
-      return 0;                                                                                \
-    } catch (...) {                                                                            \
-      return 1;                                                                                \
-    }                                                                                          \
-  }                                                                                            \
+#define WAMPD_PLUGIN(registry)                                                               \
+  static void wampdRegisterClasses(::wampd::Registry& registry);                             \
+  extern "C" WAMPD_EXPORT const std::uint32_t wampd_plugin_abi_version = WAMPD_ABI_VERSION;  \
+  extern "C" WAMPD_EXPORT const char wampd_plugin_build_signature[] = WAMPD_BUILD_SIGNATURE; \
+  extern "C" WAMPD_EXPORT int wampd_plugin_register(::wampd::Registry* r) noexcept {         \
+    try {                                                                                    \
+      wampdRegisterClasses(*r);                                                              \
+      return 0;                                                                              \
+    } catch (...) {                                                                          \
+      return 1;                                                                              \
+    }                                                                                        \
+  }                                                                                          \
   static void wampdRegisterClasses(::wampd::Registry& registry)

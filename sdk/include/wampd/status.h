@@ -31,7 +31,8 @@ class Status {
   const std::string& message() const noexcept { return message_; }
 
  private:
-  Status(std::string uri, std::string message) : uri_(std::move(uri)), message_(std::move(message)) {
+  Status(std::string uri, std::string message)
+      : uri_(std::move(uri)), message_(std::move(message)) {
     if (uri_.empty()) uri_ = "wamp.error.runtime_error";
   }
 

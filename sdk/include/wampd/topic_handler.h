@@ -67,7 +67,9 @@ class TopicHandler {
   virtual Status hostTimer(Topic& t, const PeriodicTimer& timer) noexcept = 0;
 };
 
-inline Status TopicHandler::onSubscribe(Connection&, Topic&, const Request&) { return {}; }
+inline Status TopicHandler::onSubscribe(Connection&, Topic&, const Request&) {
+  return {};
+}
 inline void TopicHandler::onUnSubscribe(Connection&, Topic&, const Request&) {}
 inline void TopicHandler::onTimer(Topic&, const PeriodicTimer&) {}
 
