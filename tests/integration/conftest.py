@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
-SOURCE_DIR = Path(os.environ.get("WAMPD_SOURCE_DIR") or Path(__file__).resolve().parents[2])
-BUILD_DIR = Path(os.environ.get("WAMPD_BUILD_DIR") or SOURCE_DIR / "build")
-FIXTURE_PLUGIN_DIR = Path(
-    os.environ.get("WAMPD_FIXTURE_PLUGIN_DIR") or BUILD_DIR / "tests" / "fixtures" / "plugins")
+# Absolute, because config files written to tmp_path name these directories.
+SOURCE_DIR = Path(os.environ.get("WAMPD_SOURCE_DIR") or Path(__file__).parents[2]).resolve()
+BUILD_DIR = Path(os.environ.get("WAMPD_BUILD_DIR") or SOURCE_DIR / "build").resolve()
+FIXTURE_PLUGIN_DIR = Path(os.environ.get("WAMPD_FIXTURE_PLUGIN_DIR")
+                          or BUILD_DIR / "tests" / "fixtures" / "plugins").resolve()
 
 WAMPD = BUILD_DIR / "bin" / "wampd"
 WAMPCTL = BUILD_DIR / "bin" / "wampctl"
