@@ -10,6 +10,12 @@ std::shared_ptr<const Generation> buildGeneration(const ServerConfig& config,
   generation->router = loadRouting(config.routing);
   generation->plugins = loadPlugins(config.pluginDirectories, config.parameters);
   for (const auto& route : generation->router.routes()) {
+    const std::string& policy = route->spec().publishPolicy;
+    if (!policy.empty() && policy != "anyone" && policy != "authenticated" && policy != "backend")
+      throw ConfigError(route->spec().where,
+                        "route '" + route->name() +
+                            "': publish must be anyone, authenticated or backend; found '" +
+                            policy + "'");
     const std::string& callback = route->callback();
     if (generation->plugins.topicHandler(callback) || generation->plugins.rpcHandler(callback))
       continue;

@@ -183,13 +183,79 @@ void readParameters(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
   }
 }
 
+bool boolean(const Context& ctx, const YAML::Node& v, const std::string& name) {
+  bool value = false;
+  if (!v.IsScalar() || !YAML::convert<bool>::decode(v, value))
+    ctx.fail(v, name + " must be true or false");
+  return value;
+}
+
+std::vector<std::string> strings(const Context& ctx, const YAML::Node& v, const std::string& name) {
+  std::vector<std::string> out;
+  if (v.IsNull()) return out;
+  if (!v.IsSequence()) ctx.fail(v, name + " must be a list");
+  for (const YAML::Node& item : v) out.push_back(ctx.string(item, "each entry of " + name));
+  return out;
+}
+
+void readSecret(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  c.auth.secret = ctx.string(v, "auth.secret");
+}
+void readAllowAnonymous(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  c.auth.allowAnonymous = boolean(ctx, v, "auth.allow_anonymous");
+}
+void readUsersFile(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  c.auth.usersFile = ctx.path(v, "auth.users_file");
+}
+void readBackendToken(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  c.auth.backendToken = ctx.string(v, "auth.backend_token");
+  if (c.auth.backendToken.size() < 16)
+    ctx.fail(v, "auth.backend_token must be at least 16 characters");
+}
+void readTrustedAddresses(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  c.auth.trustedAddresses = strings(ctx, v, "auth.trusted_addresses");
+}
+void readAllowedOrigins(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  c.auth.allowedOrigins = strings(ctx, v, "auth.allowed_origins");
+}
+void readDefaultPublish(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  const std::string policy = ctx.string(v, "auth.default_publish");
+  if (policy != "anyone" && policy != "authenticated" && policy != "backend")
+    ctx.fail(
+        v, "auth.default_publish must be anyone, authenticated or backend; found '" + policy + "'");
+  c.auth.defaultPublish = policy;
+}
+void readTicketMaxAge(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  c.auth.ticketMaxAge = static_cast<std::int64_t>(ctx.integer(v, "auth.ticket_max_age", 1, 86400));
+}
+void readTicketMaxFuture(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  c.auth.ticketMaxFuture =
+      static_cast<std::int64_t>(ctx.integer(v, "auth.ticket_max_future", 0, 3600));
+}
+
+void readAuth(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  static constexpr std::array<Field, 9> kFields{{
+      {"secret", readSecret},
+      {"allow_anonymous", readAllowAnonymous},
+      {"users_file", readUsersFile},
+      {"backend_token", readBackendToken},
+      {"trusted_addresses", readTrustedAddresses},
+      {"allowed_origins", readAllowedOrigins},
+      {"default_publish", readDefaultPublish},
+      {"ticket_max_age", readTicketMaxAge},
+      {"ticket_max_future", readTicketMaxFuture},
+  }};
+  readSection(ctx, v, "auth", kFields, c);
+}
+
 // Adding a section is one line here (and its reader above).
-constexpr std::array<Field, 5> kTopLevelFields{{
+constexpr std::array<Field, 6> kTopLevelFields{{
     {"server", readServer},
     {"log_level", readLogLevel},
     {"plugins", readPlugins},
     {"routing", readRouting},
     {"parameters", readParameters},
+    {"auth", readAuth},
 }};
 
 YAML::Node loadYaml(const std::string& file) {
@@ -218,6 +284,9 @@ ServerConfig loadServerConfig(const std::string& path, const Parameters& overrid
   const Context ctx(config.file);
   readSection(ctx, loadYaml(config.file), "", kTopLevelFields, config);
   for (const auto& [name, value] : overrides) config.parameters[name] = value;
+  // Keeps the secret out of files that get committed or shown.
+  if (const char* secret = std::getenv("WAMPD_SECRET"); secret && *secret)
+    config.auth.secret = secret;
   return config;
 }
 

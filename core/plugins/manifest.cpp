@@ -125,16 +125,17 @@ ManifestService parseService(const std::string& file, const YAML::Node& key,
   }
   if (service.className.empty()) fail(file, key, "service '" + id + "' has no 'class'");
 
-  bool topic = service.hasTag(kTopicTag);
-  bool rpc = service.hasTag(kRpcTag);
-  if (!topic && !rpc)
+  const int kinds =
+      service.hasTag(kTopicTag) + service.hasTag(kRpcTag) + service.hasTag(kUserProviderTag);
+  if (kinds == 0)
     fail(file, key,
-         "service '" + id + "' has neither the " + std::string(kTopicTag) + " nor the " +
-             std::string(kRpcTag) + " tag");
-  if (topic && rpc)
+         "service '" + id + "' has none of the tags " + std::string(kTopicTag) + ", " +
+             std::string(kRpcTag) + ", " + std::string(kUserProviderTag));
+  if (kinds > 1)
     fail(file, key,
-         "service '" + id + "' has both the " + std::string(kTopicTag) + " and the " +
-             std::string(kRpcTag) + " tag; a class serves either topics or procedures");
+         "service '" + id + "' has more than one of the tags " + std::string(kTopicTag) + ", " +
+             std::string(kRpcTag) + ", " + std::string(kUserProviderTag) +
+             "; a class serves topics, procedures or users");
   return service;
 }
 

@@ -97,6 +97,7 @@ void checkAbi(const Library& library, const std::string& path) {
 struct ClassFactories {
   TopicFactory topic = nullptr;
   RpcFactory rpc = nullptr;
+  UserProviderFactory users = nullptr;
 };
 
 /// What a library registers. Its methods are called from plugin code, so they never throw;
@@ -108,6 +109,9 @@ class HostRegistry final : public Registry {
   }
   void addRpcClass(const char* className, RpcFactory factory) noexcept override {
     add(className, ClassFactories{nullptr, factory}, factory != nullptr);
+  }
+  void addUserProviderClass(const char* className, UserProviderFactory factory) noexcept override {
+    add(className, ClassFactories{nullptr, nullptr, factory}, factory != nullptr);
   }
 
   const std::string& error() const noexcept { return error_; }
@@ -205,7 +209,13 @@ class PluginLoader {
       refuse(service, "class '" + service.className + "' is not registered by " + loaded.path +
                           " (it registers: " + loaded.registry.classNames() + ")");
     Arguments arguments = resolveArguments(service, loaded.parameters);
-    if (service.hasTag(kTopicTag)) {
+    if (service.hasTag(kUserProviderTag)) {
+      if (factories->users == nullptr)
+        refuse(service, "tagged " + std::string(kUserProviderTag) + " but class '" +
+                            service.className + "' of " + loaded.path +
+                            " is not a user provider class");
+      createUserProvider(loaded, service, factories->users, arguments);
+    } else if (service.hasTag(kTopicTag)) {
       if (factories->topic == nullptr)
         refuse(service, "tagged " + std::string(kTopicTag) + " but class '" + service.className +
                             "' of " + loaded.path + " is an RPC class");
@@ -254,6 +264,14 @@ class PluginLoader {
     entry.library = loaded.path;
     std::string name = entry.name;
     set_.rpcs_.emplace(std::move(name), std::move(entry));
+  }
+
+  void createUserProvider(const Loaded& loaded, const ManifestService& service,
+                          UserProviderFactory factory, const Arguments& arguments) {
+    std::string error;
+    UserProvider* raw = factory(arguments, error);
+    if (raw == nullptr) refuseConstruction(loaded, service, error);
+    set_.users_.push_back(holdWithLibrary(raw, loaded.library));
   }
 
   /// Handler names are what routes call back, so they are unique across topics and RPC.

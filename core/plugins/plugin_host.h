@@ -25,6 +25,7 @@
 #include "wampd/arguments.h"
 #include "wampd/rpc_handler.h"
 #include "wampd/topic_handler.h"
+#include "wampd/user_provider.h"
 
 namespace wampd::core {
 
@@ -33,6 +34,7 @@ using Parameters = std::map<std::string, std::string>;
 
 inline constexpr std::string_view kTopicTag = "gos_web_socket.topic";
 inline constexpr std::string_view kRpcTag = "gos_web_socket.rpc";
+inline constexpr std::string_view kUserProviderTag = "wampd.user_provider";
 
 struct ManifestService {
   std::string id;
@@ -85,6 +87,10 @@ class PluginSet {
   const std::map<std::string, RpcHandlerEntry, std::less<>>& rpcHandlers() const noexcept {
     return rpcs_;
   }
+  /// User providers (services tagged wampd.user_provider), in load order.
+  const std::vector<std::shared_ptr<UserProvider>>& userProviders() const noexcept {
+    return users_;
+  }
   /// The libraries loaded, in load order.
   const std::vector<std::string>& libraries() const noexcept { return libraries_; }
 
@@ -92,6 +98,7 @@ class PluginSet {
   friend class PluginLoader;
   std::map<std::string, TopicHandlerEntry, std::less<>> topics_;
   std::map<std::string, RpcHandlerEntry, std::less<>> rpcs_;
+  std::vector<std::shared_ptr<UserProvider>> users_;
   std::vector<std::string> libraries_;
 };
 

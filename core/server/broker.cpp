@@ -7,6 +7,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "auth/authenticator.h"
 #include "common/errors.h"
 #include "wamp/v1_codec.h"
 
@@ -15,11 +16,12 @@ namespace wampd::core {
 // A concrete topic URI with subscribers; what handlers see as wampd::Topic.
 class TopicState final : public wampd::Topic, public std::enable_shared_from_this<TopicState> {
  public:
-  TopicState(Broker& broker, std::string uri, Request request, const TopicHandlerEntry& entry,
-             std::shared_ptr<const Generation> generation)
+  TopicState(Broker& broker, std::string uri, Request request, const Route& route,
+             const TopicHandlerEntry& entry, std::shared_ptr<const Generation> generation)
       : broker_(broker),
         uri_(std::move(uri)),
         request_(std::move(request)),
+        route_(route),
         entry_(entry),
         generation_(std::move(generation)) {}
 
@@ -35,6 +37,11 @@ class TopicState final : public wampd::Topic, public std::enable_shared_from_thi
                  const SessionIds& eligible) noexcept override;
 
   const Request& request() const noexcept { return request_; }
+  /// Who may publish here: the route's `publish:`, else the server's default.
+  const std::string& publishPolicy() const noexcept {
+    const std::string& own = route_.spec().publishPolicy;
+    return own.empty() ? generation_->config.auth.defaultPublish : own;
+  }
   TopicHandler& handler() const noexcept { return *entry_.handler; }
   bool contains(Session& s) const { return index_.count(&s) != 0; }
 
@@ -67,6 +74,7 @@ class TopicState final : public wampd::Topic, public std::enable_shared_from_thi
   Broker& broker_;
   std::string uri_;
   Request request_;
+  const Route& route_;              // lives in generation_
   const TopicHandlerEntry& entry_;  // lives in generation_
   std::shared_ptr<const Generation> generation_;
   // A vector for fast fan-out, an index for O(1) membership and removal.
@@ -163,7 +171,7 @@ std::shared_ptr<TopicState> Broker::resolve(const std::string& uri, Result& resu
     result.outcome = Outcome::NoHandler;
     return nullptr;
   }
-  return std::make_shared<TopicState>(*this, uri, std::move(request), *entry, generation_);
+  return std::make_shared<TopicState>(*this, uri, std::move(request), *route, *entry, generation_);
 }
 
 Broker::Result Broker::subscribe(Session& session, const std::string& uri) {
@@ -208,6 +216,14 @@ Broker::Result Broker::publish(Session& session, const std::string& uri, const V
   Result result;
   auto topic = resolve(uri, result);
   if (!topic) return result;
+  if (!auth::mayPublish(topic->publishPolicy(), session.identity())) {
+    spdlog::warn(
+        "topic {}: publish by session {} ({}) refused: route '{}' allows {} only", uri,
+        session.idText(),
+        session.identity().anonymous ? std::string("anonymous") : session.identity().username,
+        topic->request().routeName, topic->publishPolicy());
+    return {Outcome::Failed, Status::refused("Not allowed to publish to \"" + uri + "\"")};
+  }
   Status status =
       topic->handler().hostPublish(session, *topic, topic->request(), event, exclude, eligible);
   if (!status) return {Outcome::Failed, std::move(status)};

@@ -1,11 +1,14 @@
 #include "server/server.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 #include <chrono>
+#include <ctime>
 
+#include "auth/backend_cookie.h"
 #include "common/errors.h"
 #include "wamp/v1_codec.h"
 
@@ -23,11 +26,18 @@ TransportOptions transportOptions(const ServerConfig& config) {
 
 constexpr auto kShutdownGrace = std::chrono::seconds(3);
 
+std::shared_ptr<auth::UserDirectory> userDirectory(const Generation& generation) {
+  auto users = std::make_shared<auth::UserDirectory>(generation.config.auth.usersFile);
+  for (const auto& provider : generation.plugins.userProviders()) users->addProvider(provider);
+  return users;
+}
+
 }  // namespace
 
 Server::Server(asio::io_context& io, std::shared_ptr<const Generation> generation)
     : io_(io),
       generation_(std::move(generation)),
+      authenticator_(generation_->config.auth, userDirectory(*generation_)),
       broker_(io, BrokerLimits{}),
       wamp1_(broker_, dealer_,
              [this](Session& s, const std::string& uri, const Array& args, Value& result) {
@@ -39,10 +49,21 @@ Server::Server(asio::io_context& io, std::shared_ptr<const Generation> generatio
   dealer_.setGeneration(generation_);
 }
 
-Server::~Server() = default;
-
 void Server::start() {
   transport_.listen();
+  cookie_ = auth::cookiePath(transport_.boundPort());
+  std::string error;
+  if (auth::writeCookie(cookie_, authenticator_.backendToken(), error)) {
+    spdlog::info("backend token for wampctl written to {}", cookie_);
+  } else {
+    spdlog::warn("cannot write the backend cookie ({}); wampctl needs auth.secret or --token",
+                 error);
+    cookie_.clear();
+  }
+}
+
+Server::~Server() {
+  if (!cookie_.empty()) ::unlink(cookie_.c_str());
 }
 
 SessionId Server::newSessionId() {
@@ -75,16 +96,33 @@ HandshakeAnswer Server::onHandshake(const HandshakeRequest& request) {
     }
     answer.subprotocol = "wamp";
   }
+  auth::Decision decision = authenticator_.authenticate(request.resource, request.origin,
+                                                        request.remoteAddress, std::time(nullptr));
+  if (!decision.accept) {
+    spdlog::warn("refused handshake from {}: {}", request.remoteAddress, decision.reason);
+    answer.accept = false;
+    answer.httpStatus = decision.httpStatus;
+    answer.reason = "Forbidden: " + decision.reason;
+    return answer;
+  }
   const SessionId id = newSessionId();
-  pending_.emplace(id, true);
+  spdlog::debug("session {} from {}: {}{}", id, request.remoteAddress,
+                decision.identity.anonymous ? std::string("anonymous")
+                                            : "user '" + decision.identity.username + "'",
+                decision.identity.backend ? " (backend)" : "");
+  pending_.emplace(id, std::move(decision.identity));
   answer.token = id;
   answer.openingMessage = wamp1::encodeWelcome(std::to_string(id), kServerIdent);
   return answer;
 }
 
 void Server::onOpen(Link& link, std::uint64_t token) {
-  pending_.erase(token);
-  auto session = std::make_unique<Session>(token, link, Identity{});
+  Identity identity;
+  if (auto it = pending_.find(token); it != pending_.end()) {
+    identity = std::move(it->second);
+    pending_.erase(it);
+  }
+  auto session = std::make_unique<Session>(token, link, std::move(identity));
   link.context = session.get();
   spdlog::debug("session {} opened from {}", session->idText(), link.remoteAddress());
   if (shuttingDown_) {

@@ -9,6 +9,7 @@
 #include <random>
 #include <unordered_map>
 
+#include "auth/authenticator.h"
 #include "config/generation.h"
 #include "server/broker.h"
 #include "server/dealer.h"
@@ -35,6 +36,7 @@ class Server final : private TransportListener {
  private:
   HandshakeAnswer onHandshake(const HandshakeRequest& request) override;
   void onOpen(Link& link, std::uint64_t token) override;
+  void onAbandoned(std::uint64_t token) override { pending_.erase(token); }
   void onMessage(Link& link, std::string_view payload, bool binary) override;
   void onClose(Link& link, std::uint16_t code, std::string_view reason) override;
 
@@ -43,6 +45,7 @@ class Server final : private TransportListener {
 
   asio::io_context& io_;
   std::shared_ptr<const Generation> generation_;
+  auth::Authenticator authenticator_;
   Broker broker_;
   Dealer dealer_;
   Wamp1Protocol wamp1_;
@@ -50,9 +53,10 @@ class Server final : private TransportListener {
   std::unordered_map<SessionId, std::unique_ptr<Session>> sessions_;
   // Handshakes accepted whose connection is not open yet: session ids already promised in
   // the WELCOME that left with the 101.
-  std::unordered_map<SessionId, bool> pending_;
+  std::unordered_map<SessionId, Identity> pending_;
   std::mt19937_64 random_;
   bool shuttingDown_ = false;
+  std::string cookie_;  // the backend cookie this server wrote; removed when it stops
   std::unique_ptr<asio::steady_timer> shutdownDeadline_;
 };
 

@@ -89,16 +89,40 @@ class WsLink final : public Link {
     websocketpp::lib::error_code ec = con_->send(text, websocketpp::frame::opcode::text);
     (void)ec;
   }
+  // The close frame goes out as a queued *terminal* frame: websocketpp writes it after what
+  // is already queued, then ends the TCP connection. websocketpp's own close() would take a
+  // client CLOSE already waiting in the same read as the acknowledgement and shut the socket
+  // before our frame (say 1007) is written; here that CLOSE's acknowledgement is queued
+  // behind the terminal frame and never sent, so the client sees exactly one close frame.
   void close(std::uint16_t code, std::string_view reason) noexcept override {
-    websocketpp::lib::error_code ec;
-    con_->close(code, std::string(reason), ec);
+    if (closing_) return;
+    closing_ = true;
+    try {
+      std::string payload;
+      payload.push_back(static_cast<char>(code >> 8));
+      payload.push_back(static_cast<char>(code & 0xFF));
+      payload.append(reason.substr(0, 123));  // control frames carry at most 125 bytes
+      auto message = websocketpp::lib::make_shared<WsConfig::message_type>(
+          WsConfig::con_msg_manager_type::ptr(), websocketpp::frame::opcode::close, 0);
+      message->set_header(frameHeader(websocketpp::frame::opcode::close, payload.size()));
+      message->set_payload(payload);
+      message->set_prepared(true);
+      message->set_terminal(true);
+      websocketpp::lib::error_code ec = con_->send(message);
+      if (!ec) return;
+    } catch (const std::exception&) {
+    }
+    websocketpp::lib::error_code ignored;
+    con_->close(code, std::string(reason), ignored);
   }
+
   std::size_t bufferedAmount() const noexcept override { return con_->get_buffered_amount(); }
   const std::string& remoteAddress() const noexcept override { return remote_; }
 
  private:
   ConnectionPtr con_;
   std::string remote_;
+  bool closing_ = false;
 };
 
 }  // namespace

@@ -61,6 +61,8 @@ class TransportListener {
  public:
   virtual HandshakeAnswer onHandshake(const HandshakeRequest& request) = 0;
   virtual void onOpen(Link& link, std::uint64_t token) = 0;
+  /// An accepted handshake whose connection failed before it opened.
+  virtual void onAbandoned(std::uint64_t token) = 0;
   virtual void onMessage(Link& link, std::string_view payload, bool binary) = 0;
   virtual void onClose(Link& link, std::uint16_t code, std::string_view reason) = 0;
 

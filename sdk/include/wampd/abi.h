@@ -39,9 +39,9 @@
 #endif
 
 // Identifies everything a C++-typed boundary depends on besides the ABI version.
-#define WAMPD_BUILD_SIGNATURE                                                               \
+#define WAMPD_BUILD_SIGNATURE                                                   \
   "wampd-abi-" WAMPD_ABI_VERSION_TEXT ";" WAMPD_COMPILER_ID ";" WAMPD_STDLIB_ID \
-                                                  ";cplusplus-" WAMPD_STRINGIFY(__cplusplus)
+  ";cplusplus-" WAMPD_STRINGIFY(__cplusplus)
 
 #define WAMPD_EXPORT __attribute__((visibility("default")))
 

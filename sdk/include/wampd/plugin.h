@@ -4,6 +4,7 @@
 //   WAMPD_PLUGIN(registry) {
 //     registry.topic<MyTopic>("MyTopic");     // the `class:` a manifest names
 //     registry.rpc<MyProcedures>("MyProcedures");
+//     registry.userProvider<MyUsers>("MyUsers");
 //   }
 //
 // Each registered class must have a constructor taking `const wampd::Arguments&`.
@@ -18,6 +19,7 @@
 #include "wampd/rpc_handler.h"
 #include "wampd/status.h"
 #include "wampd/topic_handler.h"
+#include "wampd/user_provider.h"
 
 namespace wampd {
 
@@ -92,9 +94,23 @@ class Hosted<T, std::enable_if_t<std::is_base_of_v<RpcHandler, T>>> final : publ
   }
 };
 
+template <class T>
+class Hosted<T, std::enable_if_t<std::is_base_of_v<UserProvider, T>>> final : public T {
+ public:
+  using T::T;
+
+  Status hostLoadUser(std::string_view username, User& out, bool& found) noexcept override {
+    return detail::guard([&] {
+      found = this->loadUserByUsername(username, out);
+      return Status();
+    });
+  }
+};
+
 /// Creates a handler; on failure returns nullptr and sets `error`. Never throws.
 using TopicFactory = TopicHandler* (*)(const Arguments& args, std::string& error) noexcept;
 using RpcFactory = RpcHandler* (*)(const Arguments& args, std::string& error) noexcept;
+using UserProviderFactory = UserProvider* (*)(const Arguments& args, std::string& error) noexcept;
 
 namespace detail {
 template <class Handler, class T>
@@ -115,6 +131,8 @@ class Registry {
  public:
   virtual void addTopicClass(const char* className, TopicFactory factory) noexcept = 0;
   virtual void addRpcClass(const char* className, RpcFactory factory) noexcept = 0;
+  virtual void addUserProviderClass(const char* className,
+                                    UserProviderFactory factory) noexcept = 0;
 
   template <class T>
   void topic(const char* className) noexcept {
@@ -125,6 +143,12 @@ class Registry {
   void rpc(const char* className) noexcept {
     static_assert(std::is_base_of_v<RpcHandler, T>, "T must derive from wampd::RpcHandler");
     addRpcClass(className, &detail::create<RpcHandler, T>);
+  }
+  /// A UserProvider, for services tagged `wampd.user_provider`.
+  template <class T>
+  void userProvider(const char* className) noexcept {
+    static_assert(std::is_base_of_v<UserProvider, T>, "T must derive from wampd::UserProvider");
+    addUserProviderClass(className, &detail::create<UserProvider, T>);
   }
 
  protected:

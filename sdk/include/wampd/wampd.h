@@ -14,4 +14,5 @@
 #include "wampd/status.h"
 #include "wampd/topic.h"
 #include "wampd/topic_handler.h"
+#include "wampd/user_provider.h"
 #include "wampd/value.h"

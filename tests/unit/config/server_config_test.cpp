@@ -143,7 +143,7 @@ TEST_CASE("config errors name file, line and column") {
   SUBCASE("unknown top-level key") {
     checkError("invalid/unknown_top_level_key.yml", 3, 1,
                "unknown key 'plugin' in the config file (expected server, log_level, plugins, "
-               "routing, parameters)");
+               "routing, parameters, auth)");
   }
   SUBCASE("unknown server key") {
     checkError("invalid/unknown_server_key.yml", 3, 3, "unknown key 'prot' in 'server'");
@@ -225,6 +225,7 @@ TEST_CASE("defaultConfigPath") {
     CHECK(c.pluginDirectories == std::vector<std::string>{WAMPD_BUILD_PLUGIN_DIR});
     CHECK(c.routing == std::vector<std::string>{
                            std::string(WAMPD_SOURCE_DIR) + "/plugins/ping/routing.yml",
-                           std::string(WAMPD_SOURCE_DIR) + "/plugins/broadcast/routing.yml"});
+                           std::string(WAMPD_SOURCE_DIR) + "/plugins/broadcast/routing.yml",
+                           std::string(WAMPD_SOURCE_DIR) + "/plugins/secured/routing.yml"});
   }
 }

@@ -169,20 +169,20 @@ TEST_CASE("manifest errors name file, line and column") {
   SUBCASE("neither tag") {
     Failure f = loadFailure("services:\n  a:\n    class: A\n    tags: [{ name: other }]\n", &file);
     CHECK(f.what == file +
-                        ":2:3: service 'a' has neither the gos_web_socket.topic nor the "
-                        "gos_web_socket.rpc tag");
+                        ":2:3: service 'a' has none of the tags gos_web_socket.topic, "
+                        "gos_web_socket.rpc, wampd.user_provider");
   }
   SUBCASE("no tags at all") {
     Failure f = loadFailure("services:\n  a:\n    class: A\n", &file);
     CHECK(f.where.line == 2);
-    CHECK(f.what.find("has neither") != std::string::npos);
+    CHECK(f.what.find("has none of the tags") != std::string::npos);
   }
   SUBCASE("both tags") {
     Failure f = loadFailure(
         "services:\n  a:\n    class: A\n    tags: [gos_web_socket.topic, gos_web_socket.rpc]\n",
         &file);
     CHECK(f.where.line == 2);
-    CHECK(f.what.find("has both") != std::string::npos);
+    CHECK(f.what.find("has more than one of the tags") != std::string::npos);
   }
   SUBCASE("a tag map without a name") {
     Failure f = loadFailure("services:\n  a:\n    class: A\n    tags: [{ priority: 1 }]\n", &file);

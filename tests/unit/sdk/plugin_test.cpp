@@ -82,8 +82,12 @@ class RecordingRegistry final : public Registry {
   void addRpcClass(const char* className, RpcFactory factory) noexcept override {
     rpcs[className] = factory;
   }
+  void addUserProviderClass(const char* className, UserProviderFactory factory) noexcept override {
+    users[className] = factory;
+  }
   std::map<std::string, TopicFactory> topics;
   std::map<std::string, RpcFactory> rpcs;
+  std::map<std::string, UserProviderFactory> users;
 };
 
 bool registrationThrows = false;

@@ -1,0 +1,55 @@
+// Who a connection is, decided once at the handshake: the origin check, the backend's proof
+// (trusted address or token in the URL path), and the Oro ticket.
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "auth/user_directory.h"
+#include "config/server_config.h"
+#include "wampd/identity.h"
+
+namespace wampd::core::auth {
+
+struct Decision {
+  bool accept = false;
+  std::uint16_t httpStatus = 403;
+  /// Why a handshake was refused; safe to log and to send (never a secret or a digest).
+  std::string reason;
+  Identity identity;
+};
+
+class Authenticator {
+ public:
+  Authenticator(AuthConfig config, std::shared_ptr<UserDirectory> users);
+
+  /// `resource` is the upgrade URL's path and query.
+  Decision authenticate(std::string_view resource, std::string_view origin,
+                        std::string_view remoteAddress, std::time_t now) const;
+
+  /// auth.backend_token, else derived from auth.secret, else random for this process.
+  const std::string& backendToken() const noexcept { return backendToken_; }
+
+ private:
+  bool verifyTicket(const std::string& ticket, std::time_t now, Decision& decision) const;
+
+  AuthConfig config_;
+  std::shared_ptr<UserDirectory> users_;
+  std::string backendToken_;
+};
+
+/// The backend token a secret implies when auth.backend_token is not set: hex of
+/// HMAC-SHA256(secret, "wampd backend"). wampctl computes the same from the config.
+std::string deriveBackendToken(std::string_view secret);
+
+/// True when `allowed` is empty or lists `origin` (as sent, or its host alone: Oro's PHP
+/// client sends a bare host, browsers scheme://host[:port]).
+bool originAllowed(const std::vector<std::string>& allowed, std::string_view origin);
+
+/// Who may publish under `policy` (anyone, authenticated, backend).
+bool mayPublish(std::string_view policy, const Identity& identity);
+
+}  // namespace wampd::core::auth
