@@ -7,9 +7,11 @@
 #include <asio/signal_set.hpp>
 #include <cstdio>
 #include <exception>
+#include <functional>
 
 #include "config/generation.h"
 #include "config/server_config.h"
+#include "server/reloader.h"
 #include "server/server.h"
 
 namespace {
@@ -50,10 +52,9 @@ void setUpLogging(const std::string& level) {
 }
 
 int run(const Options& options) {
-  ServerConfig config = loadServerConfig(
-      options.config.empty() ? defaultConfigPath() : options.config, parseParams(options.params));
-  if (!options.host.empty()) config.host = options.host;
-  if (options.port >= 0) config.port = static_cast<std::uint16_t>(options.port);
+  const ConfigSource source{options.config.empty() ? defaultConfigPath() : options.config,
+                            parseParams(options.params), options.host, options.port};
+  const ServerConfig config = source.load();
   setUpLogging(options.logLevel.empty() ? config.logLevel : options.logLevel);
 
   auto generation = buildGeneration(config, 1);
@@ -67,12 +68,21 @@ int run(const Options& options) {
   }
 
   asio::io_context io;
-  Server server(io, generation);
+  Server server(io, source, generation);
+  asio::signal_set hangup(io, SIGHUP);
+  std::function<void(const asio::error_code&, int)> onHangup = [&](const asio::error_code& ec,
+                                                                   int) {
+    if (ec) return;
+    server.reload("SIGHUP");
+    hangup.async_wait(onHangup);
+  };
+  hangup.async_wait(onHangup);
   server.start();
-  asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const asio::error_code& ec, int signal) {
+  asio::signal_set stop(io, SIGINT, SIGTERM);
+  stop.async_wait([&](const asio::error_code& ec, int signal) {
     if (ec) return;
     spdlog::info("received signal {}", signal);
+    hangup.cancel();
     server.shutdown();
   });
   spdlog::info(

@@ -63,11 +63,15 @@ bool mayPublish(std::string_view policy, const Identity& identity) {
   return true;
 }
 
-Authenticator::Authenticator(AuthConfig config, std::shared_ptr<UserDirectory> users)
+Authenticator::Authenticator(AuthConfig config, std::shared_ptr<UserDirectory> users,
+                             std::string fallbackToken)
     : config_(std::move(config)), users_(std::move(users)) {
-  backendToken_ = !config_.backendToken.empty() ? config_.backendToken
-                  : !config_.secret.empty()     ? deriveBackendToken(config_.secret)
-                                                : randomToken();
+  if (!config_.backendToken.empty())
+    backendToken_ = config_.backendToken;
+  else if (!config_.secret.empty())
+    backendToken_ = deriveBackendToken(config_.secret);
+  else
+    backendToken_ = fallbackToken.empty() ? randomToken() : std::move(fallbackToken);
 }
 
 Decision Authenticator::authenticate(std::string_view resource, std::string_view origin,

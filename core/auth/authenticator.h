@@ -24,7 +24,10 @@ struct Decision {
 
 class Authenticator {
  public:
-  Authenticator(AuthConfig config, std::shared_ptr<UserDirectory> users);
+  /// `fallbackToken`: the backend token when the config sets neither a token nor a secret
+  /// (a reload passes the running one on, so wampctl's cookie stays valid); empty: random.
+  Authenticator(AuthConfig config, std::shared_ptr<UserDirectory> users,
+                std::string fallbackToken = {});
 
   /// `resource` is the upgrade URL's path and query.
   Decision authenticate(std::string_view resource, std::string_view origin,

@@ -19,6 +19,7 @@ enum class Fault : std::uint8_t {
   NoSuchProcedure,     // CALL without a route or RPC handler (connection stays)
   InvalidArgument,     // CALL arguments a handler rejected (connection stays)
   LimitExceeded,       // too many prefixes/subscriptions on one connection
+  SubscriptionEnded,   // a reload took the topic's route away (connection stays)
 };
 
 struct FaultInfo {

@@ -2,13 +2,14 @@
 
 namespace wampd::core {
 
-std::shared_ptr<const Generation> buildGeneration(const ServerConfig& config,
-                                                  std::uint64_t number) {
+std::shared_ptr<const Generation> buildGeneration(const ServerConfig& config, std::uint64_t number,
+                                                  const Generation* previous) {
   auto generation = std::make_shared<Generation>();
   generation->number = number;
   generation->config = config;
   generation->router = loadRouting(config.routing);
-  generation->plugins = loadPlugins(config.pluginDirectories, config.parameters);
+  generation->plugins = loadPlugins(config.pluginDirectories, config.parameters,
+                                    previous ? &previous->plugins : nullptr);
   for (const auto& route : generation->router.routes()) {
     const std::string& policy = route->spec().publishPolicy;
     if (!policy.empty() && policy != "anyone" && policy != "authenticated" && policy != "backend")

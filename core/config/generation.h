@@ -25,6 +25,8 @@ struct Generation {
 
 /// Loads routing and plugins for `config`. Throws ConfigError naming the file (and line)
 /// of the first problem; warnings (routes to handlers not loaded) are kept in the result.
-std::shared_ptr<const Generation> buildGeneration(const ServerConfig& config, std::uint64_t number);
+/// With `previous`, unchanged plugin libraries are kept with their handler instances.
+std::shared_ptr<const Generation> buildGeneration(const ServerConfig& config, std::uint64_t number,
+                                                  const Generation* previous = nullptr);
 
 }  // namespace wampd::core

@@ -4,15 +4,21 @@
 #include <iostream>
 
 #include "common/json.h"
+#include "ctl/target.h"
 #include "ctl/topics_table.h"
 #include "ctl/wamp_session.h"
 
 namespace wampd::ctl {
 namespace {
 
-int fail(int code, const std::string& message) {
-  std::cerr << "wampctl: " << message << '\n';
+int fail(const Target& target, int code, const std::string& message) {
+  std::cerr << "wampctl: " << redact(message, target.token.value) << '\n';
   return code;
+}
+
+int failUsage(const std::string& message) {
+  std::cerr << "wampctl: " << message << '\n';
+  return kUsage;
 }
 
 WsClient::Clock::time_point deadlineFrom(const GlobalOptions& options) {
@@ -28,28 +34,56 @@ bool parseJsonArgument(const std::string& what, const std::string& text, Value& 
   return false;
 }
 
+// Why the server may not have taken wampctl for the backend.
+std::string backendHint(const Target& target) {
+  if (!target.token.value.empty())
+    return "; the server did not take wampctl for the backend with the token from " +
+           target.token.source;
+  std::string hint =
+      "; wampctl is not the backend: it found no backend token (give --token or "
+      "$WAMPD_BACKEND_TOKEN, --config with the server's auth.secret, or run it as the user "
+      "running wampd so that it can read " +
+      target.cookieFile + ")";
+  if (!target.configProblem.empty()) hint += "; " + target.configProblem;
+  return hint;
+}
+
 int publish(const GlobalOptions& options, const std::string& topic, const Value& payload) {
-  WampSession session(deadlineFrom(options));
+  Target target;
   std::string error;
-  if (!session.open(options.url, error) || !session.publishAndClose(topic, payload, error))
-    return fail(kFailed, error);
-  return kOk;
+  if (!resolveTarget(options, target, error)) return failUsage(error);
+  WampSession session(deadlineFrom(options));
+  if (!session.open(target.url, target.shownUrl, error)) return fail(target, kFailed, error);
+  wamp::CallReply refusal;
+  switch (session.publishAndClose(topic, payload, refusal, error)) {
+    case PublishOutcome::Accepted:
+      return kOk;
+    case PublishOutcome::Refused:
+      if (refusal.errorDesc.rfind("Not allowed to publish", 0) == 0) error += backendHint(target);
+      return fail(target, kFailed, error);
+    case PublishOutcome::Failed:
+      break;
+  }
+  return fail(target, kFailed, error);
 }
 
 // Calls and reports a CALLERROR on stderr; the result stays in `result` for the caller.
 int call(const GlobalOptions& options, const std::string& procedure, const Array& args,
          Value& result) {
-  WampSession session(deadlineFrom(options));
+  Target target;
   std::string error;
+  if (!resolveTarget(options, target, error)) return failUsage(error);
+  WampSession session(deadlineFrom(options));
   wamp::CallReply reply;
-  if (!session.open(options.url, error) || !session.call(procedure, args, reply, error))
-    return fail(kFailed, error);
+  if (!session.open(target.url, target.shownUrl, error) ||
+      !session.call(procedure, args, reply, error))
+    return fail(target, kFailed, error);
   session.close();
   if (reply.isError) {
     std::string message =
         "call to '" + procedure + "' failed: " + reply.errorUri + ": " + reply.errorDesc;
     if (reply.errorDetails) message += " " + core::json::serialize(*reply.errorDetails);
-    return fail(kFailed, message);
+    return fail(target, kFailed, message);
   }
   result = std::move(reply.result);
   return kOk;
@@ -58,10 +92,12 @@ int call(const GlobalOptions& options, const std::string& procedure, const Array
 }  // namespace
 
 int runCheck(const GlobalOptions& options) {
-  WampSession session(deadlineFrom(options));
+  Target target;
   std::string error;
-  if (!session.open(options.url, error)) return fail(kFailed, error);
-  std::cout << "WELCOME from " << options.url << ": session " << session.welcome().sessionId
+  if (!resolveTarget(options, target, error)) return failUsage(error);
+  WampSession session(deadlineFrom(options));
+  if (!session.open(target.url, target.shownUrl, error)) return fail(target, kFailed, error);
+  std::cout << "WELCOME from " << target.shownUrl << ": session " << session.welcome().sessionId
             << ", server " << session.welcome().serverIdent << '\n';
   session.close();
   return kOk;
@@ -70,7 +106,7 @@ int runCheck(const GlobalOptions& options) {
 int runPublish(const GlobalOptions& options, const std::string& topic, const std::string& json) {
   Value payload;
   std::string error;
-  if (!parseJsonArgument("the payload", json, payload, error)) return fail(kUsage, error);
+  if (!parseJsonArgument("the payload", json, payload, error)) return failUsage(error);
   return publish(options, topic, payload);
 }
 
@@ -86,7 +122,7 @@ int runCall(const GlobalOptions& options, const std::string& procedure,
   for (std::size_t i = 0; i < jsonArgs.size(); ++i) {
     Value arg;
     if (!parseJsonArgument("argument " + std::to_string(i + 1), jsonArgs[i], arg, error))
-      return fail(kUsage, error);
+      return failUsage(error);
     args.push_back(std::move(arg));
   }
   Value result;
@@ -101,7 +137,10 @@ int runTopics(const GlobalOptions& options) {
   if (code != kOk) return code;
   std::vector<TopicRow> rows;
   std::string error;
-  if (!parseTopics(result, rows, error)) return fail(kFailed, error);
+  if (!parseTopics(result, rows, error)) {
+    std::cerr << "wampctl: " << error << '\n';
+    return kFailed;
+  }
   std::cout << renderTopicsTable(rows);
   return kOk;
 }

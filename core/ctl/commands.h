@@ -15,7 +15,12 @@ inline constexpr int kFailed = 1;  // the server is down, refused, timed out or 
 inline constexpr int kUsage = 2;   // bad arguments; nothing was sent
 
 struct GlobalOptions {
-  std::string url = "ws://127.0.0.1:8080/";
+  /// --url; empty: the config's listener, else ws://127.0.0.1:8080/.
+  std::string url;
+  /// --token: the backend token (see backend_token.h for where else it is looked for).
+  std::string token;
+  /// --config; empty: the default config, when readable.
+  std::string configFile;
   double timeoutSeconds = 5.0;
 };
 

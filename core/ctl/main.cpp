@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ctl/commands.h"
+#include "ctl/ticket_command.h"
 
 namespace {
 
@@ -20,6 +21,7 @@ struct Arguments {
   std::vector<std::string> jsonArgs;
   std::string maintenanceState;
   std::optional<std::int64_t> userId;
+  wampd::ctl::TicketRequest ticket;
 };
 
 const CLI::Validator positiveSeconds(
@@ -43,8 +45,15 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   // Global options are accepted after the command too: `wampctl check --url ...`.
   app.fallthrough();
-  app.add_option("--url", options.url, "Server WebSocket URL (a ?ticket= query is passed on)")
-      ->capture_default_str();
+  app.add_option("--url", options.url,
+                 "Server WebSocket URL (a ?ticket= query is passed on); default: the config's "
+                 "server.host and server.port, else ws://127.0.0.1:8080/");
+  app.add_option("--config", options.configFile,
+                 "The server's config file, for its address, secret and users file (default: "
+                 "wampd's default config, when readable)");
+  app.add_option("--token", options.token,
+                 "The server's backend token (default: $WAMPD_BACKEND_TOKEN, else from the "
+                 "config, else the cookie wampd writes for its port)");
   app.add_option("--timeout", options.timeoutSeconds,
                  "Seconds the whole command may take, connecting included")
       ->check(positiveSeconds)
@@ -65,6 +74,15 @@ int main(int argc, char** argv) {
   call->add_option("procedure", args.procedure, "Procedure URI, e.g. sample/sum")->required();
   call->add_option("json", args.jsonArgs, "Arguments, each as JSON");
   CLI::App* topics = app.add_subcommand("topics", "List the server's routes and their handlers");
+  CLI::App* ticket =
+      app.add_subcommand("ticket", "Print an Oro authentication ticket (URL-encoded for ?ticket=)");
+  ticket->add_option("--user", args.ticket.user,
+                     "User name; its password hash comes from the config's users file ('' for "
+                     "an anonymous ticket)");
+  ticket->add_flag("--anonymous", args.ticket.anonymous, "An anonymous ticket");
+  ticket->add_option("--password", args.ticket.password,
+                     "The user's stored password hash, instead of the users file's");
+  ticket->add_flag("--raw", args.ticket.raw, "Print the ticket as base64, not URL-encoded");
 
   try {
     app.parse(argc, argv);
@@ -80,6 +98,7 @@ int main(int argc, char** argv) {
     return wampd::ctl::runMaintenance(options, args.maintenanceState == "on", args.userId);
   if (*call) return wampd::ctl::runCall(options, args.procedure, args.jsonArgs);
   if (*topics) return wampd::ctl::runTopics(options);
+  if (*ticket) return wampd::ctl::runTicket(options, args.ticket);
   std::cerr << "wampctl: no command given (see wampctl --help)\n";
   return wampd::ctl::kUsage;
 }

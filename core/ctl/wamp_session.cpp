@@ -19,32 +19,46 @@ std::string newCallId() {
 
 }  // namespace
 
-bool WampSession::open(const std::string& url, std::string& error) {
-  if (!ws_.connect(url, "wamp", error)) return false;
+bool WampSession::open(const std::string& url, const std::string& shownUrl, std::string& error) {
+  if (!ws_.connect(url, shownUrl, "wamp", error)) return false;
   std::string text;
   if (!ws_.receive(text, error)) {
-    error = "no WELCOME from " + url + ": " + error + describePeerClose();
+    error = "no WELCOME from " + shownUrl + ": " + error + describePeerClose();
     return false;
   }
   return wamp::parseWelcome(text, welcome_, error);
 }
 
-bool WampSession::publishAndClose(const std::string& topic, const Value& payload,
-                                  std::string& error) {
-  if (!ws_.send(wamp::publishMessage(topic, payload), error)) return false;
+PublishOutcome WampSession::publishAndClose(const std::string& topic, const Value& payload,
+                                            wamp::CallReply& refusal, std::string& error) {
+  if (!ws_.send(wamp::publishMessage(topic, payload), error)) return PublishOutcome::Failed;
   if (!ws_.close(kNormalClosure, error)) {
     error = "publish to '" + topic + "' not confirmed: " + error;
-    return false;
+    return PublishOutcome::Failed;
+  }
+  // Gos answers a refused publish like a failed call, with the topic as the call id.
+  std::string text;
+  std::string ignored;
+  while (ws_.receive(text, ignored)) {
+    wamp::CallReply reply;
+    if (wamp::parseCallReply(text, topic, reply) && reply.isError) {
+      refusal = std::move(reply);
+      error = "the server refused the publish to '" + topic + "': " + refusal.errorDesc;
+      if (refusal.errorDetails)
+        if (const Value* code = refusal.errorDetails->find("code"); code && code->isInteger())
+          error += " (code " + std::to_string(code->asInt()) + ")";
+      return PublishOutcome::Refused;
+    }
   }
   const auto& peer = ws_.peerClose();
   std::uint16_t code = peer ? peer->code : kAbnormalClosure;
-  if (code == kNormalClosure || code == kNoStatus) return true;
+  if (code == kNormalClosure || code == kNoStatus) return PublishOutcome::Accepted;
   if (code == kAbnormalClosure) {
     error = "publish to '" + topic + "' not confirmed: the server dropped the connection";
-    return false;
+    return PublishOutcome::Failed;
   }
   error = "the server refused the publish to '" + topic + "'" + describePeerClose();
-  return false;
+  return PublishOutcome::Failed;
 }
 
 bool WampSession::call(const std::string& procedure, const Array& args, wamp::CallReply& reply,

@@ -10,18 +10,27 @@
 
 namespace wampd::ctl {
 
+/// How a publish ended.
+enum class PublishOutcome {
+  Accepted,  // the server closed normally after taking it
+  Refused,   // the server answered with a CALLERROR for the topic (not allowed, handler error)
+  Failed,    // no verdict: connection lost, closed with an error code, deadline
+};
+
 class WampSession {
  public:
   explicit WampSession(WsClient::Clock::time_point deadline) : ws_(deadline) {}
 
-  /// Connects and reads WELCOME.
-  bool open(const std::string& url, std::string& error);
+  /// Connects and reads WELCOME. Messages name the server `shownUrl` (see WsClient::connect).
+  bool open(const std::string& url, const std::string& shownUrl, std::string& error);
   const wamp::Welcome& welcome() const { return welcome_; }
 
   /// Publishes as Oro's backend does, then closes with 1000 and waits for the server's
-  /// close. The server handles messages in order, so a close with any code but 1000 (1007
-  /// "Unable to find route" for an unrouted topic) is its verdict on this publish.
-  bool publishAndClose(const std::string& topic, const Value& payload, std::string& error);
+  /// close. The server handles messages in order, so what arrived before its close is its
+  /// verdict on this publish: a CALLERROR `[4, topic, ...]` (a refused publish), or a close
+  /// with any code but 1000 (1007 "Unable to find route" for an unrouted topic).
+  PublishOutcome publishAndClose(const std::string& topic, const Value& payload,
+                                 wamp::CallReply& refusal, std::string& error);
 
   /// Calls `procedure` and waits for its CALLRESULT or CALLERROR; false only when no
   /// answer came (connection ended, deadline).

@@ -84,14 +84,17 @@ WsClient::WsClient(Clock::time_point deadline) : impl_(std::make_unique<Impl>(de
 
 WsClient::~WsClient() = default;
 
-bool WsClient::connect(const std::string& url, const std::string& subprotocol, std::string& error) {
+bool WsClient::connect(const std::string& url, const std::string& shownUrl,
+                       const std::string& subprotocol, std::string& error) {
   Impl& d = *impl_;
   websocketpp::lib::error_code ec;
   d.connection = d.endpoint.get_connection(url, ec);
   if (ec) {
-    error = "invalid URL '" + url + "': " + ec.message();
+    error = "invalid URL '" + shownUrl + "': " + ec.message();
     return false;
   }
+  // A server with auth.allowed_origins checks Origin; Oro's backend sends its server's host.
+  d.connection->replace_header("Origin", d.connection->get_uri()->get_host());
   d.connection->add_subprotocol(subprotocol, ec);
   if (ec) {
     error = "invalid subprotocol '" + subprotocol + "': " + ec.message();
@@ -106,13 +109,13 @@ bool WsClient::connect(const std::string& url, const std::string& subprotocol, s
     case State::Open:
       return true;
     case State::Failed:
-      error = "cannot connect to " + url + ": " + d.failure;
+      error = "cannot connect to " + shownUrl + ": " + d.failure;
       return false;
     case State::Connecting:
-      error = "timed out connecting to " + url;
+      error = "timed out connecting to " + shownUrl;
       return false;
     default:
-      error = "connection to " + url + " ended during the handshake";
+      error = "connection to " + shownUrl + " ended during the handshake";
       return false;
   }
 }

@@ -26,9 +26,12 @@ class WsClient {
   WsClient(const WsClient&) = delete;
   WsClient& operator=(const WsClient&) = delete;
 
-  /// Opens a connection to `url` offering `subprotocol`. On failure (refused, handshake
-  /// rejected, deadline) returns false and says why in `error`.
-  bool connect(const std::string& url, const std::string& subprotocol, std::string& error);
+  /// Opens a connection to `url` offering `subprotocol`, with the URL's host as Origin (as
+  /// Oro's backend client sends it). On failure (refused, handshake rejected, deadline)
+  /// returns false and says why in `error`, naming the server `shownUrl`: `url` may carry
+  /// the backend token, which no message may show.
+  bool connect(const std::string& url, const std::string& shownUrl, const std::string& subprotocol,
+               std::string& error);
 
   /// Queues a text message.
   bool send(const std::string& text, std::string& error);

@@ -1,6 +1,9 @@
 // Loading plugin libraries: ABI check, class registration, service creation.
 #include "plugins/plugin_host.h"
 
+#include <stdlib.h>
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <boost/dll/shared_library.hpp>
 #include <cstring>
@@ -61,12 +64,38 @@ std::vector<PluginFiles> findPlugins(const std::string& directory) {
   return plugins;
 }
 
+/// A directory of this process for private copies of plugin libraries.
+const fs::path& privateCopyDirectory() {
+  static const fs::path dir = [] {
+    std::string pattern = (fs::temp_directory_path() / "wampd-plugins-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) return fs::path();
+    return fs::path(pattern);
+  }();
+  return dir;
+}
+
+/// Opens a private copy of `path` (then unlinks it: the mapping outlives the name), so that
+/// a library replaced on disk is loaded as a new image even while the old one is in use.
 LibraryPtr openLibrary(const std::string& path) {
+  static std::uint64_t copies = 0;
+  const fs::path& dir = privateCopyDirectory();
+  if (dir.empty()) throw ConfigError({path}, "cannot create a private directory for plugin copies");
+  const fs::path copy = dir / (std::to_string(++copies) + "-" + fs::path(path).filename().string());
+  std::error_code ec;
+  fs::copy_file(path, copy, fs::copy_options::overwrite_existing, ec);
+  if (ec) throw ConfigError({path}, "cannot copy plugin library: " + ec.message());
   try {
-    return std::make_shared<Library>(
-        fs::absolute(path), boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+    auto library = std::make_shared<Library>(
+        copy, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+    fs::remove(copy, ec);
+    return library;
   } catch (const std::exception& e) {
-    throw ConfigError({path}, std::string("cannot load plugin library: ") + e.what());
+    fs::remove(copy, ec);
+    std::string why = e.what();
+    // dlerror() names the private copy; the user knows the file by its own name.
+    for (std::size_t at; (at = why.find(copy.string())) != std::string::npos;)
+      why.replace(at, copy.string().size(), path);
+    throw ConfigError({path}, "cannot load plugin library: " + why);
   }
 }
 
@@ -157,7 +186,8 @@ std::shared_ptr<Handler> holdWithLibrary(Handler* raw, LibraryPtr library) {
 /// Builds one PluginSet; friend of PluginSet.
 class PluginLoader {
  public:
-  explicit PluginLoader(const Parameters& parameters) : parameters_(parameters) {}
+  PluginLoader(const Parameters& parameters, const PluginSet* previous)
+      : parameters_(parameters), previous_(previous) {}
 
   void loadDirectory(const std::string& directory) {
     for (const PluginFiles& plugin : findPlugins(directory)) load(plugin);
@@ -181,6 +211,14 @@ class PluginLoader {
   };
 
   void load(const PluginFiles& plugin) {
+    const FileStamp libraryStamp = stampOf(plugin.library);
+    const FileStamp manifestStamp = stampOf(plugin.manifest);
+    if (reuse(plugin.library, libraryStamp, manifestStamp)) return;
+    record_ = LoadedLibrary{};
+    record_.path = plugin.library;
+    record_.library = libraryStamp;
+    record_.manifest = manifestStamp;
+    record_.parameters = parameters_;
     // The manifest is read first so that a broken one is reported without running any of
     // the library's code (not even its static initializers).
     Manifest manifest = loadManifest(plugin.manifest);
@@ -200,7 +238,43 @@ class PluginLoader {
 
     Loaded loaded{plugin.library, library, registry, parameters};
     for (const ManifestService& service : manifest.services) create(loaded, service);
+    record_.handle = library;
     set_.libraries_.push_back(plugin.library);
+    set_.loaded_.push_back(std::move(record_));
+  }
+
+  /// Keeps a library of the previous set, with its handler instances, when nothing it
+  /// depends on changed.
+  bool reuse(const std::string& path, const FileStamp& library, const FileStamp& manifest) {
+    if (previous_ == nullptr) return false;
+    for (const LoadedLibrary& old : previous_->loaded_) {
+      if (old.path != path || old.library != library || old.manifest != manifest ||
+          old.parameters != parameters_)
+        continue;
+      for (const std::string& name : old.topicNames) {
+        const TopicHandlerEntry& entry = *previous_->topicHandler(name);
+        claimKept(path, name, entry.serviceId);
+        set_.topics_.emplace(name, entry);
+      }
+      for (const std::string& name : old.rpcNames) {
+        const RpcHandlerEntry& entry = *previous_->rpcHandler(name);
+        claimKept(path, name, entry.serviceId);
+        set_.rpcs_.emplace(name, entry);
+      }
+      for (const auto& provider : old.userProviders) set_.users_.push_back(provider);
+      set_.libraries_.push_back(path);
+      set_.loaded_.push_back(old);
+      ++set_.reused_;
+      return true;
+    }
+    return false;
+  }
+
+  void claimKept(const std::string& path, const std::string& name, const std::string& serviceId) {
+    auto [it, inserted] = names_.emplace(name, Origin{serviceId, path, {path}});
+    if (!inserted)
+      throw ConfigError({path}, "handler name '" + name + "' is already served by service '" +
+                                    it->second.serviceId + "' from " + it->second.library);
   }
 
   void create(const Loaded& loaded, const ManifestService& service) {
@@ -246,6 +320,7 @@ class PluginLoader {
     claimName(loaded, service, entry.description.name);
     entry.serviceId = service.id;
     entry.library = loaded.path;
+    record_.topicNames.push_back(entry.description.name);
     std::string name = entry.description.name;
     set_.topics_.emplace(std::move(name), std::move(entry));
   }
@@ -262,6 +337,7 @@ class PluginLoader {
     claimName(loaded, service, entry.name);
     entry.serviceId = service.id;
     entry.library = loaded.path;
+    record_.rpcNames.push_back(entry.name);
     std::string name = entry.name;
     set_.rpcs_.emplace(std::move(name), std::move(entry));
   }
@@ -272,6 +348,7 @@ class PluginLoader {
     UserProvider* raw = factory(arguments, error);
     if (raw == nullptr) refuseConstruction(loaded, service, error);
     set_.users_.push_back(holdWithLibrary(raw, loaded.library));
+    record_.userProviders.push_back(set_.users_.back());
   }
 
   /// Handler names are what routes call back, so they are unique across topics and RPC.
@@ -297,7 +374,9 @@ class PluginLoader {
   }
 
   const Parameters& parameters_;
+  const PluginSet* previous_;
   std::map<std::string, Origin> names_;
+  LoadedLibrary record_;  // the library being loaded
   PluginSet set_;
 };
 
@@ -311,8 +390,17 @@ const RpcHandlerEntry* PluginSet::rpcHandler(std::string_view name) const {
   return it == rpcs_.end() ? nullptr : &it->second;
 }
 
-PluginSet loadPlugins(const std::vector<std::string>& directories, const Parameters& parameters) {
-  PluginLoader loader(parameters);
+FileStamp stampOf(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  return {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+          static_cast<std::uint64_t>(st.st_size),
+          static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+}
+
+PluginSet loadPlugins(const std::vector<std::string>& directories, const Parameters& parameters,
+                      const PluginSet* previous) {
+  PluginLoader loader(parameters, previous);
   for (const std::string& directory : directories) loader.loadDirectory(directory);
   return loader.take();
 }

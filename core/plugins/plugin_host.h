@@ -15,6 +15,7 @@
 // drops things in.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -76,6 +77,29 @@ struct RpcHandlerEntry {
   std::string library;
 };
 
+/// Identifies a file's content cheaply: replacing a file (rename into place) or rewriting it
+/// changes the stamp.
+struct FileStamp {
+  std::uint64_t device = 0, inode = 0, size = 0;
+  std::int64_t modifiedNs = 0;
+  bool operator==(const FileStamp& o) const {
+    return device == o.device && inode == o.inode && size == o.size && modifiedNs == o.modifiedNs;
+  }
+  bool operator!=(const FileStamp& o) const { return !(*this == o); }
+};
+FileStamp stampOf(const std::string& path);
+
+/// One loaded plugin library and what it made, so that a reload can keep it as it is when
+/// neither its files nor the parameters changed.
+struct LoadedLibrary {
+  std::string path;
+  FileStamp library, manifest;
+  Parameters parameters;         // the server parameters it was created with
+  std::shared_ptr<void> handle;  // the library; what it made also holds it
+  std::vector<std::string> topicNames, rpcNames;
+  std::vector<std::shared_ptr<UserProvider>> userProviders;
+};
+
 /// Everything the plugin directories provide, keyed by handler name (getName()).
 class PluginSet {
  public:
@@ -93,6 +117,9 @@ class PluginSet {
   }
   /// The libraries loaded, in load order.
   const std::vector<std::string>& libraries() const noexcept { return libraries_; }
+  const std::vector<LoadedLibrary>& loaded() const noexcept { return loaded_; }
+  /// Libraries kept from the previous set by the reload that built this one.
+  std::size_t reusedCount() const noexcept { return reused_; }
 
  private:
   friend class PluginLoader;
@@ -100,6 +127,8 @@ class PluginSet {
   std::map<std::string, RpcHandlerEntry, std::less<>> rpcs_;
   std::vector<std::shared_ptr<UserProvider>> users_;
   std::vector<std::string> libraries_;
+  std::vector<LoadedLibrary> loaded_;
+  std::size_t reused_ = 0;
 };
 
 /// Loads every NAME.so with its NAME.yml from `directories` (sorted by file name). Refuses,
@@ -108,6 +137,11 @@ class PluginSet {
 /// that does not parse, names a class the library does not register, or an unknown
 /// parameter; a service whose constructor throws; two handlers with the same name; a
 /// `.so` without a manifest.
-PluginSet loadPlugins(const std::vector<std::string>& directories, const Parameters& parameters);
+///
+/// With `previous` (a reload), a library whose file, manifest and parameters are unchanged is
+/// kept with the very handler instances it made; any other is loaded from a private copy of
+/// its file, because the dynamic loader would hand back the old image for a path it has open.
+PluginSet loadPlugins(const std::vector<std::string>& directories, const Parameters& parameters,
+                      const PluginSet* previous = nullptr);
 
 }  // namespace wampd::core

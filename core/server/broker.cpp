@@ -21,8 +21,8 @@ class TopicState final : public wampd::Topic, public std::enable_shared_from_thi
       : broker_(broker),
         uri_(std::move(uri)),
         request_(std::move(request)),
-        route_(route),
-        entry_(entry),
+        route_(&route),
+        entry_(&entry),
         generation_(std::move(generation)) {}
 
   ~TopicState() { stopTimers(); }
@@ -39,10 +39,25 @@ class TopicState final : public wampd::Topic, public std::enable_shared_from_thi
   const Request& request() const noexcept { return request_; }
   /// Who may publish here: the route's `publish:`, else the server's default.
   const std::string& publishPolicy() const noexcept {
-    const std::string& own = route_.spec().publishPolicy;
+    const std::string& own = route_->spec().publishPolicy;
     return own.empty() ? generation_->config.auth.defaultPublish : own;
   }
-  TopicHandler& handler() const noexcept { return *entry_.handler; }
+  TopicHandler& handler() const noexcept { return *entry_->handler; }
+  const TopicHandler* handlerIdentity() const noexcept { return entry_->handler.get(); }
+  const std::vector<Session*>& subscribers() const noexcept { return subscribers_; }
+
+  /// Serves this topic from another generation. With the same handler instance its timers
+  /// run on; with another handler they restart with the new handler's timers.
+  void rebind(const Route& route, const TopicHandlerEntry& entry, Request request,
+              std::shared_ptr<const Generation> generation) {
+    const bool sameHandler = entry.handler == entry_->handler;
+    if (!sameHandler) stopTimers();
+    route_ = &route;
+    entry_ = &entry;
+    request_ = std::move(request);
+    generation_ = std::move(generation);
+    if (!sameHandler && !subscribers_.empty()) startTimers();
+  }
   bool contains(Session& s) const { return index_.count(&s) != 0; }
 
   void add(Session& s) {
@@ -74,8 +89,8 @@ class TopicState final : public wampd::Topic, public std::enable_shared_from_thi
   Broker& broker_;
   std::string uri_;
   Request request_;
-  const Route& route_;              // lives in generation_
-  const TopicHandlerEntry& entry_;  // lives in generation_
+  const Route* route_;              // lives in generation_
+  const TopicHandlerEntry* entry_;  // lives in generation_
   std::shared_ptr<const Generation> generation_;
   // A vector for fast fan-out, an index for O(1) membership and removal.
   std::vector<Session*> subscribers_;
@@ -128,7 +143,7 @@ void TopicState::broadcast(const Value& event, const SessionIds& exclude,
 }
 
 void TopicState::startTimers() {
-  const auto& specs = entry_.description.timers;
+  const auto& specs = entry_->description.timers;
   for (std::size_t i = 0; i < specs.size(); ++i) {
     timers_.push_back(std::make_unique<asio::steady_timer>(broker_.io_));
     arm(i);
@@ -136,15 +151,15 @@ void TopicState::startTimers() {
 }
 
 void TopicState::arm(std::size_t i) {
-  timers_[i]->expires_after(entry_.description.timers[i].interval);
+  timers_[i]->expires_after(entry_->description.timers[i].interval);
   std::weak_ptr<TopicState> weak = weak_from_this();
   timers_[i]->async_wait([weak, i](const asio::error_code& ec) {
     auto self = weak.lock();
     if (ec || !self || i >= self->timers_.size()) return;
-    Status status = self->entry_.handler->hostTimer(*self, self->entry_.description.timers[i]);
+    Status status = self->entry_->handler->hostTimer(*self, self->entry_->description.timers[i]);
     if (!status)
       spdlog::error("topic {}: timer '{}' failed: {}", self->uri_,
-                    self->entry_.description.timers[i].name, status.message());
+                    self->entry_->description.timers[i].name, status.message());
     if (i < self->timers_.size()) self->arm(i);
   });
 }
@@ -152,8 +167,50 @@ void TopicState::arm(std::size_t i) {
 Broker::Broker(asio::io_context& io, BrokerLimits limits) : io_(io), limits_(limits) {}
 Broker::~Broker() = default;
 
-void Broker::setGeneration(std::shared_ptr<const Generation> generation) {
+Broker::Migration Broker::setGeneration(std::shared_ptr<const Generation> generation) {
+  Migration migration;
   generation_ = std::move(generation);
+  std::vector<std::shared_ptr<TopicState>> live;
+  live.reserve(topics_.size());
+  for (const auto& entry : topics_) live.push_back(entry.second);
+
+  for (const auto& topic : live) {
+    Request request;
+    const Route* route = generation_->router.match(topic->uri(), request);
+    const TopicHandlerEntry* entry =
+        route ? generation_->plugins.topicHandler(route->callback()) : nullptr;
+    if (entry && entry->handler.get() == topic->handlerIdentity()) {
+      topic->rebind(*route, *entry, std::move(request), generation_);
+      ++migration.kept;
+      continue;
+    }
+    const std::string uri(topic->uri());
+    const std::vector<Session*> subscribers = topic->subscribers();
+    for (Session* s : subscribers) {
+      Status status = topic->handler().hostUnSubscribe(*s, *topic, topic->request());
+      if (!status)
+        spdlog::error("topic {}: onUnSubscribe failed during reload: {}", uri, status.message());
+    }
+    if (!entry) {
+      const Status gone = Status::error(describe(Fault::SubscriptionEnded).uri.data(),
+                                        "Topic \"" + uri + "\" is no longer served");
+      for (Session* s : subscribers) {
+        removeSubscriber(*topic, *s);
+        if (revoked_) revoked_(*s, uri, gone);
+      }
+      ++migration.dropped;
+      continue;
+    }
+    topic->rebind(*route, *entry, std::move(request), generation_);
+    for (Session* s : subscribers) {
+      Status status = topic->handler().hostSubscribe(*s, *topic, topic->request());
+      if (status) continue;
+      removeSubscriber(*topic, *s);
+      if (revoked_) revoked_(*s, uri, status);
+    }
+    ++migration.moved;
+  }
+  return migration;
 }
 
 std::shared_ptr<TopicState> Broker::resolve(const std::string& uri, Result& result) {

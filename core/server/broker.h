@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -42,10 +43,22 @@ class Broker {
     Status status;
   };
 
+  /// What a generation swap did to the live topics.
+  struct Migration {
+    std::size_t kept = 0;     // same handler instance: untouched
+    std::size_t moved = 0;    // another handler took the subscribers (it saw onSubscribe)
+    std::size_t dropped = 0;  // no route or handler any more: subscribers unsubscribed
+  };
+  /// Told when a swap ends a subscription (route gone, or the new handler refused it).
+  using RevokedCallback =
+      std::function<void(Session&, const std::string& topic, const Status& why)>;
+
   Broker(asio::io_context& io, BrokerLimits limits);
   ~Broker();
 
-  void setGeneration(std::shared_ptr<const Generation> generation);
+  void setRevokedCallback(RevokedCallback callback) { revoked_ = std::move(callback); }
+  /// Serves `generation` from now on, carrying every live topic over (see Migration).
+  Migration setGeneration(std::shared_ptr<const Generation> generation);
 
   Result subscribe(Session& session, const std::string& uri);
   Result unsubscribe(Session& session, const std::string& uri);
@@ -68,6 +81,7 @@ class Broker {
   BrokerLimits limits_;
   std::shared_ptr<const Generation> generation_;
   std::unordered_map<std::string, std::shared_ptr<TopicState>> topics_;
+  RevokedCallback revoked_;
 };
 
 }  // namespace wampd::core

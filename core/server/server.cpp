@@ -7,6 +7,7 @@
 #include <asio/steady_timer.hpp>
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 
 #include "auth/backend_cookie.h"
 #include "common/errors.h"
@@ -34,36 +35,113 @@ std::shared_ptr<auth::UserDirectory> userDirectory(const Generation& generation)
 
 }  // namespace
 
-Server::Server(asio::io_context& io, std::shared_ptr<const Generation> generation)
+Server::Server(asio::io_context& io, ConfigSource source,
+               std::shared_ptr<const Generation> generation)
     : io_(io),
       generation_(std::move(generation)),
-      authenticator_(generation_->config.auth, userDirectory(*generation_)),
+      authenticator_(std::make_unique<auth::Authenticator>(generation_->config.auth,
+                                                           userDirectory(*generation_))),
       broker_(io, BrokerLimits{}),
-      wamp1_(broker_, dealer_,
-             [this](Session& s, const std::string& uri, const Array& args, Value& result) {
-               return builtin(s, uri, args, result);
-             }),
+      wamp1_(
+          broker_, dealer_,
+          [this](Session& s, const std::string& uri, const Array& args, CallReply reply) {
+            return builtin(s, uri, args, std::move(reply));
+          },
+          [this](SessionId id) -> Session* {
+            auto it = sessions_.find(id);
+            return it == sessions_.end() ? nullptr : it->second.get();
+          }),
       transport_(io, *this, transportOptions(generation_->config)),
-      random_(std::random_device{}()) {
+      random_(std::random_device{}()),
+      reloader_(io, std::move(source),
+                [this](std::shared_ptr<const Generation> next, const std::string& trigger) {
+                  return swap(std::move(next), trigger);
+                }),
+      watcher_(io, [this](const std::string& path) { reloader_.request("change of " + path); }) {
   broker_.setGeneration(generation_);
+  broker_.setRevokedCallback([this](Session& s, const std::string& topic, const Status& why) {
+    wamp1_.revoked(s, topic, why);
+  });
   dealer_.setGeneration(generation_);
+  reloader_.setCurrent(generation_);
 }
 
 void Server::start() {
   transport_.listen();
   cookie_ = auth::cookiePath(transport_.boundPort());
+  writeCookie();
+  watchFiles();
+}
+
+void Server::writeCookie() {
   std::string error;
-  if (auth::writeCookie(cookie_, authenticator_.backendToken(), error)) {
+  if (auth::writeCookie(cookie_, authenticator_->backendToken(), error)) {
     spdlog::info("backend token for wampctl written to {}", cookie_);
   } else {
     spdlog::warn("cannot write the backend cookie ({}); wampctl needs auth.secret or --token",
                  error);
-    cookie_.clear();
   }
 }
 
 Server::~Server() {
   if (!cookie_.empty()) ::unlink(cookie_.c_str());
+}
+
+void Server::watchFiles() {
+  const ServerConfig& config = generation_->config;
+  std::vector<std::string> files{config.file}, directories = config.pluginDirectories;
+  std::error_code ec;
+  for (const std::string& path : config.routing)
+    (std::filesystem::is_directory(path, ec) ? directories : files).push_back(path);
+  if (!watcher_.watch(files, directories))
+    spdlog::warn("inotify is unavailable: reload with SIGHUP or `wampctl reload`");
+}
+
+std::string Server::swap(std::shared_ptr<const Generation> next, const std::string& trigger) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::shared_ptr<const Generation> previous = generation_;
+  const ServerConfig& config = next->config;
+
+  generation_ = next;
+  authenticator_ = std::make_unique<auth::Authenticator>(config.auth, userDirectory(*next),
+                                                         authenticator_->backendToken());
+  const Broker::Migration migration = broker_.setGeneration(next);
+  dealer_.setGeneration(next);
+  const auto stalled = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - started);
+
+  if (authenticator_->backendToken() != auth::readCookie(cookie_).value_or("")) writeCookie();
+  watchFiles();
+  for (const auto& warning : next->warnings) spdlog::warn("{}", warning);
+  if (config.host != previous->config.host || config.port != previous->config.port ||
+      config.maxMessageSize != previous->config.maxMessageSize)
+    spdlog::warn(
+        "reload: server.host, server.port and server.max_message_size take effect at restart");
+
+  std::size_t added = 0, removed = 0;
+  for (const auto& route : next->router.routes()) {
+    bool existed = false;
+    for (const auto& old : previous->router.routes())
+      existed = existed || old->spec().channel == route->spec().channel;
+    added += !existed;
+  }
+  for (const auto& old : previous->router.routes()) {
+    bool kept = false;
+    for (const auto& route : next->router.routes())
+      kept = kept || old->spec().channel == route->spec().channel;
+    removed += !kept;
+  }
+  const std::size_t loaded = next->plugins.loaded().size() - next->plugins.reusedCount();
+  std::string line = "reload (" + trigger + "): generation " + std::to_string(next->number) +
+                     " serving " + std::to_string(next->router.size()) + " routes (+" +
+                     std::to_string(added) + " -" + std::to_string(removed) + "), plugins " +
+                     std::to_string(loaded) + " loaded " +
+                     std::to_string(next->plugins.reusedCount()) + " kept; topics " +
+                     std::to_string(migration.kept) + " kept " + std::to_string(migration.moved) +
+                     " moved " + std::to_string(migration.dropped) + " dropped; I/O stalled " +
+                     std::to_string(stalled.count()) + " us";
+  spdlog::info("{}", line);
+  return line;
 }
 
 SessionId Server::newSessionId() {
@@ -96,8 +174,8 @@ HandshakeAnswer Server::onHandshake(const HandshakeRequest& request) {
     }
     answer.subprotocol = "wamp";
   }
-  auth::Decision decision = authenticator_.authenticate(request.resource, request.origin,
-                                                        request.remoteAddress, std::time(nullptr));
+  auth::Decision decision = authenticator_->authenticate(request.resource, request.origin,
+                                                         request.remoteAddress, std::time(nullptr));
   if (!decision.accept) {
     spdlog::warn("refused handshake from {}: {}", request.remoteAddress, decision.reason);
     answer.accept = false;
@@ -153,6 +231,8 @@ void Server::shutdown() {
   shuttingDown_ = true;
   spdlog::info("shutting down: closing {} connections", sessions_.size());
   transport_.stopListening();
+  watcher_.stop();
+  reloader_.stop();
   const FaultInfo& info = describe(Fault::ServerShutdown);
   for (auto& [id, session] : sessions_) {
     session->closing = true;
@@ -167,8 +247,30 @@ void Server::shutdown() {
   });
 }
 
-bool Server::builtin(Session&, const std::string& uri, const Array&, Value& result) {
-  if (uri != "wampd.topics") return false;
+bool Server::builtin(Session& session, const std::string& uri, const Array&, CallReply reply) {
+  if (uri == "wampd.topics") {
+    reply(Status(), topicsTable());
+    return true;
+  }
+  if (uri == "wampd.reload") {
+    if (!session.identity().backend) {
+      reply(Status::refused("Only the backend may reload the server"), Value());
+      return true;
+    }
+    reloader_.request("wampctl reload by session " + session.idText(),
+                      [reply = std::move(reply), this](bool ok, const std::string& message) {
+                        if (ok)
+                          reply(Status(), Object{{"generation", Value(generation_->number)},
+                                                 {"status", Value(message)}});
+                        else
+                          reply(Status::error("wampd.error.reload_failed", message), Value());
+                      });
+    return true;
+  }
+  return false;
+}
+
+Value Server::topicsTable() const {
   const auto counts = broker_.subscribersByRoute();
   Array routes;
   for (const auto& route : generation_->router.routes()) {
@@ -184,8 +286,7 @@ bool Server::builtin(Session&, const std::string& uri, const Array&, Value& resu
                {"subscribers", Value(it == counts.end() ? std::size_t{0} : it->second)},
                {"generation", Value(generation_->number)}});
   }
-  result = Value(std::move(routes));
-  return true;
+  return Value(std::move(routes));
 }
 
 }  // namespace wampd::core

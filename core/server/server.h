@@ -1,5 +1,5 @@
 // The server: owns the transport, the sessions, the broker and the dealer, and serves one
-// generation of routes and plugins.
+// generation of routes and plugins at a time; reloads swap in the next one whole.
 #pragma once
 
 #include <asio/io_context.hpp>
@@ -13,6 +13,8 @@
 #include "config/generation.h"
 #include "server/broker.h"
 #include "server/dealer.h"
+#include "server/file_watcher.h"
+#include "server/reloader.h"
 #include "server/session.h"
 #include "server/transport.h"
 #include "server/wamp1_protocol.h"
@@ -23,7 +25,7 @@ inline constexpr const char* kServerIdent = "wampd/0.1.0";
 
 class Server final : private TransportListener {
  public:
-  Server(asio::io_context& io, std::shared_ptr<const Generation> generation);
+  Server(asio::io_context& io, ConfigSource source, std::shared_ptr<const Generation> generation);
   ~Server();
 
   /// Binds and accepts. Throws std::runtime_error when the address cannot be bound.
@@ -32,6 +34,8 @@ class Server final : private TransportListener {
   /// Stops accepting, sends every client a close frame (1001), and lets the I/O loop end
   /// once all have closed (or after a grace period).
   void shutdown();
+  /// Rebuilds routes and plugins from the config (see Reloader); SIGHUP calls this.
+  void reload(const std::string& trigger) { reloader_.request(trigger); }
 
  private:
   HandshakeAnswer onHandshake(const HandshakeRequest& request) override;
@@ -40,12 +44,17 @@ class Server final : private TransportListener {
   void onMessage(Link& link, std::string_view payload, bool binary) override;
   void onClose(Link& link, std::uint16_t code, std::string_view reason) override;
 
-  bool builtin(Session& session, const std::string& uri, const Array& args, Value& result);
+  bool builtin(Session& session, const std::string& uri, const Array& args, CallReply reply);
+  Value topicsTable() const;
   SessionId newSessionId();
+  /// Swaps `next` in on the I/O thread and returns the reload's status line.
+  std::string swap(std::shared_ptr<const Generation> next, const std::string& trigger);
+  void watchFiles();
+  void writeCookie();
 
   asio::io_context& io_;
   std::shared_ptr<const Generation> generation_;
-  auth::Authenticator authenticator_;
+  std::unique_ptr<auth::Authenticator> authenticator_;
   Broker broker_;
   Dealer dealer_;
   Wamp1Protocol wamp1_;
@@ -58,6 +67,8 @@ class Server final : private TransportListener {
   bool shuttingDown_ = false;
   std::string cookie_;  // the backend cookie this server wrote; removed when it stops
   std::unique_ptr<asio::steady_timer> shutdownDeadline_;
+  Reloader reloader_;
+  FileWatcher watcher_;
 };
 
 }  // namespace wampd::core

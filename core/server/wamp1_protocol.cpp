@@ -83,32 +83,45 @@ void Wamp1Protocol::prefix(Session& s, wamp1::Prefix& m) {
 
 void Wamp1Protocol::call(Session& s, wamp1::Call& m) {
   const std::string uri = wamp1::expandCurie(m.procUri, s.prefixes);
-  Value result;
-  if (builtins_ && builtins_(s, uri, m.args, result)) {
-    s.link().sendText(wamp1::encodeCallResult(m.callId, result));
-    return;
+  if (builtins_) {
+    auto reply = [this, id = s.sessionId(), callId = m.callId, uri, args = m.args](
+                     const Status& status, const Value& result) {
+      if (Session* live = sessions_(id); live && !live->closing)
+        answerCall(*live, callId, uri, args, status, result, true);
+    };
+    if (builtins_(s, uri, m.args, std::move(reply))) return;
   }
   Dealer::Result r = dealer_.call(s, uri, m.args);
   if (r.outcome == Dealer::Outcome::Done) {
     s.link().sendText(wamp1::encodeCallResult(m.callId, r.value));
     return;
   }
-  // Gos's CALLERROR: the procedure URI as error URI, an HTTP-like code in the details.
-  Fault fault = Fault::NoSuchProcedure;
-  std::string desc;
   if (r.outcome == Dealer::Outcome::NoRoute) {
-    desc = "No route matches procedure \"" + uri + "\"";
+    r.status = Status::error(describe(Fault::NoSuchProcedure).uri.data(),
+                             "No route matches procedure \"" + uri + "\"");
   } else if (r.outcome == Dealer::Outcome::NoHandler) {
-    desc = "A RPC handler for \"" + uri + "\" has not been registered";
+    r.status = Status::error(describe(Fault::NoSuchProcedure).uri.data(),
+                             "A RPC handler for \"" + uri + "\" has not been registered");
   } else {
-    fault = faultForUri(r.status.uri());
-    desc = r.status.message();
-    spdlog::info("procedure {} failed for session {}: {}", uri, s.idText(), desc);
+    spdlog::info("procedure {} failed for session {}: {}", uri, s.idText(), r.status.message());
   }
+  answerCall(s, m.callId, uri, m.args, r.status, r.value, r.outcome == Dealer::Outcome::Failed);
+}
+
+// Gos's CALLERROR: the procedure URI as error URI, an HTTP-like code in the details.
+void Wamp1Protocol::answerCall(Session& s, const Value& callId, const std::string& uri,
+                               const Array& args, const Status& status, const Value& result,
+                               bool fromHandler) {
+  if (status) {
+    s.link().sendText(wamp1::encodeCallResult(callId, result));
+    return;
+  }
+  const Fault fault = faultForUri(status.uri());
   Object details{
-      {"code", Value(describe(fault).detailsCode)}, {"rpc", Value(uri)}, {"params", Value(m.args)}};
-  if (r.outcome == Dealer::Outcome::Failed) details.set("error", Value(r.status.uri()));
-  s.link().sendText(wamp1::encodeCallError(m.callId, uri, desc, Value(std::move(details))));
+      {"code", Value(describe(fault).detailsCode)}, {"rpc", Value(uri)}, {"params", Value(args)}};
+  if (fromHandler) details.set("error", Value(status.uri()));
+  s.link().sendText(
+      wamp1::encodeCallError(callId, uri, status.message(), Value(std::move(details))));
 }
 
 void Wamp1Protocol::subscribe(Session& s, wamp1::Subscribe& m) {
@@ -149,6 +162,15 @@ void Wamp1Protocol::answerTopic(Session& s, const std::string& topic, const Brok
     default:
       return;
   }
+}
+
+void Wamp1Protocol::revoked(Session& s, const std::string& topic, const Status& why) {
+  if (s.closing) return;
+  Object details{{"code", Value(describe(faultForUri(why.uri())).detailsCode)},
+                 {"topic", Value(topic)},
+                 {"event", Value("reload")}};
+  s.link().sendText(
+      wamp1::encodeCallError(Value(topic), topic, why.message(), Value(std::move(details))));
 }
 
 void Wamp1Protocol::closeWith(Session& s, Fault fault, const std::string& detail) {

@@ -12,14 +12,26 @@
 
 namespace wampd::core {
 
-/// Procedures the server itself answers (names under `wampd.`), before any route.
+/// Answers one call, now or later: a result, or a non-ok Status for an error.
+using CallReply = std::function<void(const Status& status, const Value& result)>;
+/// Procedures the server itself answers (names under `wampd.`), before any route. Returns
+/// false when `uri` is not one of them; otherwise `reply` is called exactly once.
 using BuiltinProcedure =
-    std::function<bool(Session&, const std::string& uri, const Array& args, Value& result)>;
+    std::function<bool(Session&, const std::string& uri, const Array& args, CallReply reply)>;
+/// The live session with this id, or nullptr (for answers that arrive after a disconnect).
+using SessionLookup = std::function<Session*(SessionId)>;
 
 class Wamp1Protocol {
  public:
-  Wamp1Protocol(Broker& broker, Dealer& dealer, BuiltinProcedure builtins)
-      : broker_(broker), dealer_(dealer), builtins_(std::move(builtins)) {}
+  Wamp1Protocol(Broker& broker, Dealer& dealer, BuiltinProcedure builtins, SessionLookup sessions)
+      : broker_(broker),
+        dealer_(dealer),
+        builtins_(std::move(builtins)),
+        sessions_(std::move(sessions)) {}
+
+  /// Tells a v1 client its subscription ended without its asking (reload), in the
+  /// CALLERROR shape Gos uses for topic errors.
+  void revoked(Session& s, const std::string& topic, const Status& why);
 
   void onMessage(Session& session, std::string_view payload, bool binary);
 
@@ -39,10 +51,13 @@ class Wamp1Protocol {
   void answerTopic(Session& s, const std::string& topic, const Broker::Result& result,
                    const char* event);
   void closeWith(Session& s, Fault fault, const std::string& detail);
+  void answerCall(Session& s, const Value& callId, const std::string& uri, const Array& args,
+                  const Status& status, const Value& result, bool fromHandler);
 
   Broker& broker_;
   Dealer& dealer_;
   BuiltinProcedure builtins_;
+  SessionLookup sessions_;
 };
 
 }  // namespace wampd::core

@@ -1,0 +1,99 @@
+#include "server/reloader.h"
+
+#include <spdlog/spdlog.h>
+
+#include <asio/post.hpp>
+
+namespace wampd::core {
+
+ServerConfig ConfigSource::load() const {
+  ServerConfig config = loadServerConfig(configPath, overrides);
+  if (!host.empty()) config.host = host;
+  if (port >= 0) config.port = static_cast<std::uint16_t>(port);
+  return config;
+}
+
+Reloader::Reloader(asio::io_context& io, ConfigSource source, Apply apply)
+    : io_(io), source_(std::move(source)), apply_(std::move(apply)), debounce_(io) {}
+
+Reloader::~Reloader() {
+  if (worker_.joinable()) worker_.join();
+}
+
+void Reloader::stop() {
+  stopped_ = true;
+  again_ = false;
+  debounce_.cancel();
+}
+
+void Reloader::request(const std::string& trigger, Done done) {
+  if (stopped_) {
+    if (done) done(false, "the server is shutting down");
+    return;
+  }
+  if (done) waiting_.push_back(std::move(done));
+  if (triggers_.find(trigger) == std::string::npos)
+    triggers_ += (triggers_.empty() ? "" : ", ") + trigger;
+  if (building_) {
+    again_ = true;
+    return;
+  }
+  if (debouncing_) return;
+  debouncing_ = true;
+  debounce_.expires_after(kDebounce);
+  debounce_.async_wait([this](const asio::error_code& ec) {
+    debouncing_ = false;
+    if (ec || stopped_) {
+      for (auto& waiter : waiting_) waiter(false, "the server is shutting down");
+      waiting_.clear();
+      return;
+    }
+    start();
+  });
+}
+
+void Reloader::start() {
+  building_ = true;
+  if (worker_.joinable()) worker_.join();
+  // The worker reads only immutable data (the source, the serving generation) and does not
+  // log: spdlog's logger here is single-threaded. It posts its result to the I/O thread.
+  worker_ = std::thread([this, current = current_] {
+    std::shared_ptr<const Generation> built;
+    std::string error;
+    try {
+      const ServerConfig config = source_.load();
+      built = buildGeneration(config, current ? current->number + 1 : 1, current.get());
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    asio::post(io_, [this, built = std::move(built), error = std::move(error)]() mutable {
+      finish(std::move(built), error);
+    });
+  });
+}
+
+void Reloader::finish(std::shared_ptr<const Generation> built, const std::string& error) {
+  worker_.join();
+  building_ = false;
+  const std::string trigger = std::move(triggers_);
+  triggers_.clear();
+  std::vector<Done> waiting = std::move(waiting_);
+  waiting_.clear();
+  const bool ok = built != nullptr;
+  std::string message;
+  if (ok) {
+    message = apply_(built, trigger);
+    current_ = std::move(built);
+  } else {
+    message = "reload failed (" + trigger + "), generation " +
+              std::to_string(current_ ? current_->number : 0) + " keeps serving: " + error;
+    spdlog::error("{}", message);
+  }
+  for (auto& done : waiting) done(ok, message);
+  if (again_) {
+    again_ = false;
+    request("changes during the last reload");
+  }
+}
+
+}  // namespace wampd::core

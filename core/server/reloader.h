@@ -1,0 +1,67 @@
+// Reload: on a trigger (file change, SIGHUP, wampctl reload), build a whole new generation
+// on a worker thread, away from the I/O thread, then hand it to the I/O thread to swap in.
+// A failure anywhere keeps the serving generation and reports what and where.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/generation.h"
+
+namespace wampd::core {
+
+/// What wampd was started with, so that a reload reads the same config the same way.
+struct ConfigSource {
+  std::string configPath;
+  Parameters overrides;  // --param
+  std::string host;      // --host; empty: the config's
+  int port = -1;         // --port; negative: the config's
+
+  /// Loads the config and applies the command-line overrides. Throws ConfigError.
+  ServerConfig load() const;
+};
+
+class Reloader {
+ public:
+  /// Swaps a validated generation in, on the I/O thread; returns the status line to report.
+  using Apply =
+      std::function<std::string(std::shared_ptr<const Generation>, const std::string& trigger)>;
+  /// Told how a requested reload ended: ok and the status line, or the error.
+  using Done = std::function<void(bool ok, const std::string& message)>;
+
+  Reloader(asio::io_context& io, ConfigSource source, Apply apply);
+  ~Reloader();
+
+  /// Asks for a reload; requests within the debounce window become one reload.
+  void request(const std::string& trigger, Done done = {});
+  void setCurrent(std::shared_ptr<const Generation> current) { current_ = std::move(current); }
+  /// No more reloads (shutdown); one being built still completes.
+  void stop();
+  const ConfigSource& source() const noexcept { return source_; }
+
+  static constexpr auto kDebounce = std::chrono::milliseconds(150);
+
+ private:
+  void start();
+  void finish(std::shared_ptr<const Generation> built, const std::string& error);
+
+  asio::io_context& io_;
+  ConfigSource source_;
+  Apply apply_;
+  std::shared_ptr<const Generation> current_;
+  asio::steady_timer debounce_;
+  bool debouncing_ = false;
+  bool building_ = false;
+  bool again_ = false;  // requested while building
+  bool stopped_ = false;
+  std::string triggers_;
+  std::vector<Done> waiting_;
+  std::thread worker_;
+};
+
+}  // namespace wampd::core
