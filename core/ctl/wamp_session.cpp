@@ -10,6 +10,8 @@ constexpr std::uint16_t kNormalClosure = 1000;
 // a status and for a connection that dropped without a close frame.
 constexpr std::uint16_t kNoStatus = 1005;
 constexpr std::uint16_t kAbnormalClosure = 1006;
+// Answered by wampd without side effects (and by any WAMP v1 server, if only with an error).
+constexpr const char* kBarrierProcedure = "wampd.topics";
 
 std::string newCallId() {
   static unsigned counter = 0;
@@ -31,15 +33,15 @@ bool WampSession::open(const std::string& url, const std::string& shownUrl, std:
 
 PublishOutcome WampSession::publishAndClose(const std::string& topic, const Value& payload,
                                             wamp::CallReply& refusal, std::string& error) {
-  if (!ws_.send(wamp::publishMessage(topic, payload), error)) return PublishOutcome::Failed;
-  if (!ws_.close(kNormalClosure, error)) {
-    error = "publish to '" + topic + "' not confirmed: " + error;
+  // websocketpp drops data frames that arrive once it has sent its close, so a refusal must
+  // be read before closing: a call sent after the publish is answered after the publish's
+  // refusal, if there is one (the server handles a connection's messages in order).
+  const std::string barrierId = newCallId();
+  if (!ws_.send(wamp::publishMessage(topic, payload), error) ||
+      !ws_.send(wamp::callMessage(barrierId, kBarrierProcedure, {}), error))
     return PublishOutcome::Failed;
-  }
-  // Gos answers a refused publish like a failed call, with the topic as the call id.
   std::string text;
-  std::string ignored;
-  while (ws_.receive(text, ignored)) {
+  while (ws_.receive(text, error)) {
     wamp::CallReply reply;
     if (wamp::parseCallReply(text, topic, reply) && reply.isError) {
       refusal = std::move(reply);
@@ -47,8 +49,14 @@ PublishOutcome WampSession::publishAndClose(const std::string& topic, const Valu
       if (refusal.errorDetails)
         if (const Value* code = refusal.errorDetails->find("code"); code && code->isInteger())
           error += " (code " + std::to_string(code->asInt()) + ")";
+      close();
       return PublishOutcome::Refused;
     }
+    if (wamp::parseCallReply(text, barrierId, reply)) break;
+  }
+  if (!ws_.peerClose() && !ws_.close(kNormalClosure, error)) {
+    error = "publish to '" + topic + "' not confirmed: " + error;
+    return PublishOutcome::Failed;
   }
   const auto& peer = ws_.peerClose();
   std::uint16_t code = peer ? peer->code : kAbnormalClosure;

@@ -25,10 +25,11 @@ class WampSession {
   bool open(const std::string& url, const std::string& shownUrl, std::string& error);
   const wamp::Welcome& welcome() const { return welcome_; }
 
-  /// Publishes as Oro's backend does, then closes with 1000 and waits for the server's
-  /// close. The server handles messages in order, so what arrived before its close is its
-  /// verdict on this publish: a CALLERROR `[4, topic, ...]` (a refused publish), or a close
-  /// with any code but 1000 (1007 "Unable to find route" for an unrouted topic).
+  /// Publishes as Oro's backend does, then calls the server and waits for the answer: the
+  /// server handles messages in order, so what arrives first is its verdict on the publish —
+  /// a CALLERROR `[4, topic, ...]` (refused: not allowed, handler failed) or a close with
+  /// any code but 1000 (1007 "Unable to find route" for an unrouted topic). Then closes
+  /// with 1000 and waits for the server's close.
   PublishOutcome publishAndClose(const std::string& topic, const Value& payload,
                                  wamp::CallReply& refusal, std::string& error);
 
