@@ -268,5 +268,210 @@ def test_bad_arguments_fail_with_usage_code(wampctl, args):
 def test_help_lists_every_command(wampctl):
     rc, out, _ = wampctl("--help")
     assert rc == 0
-    for command in ("check", "publish", "maintenance", "call", "topics"):
+    for command in ("check", "publish", "maintenance", "call", "topics", "ticket"):
         assert command in out
+    for option in ("--url", "--config", "--token", "--timeout"):
+        assert option in out
+
+
+# ---- wampctl is the backend: backend-only routes ----
+#
+# Oro's broadcast routes are backend-only (auth.default_publish: backend here, whatever the
+# bundled routing files say). wampctl proves it is the backend with the server's token, which
+# it finds in the cookie the server writes, or through --token, $WAMPD_BACKEND_TOKEN or the
+# server's config.
+
+SECRET = "wampctl-test-kernel-secret"
+
+
+def backend_only_config(**auth):
+    return sample_config(auth={"default_publish": "backend", **auth})
+
+
+@pytest.fixture
+def runtime_dir(tmp_path, monkeypatch):
+    """Cookies in this test's own directory; no token or secret from the caller's shell."""
+    directory = tmp_path / "run"
+    directory.mkdir()
+    monkeypatch.setenv("WAMPD_RUNTIME_DIR", str(directory))
+    for name in ("WAMPD_BACKEND_TOKEN", "WAMPD_SECRET", "WAMPD_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    return directory
+
+
+def test_publish_and_maintenance_reach_backend_only_routes_through_the_cookie(
+        wampd_factory, runtime_dir):
+    server = wampd_factory(config=backend_only_config())
+    assert (runtime_dir / f"wampd-{server.port}.token").exists()
+
+    async def scenario():
+        async with await subscribed_client(server, "oro/data/update") as data, \
+                await subscribed_client(server, "oro/maintenance") as maintenance:
+            rc, _, err = await wampctl_async(*url_args(server), "publish", "oro/data/update",
+                                             json.dumps(DATA_UPDATE))
+            assert rc == 0, err
+            assert await data.recv_event("oro/data/update") == [8, "oro/data/update", DATA_UPDATE]
+            rc, _, err = await wampctl_async(*url_args(server), "maintenance", "off")
+            assert rc == 0, err
+            assert await maintenance.recv_event("oro/maintenance") == [
+                8, "oro/maintenance", {"isOn": False, "userId": None}]
+
+    run(scenario())
+
+
+def test_a_browser_cannot_publish_where_wampctl_can(wampd_factory, runtime_dir):
+    server = wampd_factory(config=backend_only_config())
+
+    async def scenario():
+        async with await subscribed_client(server, "oro/maintenance") as browser:
+            await browser.publish("oro/maintenance", {"isOn": True, "userId": None}, [], [])
+            refusal = await browser.recv()
+            assert refusal[:3] == [4, "oro/maintenance", "oro/maintenance"], refusal
+            assert refusal[3].startswith("Not allowed to publish")
+            await browser.expect_no_message()
+
+    run(scenario())
+
+
+def test_without_the_servers_token_publish_is_refused_clearly(wampd_factory, runtime_dir,
+                                                              monkeypatch, tmp_path):
+    server = wampd_factory(config=backend_only_config())
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setenv("WAMPD_RUNTIME_DIR", str(elsewhere))
+
+    async def scenario():
+        async with await subscribed_client(server, "oro/maintenance") as browser:
+            rc, out, err = await wampctl_async(*url_args(server), "maintenance", "on")
+            await browser.expect_no_message()
+            return rc, out, err
+
+    rc, out, err = run(scenario())
+    assert rc == 1
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith("wampctl: the server refused the publish to 'oro/maintenance'")
+    assert "Not allowed to publish" in err and "(code 403)" in err
+    assert "found no backend token" in err
+    assert str(elsewhere / f"wampd-{server.port}.token") in err
+    # check needs no backend: it still succeeds.
+    assert wampctl_check(server) == 0
+
+
+def wampctl_check(server, *args):
+    return run_wampctl(*url_args(server), *args, "check")[0]
+
+
+def test_a_wrong_token_is_refused_without_showing_it(wampd_factory, runtime_dir):
+    server = wampd_factory(config=backend_only_config())
+    wrong = "wrong-token-4c1d9b7a2e"
+    rc, out, err = run_wampctl(*url_args(server), "--token", wrong, "maintenance", "on")
+    assert rc == 1
+    assert "Not allowed to publish" in err
+    assert "the token from --token" in err
+    assert wrong not in err
+
+
+def test_the_token_from_a_flag_or_the_environment(wampd_factory, runtime_dir, tmp_path,
+                                                  monkeypatch):
+    server = wampd_factory(config=backend_only_config())
+    token = (runtime_dir / f"wampd-{server.port}.token").read_text().strip()
+    # Another runtime dir: wampctl cannot fall back on the cookie.
+    monkeypatch.setenv("WAMPD_RUNTIME_DIR", str(tmp_path))
+    rc, _, err = run_wampctl(*url_args(server), "--token", token, "maintenance", "on")
+    assert rc == 0, err
+    monkeypatch.setenv("WAMPD_BACKEND_TOKEN", token)
+    rc, _, err = run_wampctl(*url_args(server), "maintenance", "on")
+    assert rc == 0, err
+    # --token comes first.
+    rc, _, err = run_wampctl(*url_args(server), "--token", "not-it-0123456789", "maintenance",
+                             "on")
+    assert rc == 1 and "the token from --token" in err
+
+
+def wampctl_config(tmp_path, server, **auth):
+    """A config naming `server`'s port (wampd's --port overrides the one in its own file)."""
+    path = tmp_path / "for-wampctl.yml"
+    path.write_text(json.dumps({"server": {"host": "127.0.0.1", "port": server.port},
+                                "auth": auth}) + "\n")
+    return path
+
+
+def test_the_token_derived_from_the_configs_secret(wampd_factory, runtime_dir, tmp_path,
+                                                   monkeypatch):
+    server = wampd_factory(config=backend_only_config(secret=SECRET))
+    monkeypatch.setenv("WAMPD_RUNTIME_DIR", str(tmp_path))  # no cookie
+    config = wampctl_config(tmp_path, server, secret=SECRET)
+    # No --url: the config says where the server is.
+    rc, out, err = run_wampctl("--config", config, "maintenance", "on")
+    assert rc == 0, err
+    rc, out, err = run_wampctl("--config", config, "check")
+    assert rc == 0, err
+    assert f"ws://127.0.0.1:{server.port}/" in out
+    # $WAMPD_SECRET overrides the config's secret, as it does for wampd.
+    monkeypatch.setenv("WAMPD_SECRET", "another-secret")
+    rc, _, err = run_wampctl("--config", config, "maintenance", "on")
+    assert rc == 1 and "$WAMPD_SECRET" in err
+    # $WAMPD_CONFIG names the default config, used without --config.
+    monkeypatch.delenv("WAMPD_SECRET")
+    monkeypatch.setenv("WAMPD_CONFIG", str(config))
+    rc, _, err = run_wampctl("maintenance", "on")
+    assert rc == 0, err
+
+
+def test_the_configured_backend_token(wampd_factory, runtime_dir, tmp_path, monkeypatch):
+    token = "configured-backend-token-for-wampctl"
+    server = wampd_factory(config=backend_only_config(secret=SECRET, backend_token=token))
+    monkeypatch.setenv("WAMPD_RUNTIME_DIR", str(tmp_path))
+    config = wampctl_config(tmp_path, server, backend_token=token)
+    rc, _, err = run_wampctl("--config", config, "maintenance", "on")
+    assert rc == 0, err
+    # The URL path is kept; the token becomes its last segment.
+    rc, _, err = run_wampctl("--config", config, "--url", f"ws://127.0.0.1:{server.port}/ws",
+                             "maintenance", "on")
+    assert rc == 0, err
+
+
+def test_an_unusable_default_config_is_ignored(wampd_factory, runtime_dir, tmp_path,
+                                               monkeypatch):
+    server = wampd_factory(config=backend_only_config())
+    broken = tmp_path / "broken.yml"
+    broken.write_text("server: [\n")
+    monkeypatch.setenv("WAMPD_CONFIG", str(broken))
+    rc, out, err = run_wampctl(*url_args(server), "maintenance", "on")
+    assert rc == 0, err
+    assert err == ""
+
+
+def test_a_broken_config_given_with_config_is_a_usage_error(wampctl, tmp_path):
+    broken = tmp_path / "broken.yml"
+    broken.write_text("server:\n  port: eighty\n")
+    rc, out, err = wampctl("--config", broken, "check")
+    assert rc == 2
+    assert out == ""
+    assert f"{broken}:2:" in err
+    rc, _, err = wampctl("--config", tmp_path / "missing.yml", "check")
+    assert rc == 2 and "missing.yml" in err
+
+
+def test_errors_never_show_the_token(wampctl, runtime_dir):
+    token = "secret-token-0123456789abcdef"
+    url = f"ws://127.0.0.1:{free_port()}/"
+    for command in (["check"], ["maintenance", "on"], ["call", "sample/sum"]):
+        rc, out, err = wampctl("--url", url, "--token", token, "--timeout", "2", *command)
+        assert rc == 1
+        assert url in err
+        assert token not in out + err
+
+
+def test_a_token_that_cannot_travel_in_a_url_path_is_refused(wampctl, runtime_dir):
+    rc, out, err = wampctl("--token", "has/slash-and?question", "check")
+    assert rc == 2
+    assert "--token" in err and "URL path" in err
+    assert "has/slash" not in err
+
+
+def test_a_url_that_is_not_websocket_is_a_usage_error(wampctl, runtime_dir):
+    rc, out, err = wampctl("--url", "http://127.0.0.1:8080/", "check")
+    assert rc == 2
+    assert "not a ws:// or wss:// URL" in err
