@@ -33,6 +33,13 @@ class Authenticator {
   Decision authenticate(std::string_view resource, std::string_view origin,
                         std::string_view remoteAddress, std::time_t now) const;
 
+  /// Verifies a ticket given through WAMP v2 CHALLENGE/AUTHENTICATE (authmethod "ticket").
+  /// `decision.identity` keeps what the handshake established (backend); on success it
+  /// becomes the ticket's user.
+  bool authenticateTicket(const std::string& ticket, std::time_t now, Decision& decision) const {
+    return verifyTicket(ticket, now, decision);
+  }
+
   /// auth.backend_token, else derived from auth.secret, else random for this process.
   const std::string& backendToken() const noexcept { return backendToken_; }
 

@@ -7,7 +7,7 @@ namespace {
 
 // Indexed by Fault. 1007 for bad input is what Gos/Ratchet send (WampServer closes with
 // 1007 on any exception while decoding), and Oro's clients expect nothing else.
-constexpr std::array<FaultInfo, 12> kFaults{{
+constexpr std::array<FaultInfo, 14> kFaults{{
     {1007, "Invalid WAMP message", "", 0},
     {1007, "Unknown or server-only WAMP message type", "", 0},
     {1007, "Unable to find route", "", 0},
@@ -20,6 +20,8 @@ constexpr std::array<FaultInfo, 12> kFaults{{
     {0, "Invalid argument", "wamp.error.invalid_argument", 400},
     {1008, "Per-connection limit exceeded", "", 0},
     {0, "Subscription ended", "wamp.error.no_such_subscription", 410},
+    {1002, "WAMP protocol violation", "wamp.error.protocol_violation", 0},
+    {1000, "WAMP session closed", "", 0},
 }};
 
 }  // namespace

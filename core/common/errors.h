@@ -20,6 +20,8 @@ enum class Fault : std::uint8_t {
   InvalidArgument,     // CALL arguments a handler rejected (connection stays)
   LimitExceeded,       // too many prefixes/subscriptions on one connection
   SubscriptionEnded,   // a reload took the topic's route away (connection stays)
+  ProtocolViolation,   // WAMP v2: ABORT wamp.error.protocol_violation, then close
+  SessionEnded,        // WAMP v2: GOODBYE or ABORT ended the session
 };
 
 struct FaultInfo {

@@ -129,11 +129,20 @@ void readMaxMessageSize(const Context& ctx, const YAML::Node& v, ServerConfig& c
       v, "server.max_message_size", kMinMessageSize, std::numeric_limits<std::size_t>::max()));
 }
 
+void readRealms(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  if (!v.IsSequence() || v.size() == 0)
+    ctx.fail(v, "server.realms must be a non-empty list of realm names");
+  c.realms.clear();
+  for (const YAML::Node& item : v)
+    c.realms.push_back(ctx.string(item, "each entry of server.realms"));
+}
+
 void readServer(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
-  static constexpr std::array<Field, 3> kFields{{
+  static constexpr std::array<Field, 4> kFields{{
       {"host", readHost},
       {"port", readPort},
       {"max_message_size", readMaxMessageSize},
+      {"realms", readRealms},
   }};
   readSection(ctx, v, "server", kFields, c);
 }

@@ -39,6 +39,8 @@ struct ServerConfig {
   std::string file;
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
+  /// WAMP v2 realms a client may join (HELLO); another gets ABORT wamp.error.no_such_realm.
+  std::vector<std::string> realms{"realm1"};
   /// Largest accepted WebSocket message; a larger one closes that connection with 1009.
   std::size_t maxMessageSize = 64 * 1024;
   /// Absolute directories scanned for NAME.so + NAME.yml.

@@ -94,6 +94,21 @@ class TopicState final : public wampd::Topic, public std::enable_shared_from_thi
   std::shared_ptr<const Generation> generation_;
   // A vector for fast fan-out, an index for O(1) membership and removal.
   std::vector<Session*> subscribers_;
+
+ public:
+  /// The WAMP v2 subscription id of this topic (every exact subscriber shares it).
+  std::uint64_t subscriptionId = 0;
+  /// Set by Broker::publish while the handler runs: what broadcast() needs from the
+  /// publication that caused it. Null for broadcasts from timers or onSubscribe.
+  struct Publication {
+    const Session* publisher;
+    std::uint64_t id;
+    const Value* event;
+    const Broker::PublishOptions* options;
+  };
+  const Publication* publication = nullptr;
+
+ private:
   std::unordered_map<Session*, std::size_t> index_;
   std::vector<std::unique_ptr<asio::steady_timer>> timers_;
 };
@@ -106,16 +121,67 @@ bool listed(const SessionIds& ids, SessionId id) {
 
 }  // namespace
 
+namespace {
+
+bool listedName(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// Advanced-profile black- and whitelisting by authid and authrole.
+bool passesIdentityFilters(const Broker::PublishOptions& o, const Session& s) {
+  if (o.eligibleAuthid.empty() && o.excludeAuthid.empty() && o.eligibleAuthrole.empty() &&
+      o.excludeAuthrole.empty())
+    return true;
+  const std::string authid = s.authid(), authrole = s.authrole();
+  if (!o.eligibleAuthid.empty() && !listedName(o.eligibleAuthid, authid)) return false;
+  if (listedName(o.excludeAuthid, authid)) return false;
+  if (!o.eligibleAuthrole.empty() && !listedName(o.eligibleAuthrole, authrole)) return false;
+  return !listedName(o.excludeAuthrole, authrole);
+}
+
+}  // namespace
+
 void TopicState::broadcast(const Value& event, const SessionIds& exclude,
                            const SessionIds& eligible) noexcept {
   if (subscribers_.empty()) return;
-  SharedFramePtr frame;
-  try {
-    frame = Transport::prepareText(wamp1::encodeEvent(uri_, event));
-  } catch (const std::exception& e) {
-    spdlog::error("topic {}: cannot encode event: {}", uri_, e.what());
-    return;
-  }
+  // One serialization per wire format, made on first need and shared by every recipient.
+  SharedFramePtr v1, v2json, v2msgpack;
+  Array v2message;
+  const std::uint64_t publicationId = publication ? publication->id : broker_.newId();
+  auto frameFor = [&](const Session& s) -> const SharedFramePtr& {
+    if (s.version == 1) {
+      if (!v1) v1 = Transport::prepareText(wamp1::encodeEvent(uri_, event));
+      return v1;
+    }
+    if (v2message.empty()) {
+      Object details;
+      const Broker::PublishOptions* options = publication ? publication->options : nullptr;
+      if (options && options->discloseMe) {
+        details.set("publisher", Value(publication->publisher->sessionId()));
+        details.set("publisher_authid", Value(publication->publisher->authid()));
+        details.set("publisher_authrole", Value(publication->publisher->authrole()));
+      }
+      v2message = Array{Value(static_cast<int>(wamp2::Type::Event)), Value(subscriptionId),
+                        Value(publicationId), Value(std::move(details))};
+      // A handler that passes the publisher's event on unchanged delivers the publisher's
+      // own arguments; anything else arrives as the single argument.
+      if (options && publication->event == &event && (options->args || options->kwargs)) {
+        v2message.push_back(options->args ? Value(*options->args) : Value(Array{}));
+        if (options->kwargs) v2message.push_back(Value(*options->kwargs));
+      } else {
+        v2message.push_back(Value(Array{event}));
+      }
+    }
+    if (s.serializer == wamp2::Serializer::Json) {
+      if (!v2json)
+        v2json = Transport::prepareText(wamp2::encode(v2message, wamp2::Serializer::Json));
+      return v2json;
+    }
+    if (!v2msgpack)
+      v2msgpack = Transport::prepareBinary(wamp2::encode(v2message, wamp2::Serializer::MsgPack));
+    return v2msgpack;
+  };
+  const Broker::PublishOptions* filters = publication ? publication->options : nullptr;
   // Large exclude/eligible lists get a hash set; the usual empty or tiny ones a scan.
   std::unordered_set<SessionId> excludeSet, eligibleSet;
   const bool hashed = exclude.size() + eligible.size() > 16;
@@ -129,7 +195,8 @@ void TopicState::broadcast(const Value& event, const SessionIds& exclude,
     if (!exclude.empty() && (hashed ? excludeSet.count(id) != 0 : listed(exclude, id))) continue;
     if (!eligible.empty() && !(hashed ? eligibleSet.count(id) != 0 : listed(eligible, id)))
       continue;
-    if (s->closing) continue;
+    if (s->closing || (s->version == 2 && s->phase != Session::Phase::Established)) continue;
+    if (filters && !passesIdentityFilters(*filters, *s)) continue;
     if (s->link().bufferedAmount() > limit) {
       const FaultInfo& fault = describe(Fault::SlowConsumer);
       spdlog::warn("session {} ({}): send queue over {} bytes, disconnecting", s->idText(),
@@ -138,7 +205,12 @@ void TopicState::broadcast(const Value& event, const SessionIds& exclude,
       s->link().close(fault.closeCode, fault.reason);
       continue;
     }
-    s->link().send(frame);
+    try {
+      s->link().send(frameFor(*s));
+    } catch (const std::exception& e) {
+      spdlog::error("topic {}: cannot encode event: {}", uri_, e.what());
+      return;
+    }
   }
 }
 
@@ -196,7 +268,7 @@ Broker::Migration Broker::setGeneration(std::shared_ptr<const Generation> genera
                                         "Topic \"" + uri + "\" is no longer served");
       for (Session* s : subscribers) {
         removeSubscriber(*topic, *s);
-        if (revoked_) revoked_(*s, uri, gone);
+        if (revoked_) revoked_(*s, uri, topic->subscriptionId, gone);
       }
       ++migration.dropped;
       continue;
@@ -206,7 +278,7 @@ Broker::Migration Broker::setGeneration(std::shared_ptr<const Generation> genera
       Status status = topic->handler().hostSubscribe(*s, *topic, topic->request());
       if (status) continue;
       removeSubscriber(*topic, *s);
-      if (revoked_) revoked_(*s, uri, status);
+      if (revoked_) revoked_(*s, uri, topic->subscriptionId, status);
     }
     ++migration.moved;
   }
@@ -228,20 +300,37 @@ std::shared_ptr<TopicState> Broker::resolve(const std::string& uri, Result& resu
     result.outcome = Outcome::NoHandler;
     return nullptr;
   }
-  return std::make_shared<TopicState>(*this, uri, std::move(request), *route, *entry, generation_);
+  auto topic =
+      std::make_shared<TopicState>(*this, uri, std::move(request), *route, *entry, generation_);
+  topic->subscriptionId = newId();
+  return topic;
+}
+
+std::uint64_t Broker::newId() {
+  return (random_() & (wamp2::kMaxId - 1)) + 1;
+}
+
+void Broker::store(const std::shared_ptr<TopicState>& topic) {
+  if (topics_.emplace(std::string(topic->uri()), topic).second)
+    bySubscriptionId_[topic->subscriptionId] = topic.get();
+}
+
+void Broker::forget(TopicState& topic) {
+  bySubscriptionId_.erase(topic.subscriptionId);
+  topics_.erase(std::string(topic.uri()));
 }
 
 Broker::Result Broker::subscribe(Session& session, const std::string& uri) {
   Result result;
   auto topic = resolve(uri, result);
   if (!topic) return result;
-  if (topic->contains(session)) return {Outcome::Duplicate, {}};
+  if (topic->contains(session)) return {Outcome::Duplicate, {}, topic->subscriptionId};
   if (session.topics.size() >= limits_.maxSubscriptionsPerSession)
     return {Outcome::LimitReached, {}};
 
   // As Ratchet does, the subscriber is in the topic while onSubscribe runs (a handler's
   // broadcast reaches it); a refusal takes it out again.
-  topics_.emplace(uri, topic);
+  store(topic);
   topic->add(session);
   session.topics.insert(topic.get());
   Status status = topic->handler().hostSubscribe(session, *topic, topic->request());
@@ -249,13 +338,21 @@ Broker::Result Broker::subscribe(Session& session, const std::string& uri) {
     removeSubscriber(*topic, session);
     return {Outcome::Failed, std::move(status)};
   }
+  result.id = topic->subscriptionId;
   return result;
 }
 
 void Broker::removeSubscriber(TopicState& topic, Session& session) {
   topic.remove(session);
   session.topics.erase(&topic);
-  if (topic.subscriberCount() == 0) topics_.erase(std::string(topic.uri()));
+  if (topic.subscriberCount() == 0) forget(topic);
+}
+
+Broker::Result Broker::unsubscribeById(Session& session, std::uint64_t subscriptionId) {
+  auto it = bySubscriptionId_.find(subscriptionId);
+  if (it == bySubscriptionId_.end() || !it->second->contains(session))
+    return {Outcome::NotSubscribed, {}};
+  return unsubscribe(session, std::string(it->second->uri()));
 }
 
 Broker::Result Broker::unsubscribe(Session& session, const std::string& uri) {
@@ -269,7 +366,8 @@ Broker::Result Broker::unsubscribe(Session& session, const std::string& uri) {
 }
 
 Broker::Result Broker::publish(Session& session, const std::string& uri, const Value& event,
-                               const SessionIds& exclude, const SessionIds& eligible) {
+                               const SessionIds& exclude, const SessionIds& eligible,
+                               const PublishOptions* options) {
   Result result;
   auto topic = resolve(uri, result);
   if (!topic) return result;
@@ -281,8 +379,12 @@ Broker::Result Broker::publish(Session& session, const std::string& uri, const V
         topic->request().routeName, topic->publishPolicy());
     return {Outcome::Failed, Status::refused("Not allowed to publish to \"" + uri + "\"")};
   }
+  const TopicState::Publication publication{&session, newId(), &event, options};
+  topic->publication = &publication;
   Status status =
       topic->handler().hostPublish(session, *topic, topic->request(), event, exclude, eligible);
+  topic->publication = nullptr;
+  result.id = publication.id;
   if (!status) return {Outcome::Failed, std::move(status)};
   return result;
 }

@@ -6,8 +6,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "config/generation.h"
 #include "server/session.h"
@@ -41,6 +43,8 @@ class Broker {
   struct Result {
     Outcome outcome = Outcome::Done;
     Status status;
+    /// SUBSCRIBE: the subscription id (one per topic); PUBLISH: the publication id.
+    std::uint64_t id = 0;
   };
 
   /// What a generation swap did to the live topics.
@@ -50,8 +54,8 @@ class Broker {
     std::size_t dropped = 0;  // no route or handler any more: subscribers unsubscribed
   };
   /// Told when a swap ends a subscription (route gone, or the new handler refused it).
-  using RevokedCallback =
-      std::function<void(Session&, const std::string& topic, const Status& why)>;
+  using RevokedCallback = std::function<void(Session&, const std::string& topic,
+                                             std::uint64_t subscriptionId, const Status& why)>;
 
   Broker(asio::io_context& io, BrokerLimits limits);
   ~Broker();
@@ -60,10 +64,23 @@ class Broker {
   /// Serves `generation` from now on, carrying every live topic over (see Migration).
   Migration setGeneration(std::shared_ptr<const Generation> generation);
 
+  /// What a WAMP v2 PUBLISH adds to a publication (advanced profile options).
+  struct PublishOptions {
+    bool discloseMe = false;
+    std::vector<std::string> eligibleAuthid, excludeAuthid, eligibleAuthrole, excludeAuthrole;
+    /// The publisher's own payload: v2 subscribers get it as sent when the handler
+    /// broadcasts the event unchanged.
+    const Array* args = nullptr;
+    const Object* kwargs = nullptr;
+  };
+
   Result subscribe(Session& session, const std::string& uri);
   Result unsubscribe(Session& session, const std::string& uri);
+  /// WAMP v2 UNSUBSCRIBE names the subscription id.
+  Result unsubscribeById(Session& session, std::uint64_t subscriptionId);
   Result publish(Session& session, const std::string& uri, const Value& event,
-                 const SessionIds& exclude, const SessionIds& eligible);
+                 const SessionIds& exclude, const SessionIds& eligible,
+                 const PublishOptions* options = nullptr);
   /// Leaves every topic of a closing session (handlers see onUnSubscribe).
   void disconnect(Session& session);
 
@@ -76,12 +93,18 @@ class Broker {
   /// Existing topic state, or a new one (not yet stored) when `uri` routes to a handler.
   std::shared_ptr<TopicState> resolve(const std::string& uri, Result& result);
   void removeSubscriber(TopicState& topic, Session& session);
+  void store(const std::shared_ptr<TopicState>& topic);
+  void forget(TopicState& topic);
+  /// A random id in [1, 2^53] (the spec's "global scope").
+  std::uint64_t newId();
 
   asio::io_context& io_;
   BrokerLimits limits_;
   std::shared_ptr<const Generation> generation_;
   std::unordered_map<std::string, std::shared_ptr<TopicState>> topics_;
+  std::unordered_map<std::uint64_t, TopicState*> bySubscriptionId_;
   RevokedCallback revoked_;
+  std::mt19937_64 random_{std::random_device{}()};
 };
 
 }  // namespace wampd::core

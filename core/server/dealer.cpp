@@ -2,7 +2,19 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace wampd::core {
+namespace {
+
+constexpr int kInvocation = static_cast<int>(wamp2::Type::Invocation);
+constexpr int kInterrupt = static_cast<int>(wamp2::Type::Interrupt);
+
+bool sharedPolicy(const std::string& invoke) {
+  return invoke == "roundrobin" || invoke == "random" || invoke == "first" || invoke == "last";
+}
+
+}  // namespace
 
 Dealer::Result Dealer::call(Session& session, const std::string& uri, const Array& args) {
   Result result;
@@ -24,6 +36,187 @@ Dealer::Result Dealer::call(Session& session, const std::string& uri, const Arra
   result.status = entry->handler->hostCall(session, request, args, result.value);
   if (!result.status) result.outcome = Outcome::Failed;
   return result;
+}
+
+Dealer::Registered Dealer::registerProcedure(Session& callee, const std::string& uri,
+                                             const std::string& invoke) {
+  if (invoke != "single" && !sharedPolicy(invoke))
+    return {Status::error("wamp.error.option_not_allowed",
+                          "invoke policy '" + invoke + "' is not supported"),
+            0};
+  Request ignored;
+  if (const Route* route = generation_->router.match(uri, ignored);
+      route && generation_->plugins.rpcHandler(route->callback()))
+    return {Status::error("wamp.error.procedure_already_exists",
+                          "\"" + uri + "\" is served by the server's RPC handler '" +
+                              route->callback() + "'"),
+            0};
+  auto [it, created] = registrations_.try_emplace(uri);
+  Registration& r = it->second;
+  if (created) {
+    r.id = newId();
+    r.uri = uri;
+    r.invoke = invoke;
+    registrationsById_[r.id] = &r;
+  } else if (r.invoke != invoke || invoke == "single") {
+    return {Status::error(
+                "wamp.error.procedure_already_exists",
+                "\"" + uri + "\" is already registered with invoke policy '" + r.invoke + "'"),
+            0};
+  } else if (std::find(r.callees.begin(), r.callees.end(), &callee) != r.callees.end()) {
+    return {Status::error("wamp.error.procedure_already_exists",
+                          "this session already registered \"" + uri + "\""),
+            0};
+  }
+  r.callees.push_back(&callee);
+  return {Status(), r.id};
+}
+
+bool Dealer::unregister(Session& callee, std::uint64_t registrationId) {
+  auto it = registrationsById_.find(registrationId);
+  if (it == registrationsById_.end()) return false;
+  Registration& r = *it->second;
+  auto pos = std::find(r.callees.begin(), r.callees.end(), &callee);
+  if (pos == r.callees.end()) return false;
+  r.callees.erase(pos);
+  if (r.callees.empty()) {
+    registrationsById_.erase(it);
+    registrations_.erase(r.uri);
+  }
+  return true;
+}
+
+Session* Dealer::pickCallee(Registration& r) {
+  if (r.callees.empty()) return nullptr;
+  if (r.invoke == "last") return r.callees.back();
+  if (r.invoke == "random") return r.callees[random_() % r.callees.size()];
+  if (r.invoke == "roundrobin") return r.callees[r.next++ % r.callees.size()];
+  return r.callees.front();  // single, first
+}
+
+void Dealer::invoke(Session& caller, const std::string& uri, const Array& args,
+                    const CallOptions& options, ResultSink onResult, ErrorSink onError) {
+  auto it = registrations_.find(uri);
+  Session* callee = it == registrations_.end() ? nullptr : pickCallee(it->second);
+  if (!callee) {
+    onError("wamp.error.no_such_procedure", Array{Value("no callee for \"" + uri + "\"")}, nullptr);
+    return;
+  }
+  auto invocation = std::make_unique<Invocation>();
+  Invocation& inv = *invocation;
+  inv.id = newId();
+  inv.callee = callee;
+  inv.caller = caller.sessionId();
+  inv.request = options.request;
+  inv.progress = options.receiveProgress;
+  inv.onResult = std::move(onResult);
+  inv.onError = std::move(onError);
+
+  Object details;
+  if (options.receiveProgress) details.set("receive_progress", Value(true));
+  if (options.discloseMe) {
+    details.set("caller", Value(caller.sessionId()));
+    details.set("caller_authid", Value(caller.authid()));
+    details.set("caller_authrole", Value(caller.authrole()));
+  }
+  Array message{Value(kInvocation), Value(inv.id), Value(it->second.id), Value(std::move(details)),
+                Value(args)};
+  if (options.kwargs) message.push_back(Value(*options.kwargs));
+
+  if (options.timeoutMs > 0) {
+    inv.timer = std::make_unique<asio::steady_timer>(io_);
+    inv.timer->expires_after(std::chrono::milliseconds(options.timeoutMs));
+    inv.timer->async_wait([this, id = inv.id](const asio::error_code& ec) {
+      if (ec) return;
+      auto found = invocations_.find(id);
+      if (found == invocations_.end()) return;
+      interrupt(*found->second, "killnowait");
+      fail(id, "wamp.error.timeout", "the call timed out");
+    });
+  }
+  if (options.request != 0) invocationOfCall_[{inv.caller, inv.request}] = inv.id;
+  invocations_.emplace(inv.id, std::move(invocation));
+  callee->sendV2(message);
+}
+
+void Dealer::yield(Session& callee, std::uint64_t invocation, bool progress, const Array* args,
+                   const Object* kwargs) {
+  auto it = invocations_.find(invocation);
+  if (it == invocations_.end() || it->second->callee != &callee) return;  // canceled, timed out
+  Invocation& inv = *it->second;
+  const Array empty;
+  if (progress) {
+    if (inv.progress) inv.onResult(args ? *args : empty, kwargs, true);
+    return;
+  }
+  ResultSink sink = std::move(inv.onResult);
+  invocationOfCall_.erase({inv.caller, inv.request});
+  invocations_.erase(it);
+  sink(args ? *args : empty, kwargs, false);
+}
+
+void Dealer::calleeError(Session& callee, std::uint64_t invocation, const std::string& uri,
+                         const Array* args, const Object* kwargs) {
+  auto it = invocations_.find(invocation);
+  if (it == invocations_.end() || it->second->callee != &callee) return;
+  ErrorSink sink = std::move(it->second->onError);
+  invocationOfCall_.erase({it->second->caller, it->second->request});
+  invocations_.erase(it);
+  sink(uri, args ? *args : Array{}, kwargs);
+}
+
+void Dealer::interrupt(Invocation& inv, const char* mode) {
+  if (inv.callee->closing) return;
+  inv.callee->sendV2(Array{Value(kInterrupt), Value(inv.id), Value(Object{{"mode", Value(mode)}})});
+}
+
+void Dealer::fail(std::uint64_t invocation, const std::string& uri, const std::string& message) {
+  auto it = invocations_.find(invocation);
+  if (it == invocations_.end()) return;
+  ErrorSink sink = std::move(it->second->onError);
+  invocationOfCall_.erase({it->second->caller, it->second->request});
+  invocations_.erase(it);
+  sink(uri, Array{Value(message)}, nullptr);
+}
+
+void Dealer::cancel(Session& caller, std::uint64_t request, const std::string& mode) {
+  auto call = invocationOfCall_.find({caller.sessionId(), request});
+  if (call == invocationOfCall_.end()) return;  // already answered
+  const std::uint64_t id = call->second;
+  Invocation& inv = *invocations_.at(id);
+  if (mode == "kill") {
+    interrupt(inv, "kill");  // the callee's ERROR or RESULT answers the caller
+    return;
+  }
+  if (mode != "skip") interrupt(inv, "killnowait");
+  fail(id, "wamp.error.canceled", "the call was canceled");
+}
+
+void Dealer::disconnect(Session& session) {
+  for (auto it = registrations_.begin(); it != registrations_.end();) {
+    auto& callees = it->second.callees;
+    callees.erase(std::remove(callees.begin(), callees.end(), &session), callees.end());
+    if (callees.empty()) {
+      registrationsById_.erase(it->second.id);
+      it = registrations_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  std::vector<std::uint64_t> served, made;
+  for (const auto& [id, inv] : invocations_) {
+    if (inv->callee == &session) served.push_back(id);
+    if (inv->caller == session.sessionId()) made.push_back(id);
+  }
+  for (std::uint64_t id : served)
+    fail(id, "wamp.error.canceled", "callee disconnected from in-flight request");
+  for (std::uint64_t id : made) {
+    auto it = invocations_.find(id);
+    if (it == invocations_.end()) continue;
+    interrupt(*it->second, "killnowait");
+    invocationOfCall_.erase({it->second->caller, it->second->request});
+    invocations_.erase(it);
+  }
 }
 
 }  // namespace wampd::core

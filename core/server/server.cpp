@@ -42,15 +42,21 @@ Server::Server(asio::io_context& io, ConfigSource source,
       authenticator_(std::make_unique<auth::Authenticator>(generation_->config.auth,
                                                            userDirectory(*generation_))),
       broker_(io, BrokerLimits{}),
+      dealer_(io),
       wamp1_(
           broker_, dealer_,
           [this](Session& s, const std::string& uri, const Array& args, CallReply reply) {
             return builtin(s, uri, args, std::move(reply));
           },
-          [this](SessionId id) -> Session* {
-            auto it = sessions_.find(id);
-            return it == sessions_.end() ? nullptr : it->second.get();
-          }),
+          [this](SessionId id) { return findSession(id); }),
+      wamp2_(
+          broker_, dealer_,
+          [this](Session& s, const std::string& uri, const Array& args, CallReply reply) {
+            return builtin(s, uri, args, std::move(reply));
+          },
+          [this](SessionId id) { return findSession(id); },
+          [this]() -> const auth::Authenticator& { return *authenticator_; },
+          [this]() -> const std::vector<std::string>& { return generation_->config.realms; }),
       transport_(io, *this, transportOptions(generation_->config)),
       random_(std::random_device{}()),
       reloader_(io, std::move(source),
@@ -59,9 +65,13 @@ Server::Server(asio::io_context& io, ConfigSource source,
                 }),
       watcher_(io, [this](const std::string& path) { reloader_.request("change of " + path); }) {
   broker_.setGeneration(generation_);
-  broker_.setRevokedCallback([this](Session& s, const std::string& topic, const Status& why) {
-    wamp1_.revoked(s, topic, why);
-  });
+  broker_.setRevokedCallback(
+      [this](Session& s, const std::string& topic, std::uint64_t subscription, const Status& why) {
+        if (s.version == 1)
+          wamp1_.revoked(s, topic, why);
+        else
+          wamp2_.revoked(s, subscription, why);
+      });
   dealer_.setGeneration(generation_);
   reloader_.setCurrent(generation_);
 }
@@ -144,6 +154,11 @@ std::string Server::swap(std::shared_ptr<const Generation> next, const std::stri
   return line;
 }
 
+Session* Server::findSession(SessionId id) {
+  auto it = sessions_.find(id);
+  return it == sessions_.end() ? nullptr : it->second.get();
+}
+
 SessionId Server::newSessionId() {
   // WAMP ids are in [1, 2^53] so that JavaScript clients hold them exactly.
   for (;;) {
@@ -160,19 +175,32 @@ HandshakeAnswer Server::onHandshake(const HandshakeRequest& request) {
     answer.reason = "Server shutting down";
     return answer;
   }
-  // WAMP v1 is subprotocol "wamp"; Oro's clients sometimes offer none, which Ratchet accepts.
+  // The first subprotocol in the client's order of preference that wampd speaks. WAMP v1 is
+  // "wamp"; Oro's clients sometimes offer none, which Ratchet accepts as v1.
+  PendingSession pending;
   if (!request.subprotocols.empty()) {
-    bool offered = false;
-    for (const auto& p : request.subprotocols) offered = offered || p == "wamp";
-    if (!offered) {
+    for (const auto& p : request.subprotocols) {
+      if (p == "wamp" || p == wamp2::kJsonSubprotocol || p == wamp2::kMsgPackSubprotocol) {
+        answer.subprotocol = p;
+        break;
+      }
+    }
+    if (answer.subprotocol.empty()) {
       answer.accept = false;
       answer.httpStatus = 400;
-      answer.reason = "Unsupported WebSocket subprotocol; this server speaks: wamp";
+      answer.reason =
+          "Unsupported WebSocket subprotocol; this server speaks: wamp.2.json, wamp.2.msgpack, "
+          "wamp";
       spdlog::info("refused handshake from {}: subprotocols offered were not supported",
                    request.remoteAddress);
       return answer;
     }
-    answer.subprotocol = "wamp";
+    if (answer.subprotocol != "wamp") {
+      pending.version = 2;
+      pending.serializer = answer.subprotocol == wamp2::kMsgPackSubprotocol
+                               ? wamp2::Serializer::MsgPack
+                               : wamp2::Serializer::Json;
+    }
   }
   auth::Decision decision = authenticator_->authenticate(request.resource, request.origin,
                                                          request.remoteAddress, std::time(nullptr));
@@ -188,19 +216,23 @@ HandshakeAnswer Server::onHandshake(const HandshakeRequest& request) {
                 decision.identity.anonymous ? std::string("anonymous")
                                             : "user '" + decision.identity.username + "'",
                 decision.identity.backend ? " (backend)" : "");
-  pending_.emplace(id, std::move(decision.identity));
+  pending.identity = std::move(decision.identity);
+  if (pending.version == 1)
+    answer.openingMessage = wamp1::encodeWelcome(std::to_string(id), kServerIdent);
+  pending_.emplace(id, std::move(pending));
   answer.token = id;
-  answer.openingMessage = wamp1::encodeWelcome(std::to_string(id), kServerIdent);
   return answer;
 }
 
 void Server::onOpen(Link& link, std::uint64_t token) {
-  Identity identity;
+  PendingSession pending;
   if (auto it = pending_.find(token); it != pending_.end()) {
-    identity = std::move(it->second);
+    pending = std::move(it->second);
     pending_.erase(it);
   }
-  auto session = std::make_unique<Session>(token, link, std::move(identity));
+  auto session = std::make_unique<Session>(token, link, std::move(pending.identity));
+  session->version = pending.version;
+  session->serializer = pending.serializer;
   link.context = session.get();
   spdlog::debug("session {} opened from {}", session->idText(), link.remoteAddress());
   if (shuttingDown_) {
@@ -213,7 +245,11 @@ void Server::onOpen(Link& link, std::uint64_t token) {
 
 void Server::onMessage(Link& link, std::string_view payload, bool binary) {
   auto* session = static_cast<Session*>(link.context);
-  if (session) wamp1_.onMessage(*session, payload, binary);
+  if (!session) return;
+  if (session->version == 1)
+    wamp1_.onMessage(*session, payload, binary);
+  else
+    wamp2_.onMessage(*session, payload, binary);
 }
 
 void Server::onClose(Link& link, std::uint16_t code, std::string_view reason) {
@@ -221,6 +257,7 @@ void Server::onClose(Link& link, std::uint16_t code, std::string_view reason) {
   if (!session) return;
   spdlog::debug("session {} closed ({} {})", session->idText(), code, reason);
   broker_.disconnect(*session);
+  dealer_.disconnect(*session);
   link.context = nullptr;
   sessions_.erase(session->sessionId());
   if (shuttingDown_ && sessions_.empty() && shutdownDeadline_) shutdownDeadline_->cancel();
@@ -235,6 +272,9 @@ void Server::shutdown() {
   reloader_.stop();
   const FaultInfo& info = describe(Fault::ServerShutdown);
   for (auto& [id, session] : sessions_) {
+    if (session->version == 2 && session->phase == Session::Phase::Established && !session->closing)
+      session->sendV2(Array{Value(static_cast<int>(wamp2::Type::Goodbye)), Value(Object{}),
+                            Value("wamp.close.system_shutdown")});
     session->closing = true;
     session->link().close(info.closeCode, info.reason);
   }

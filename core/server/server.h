@@ -18,6 +18,7 @@
 #include "server/session.h"
 #include "server/transport.h"
 #include "server/wamp1_protocol.h"
+#include "server/wamp2_protocol.h"
 
 namespace wampd::core {
 
@@ -47,6 +48,7 @@ class Server final : private TransportListener {
   bool builtin(Session& session, const std::string& uri, const Array& args, CallReply reply);
   Value topicsTable() const;
   SessionId newSessionId();
+  Session* findSession(SessionId id);
   /// Swaps `next` in on the I/O thread and returns the reload's status line.
   std::string swap(std::shared_ptr<const Generation> next, const std::string& trigger);
   void watchFiles();
@@ -58,11 +60,17 @@ class Server final : private TransportListener {
   Broker broker_;
   Dealer dealer_;
   Wamp1Protocol wamp1_;
+  Wamp2Protocol wamp2_;
   Transport transport_;
   std::unordered_map<SessionId, std::unique_ptr<Session>> sessions_;
   // Handshakes accepted whose connection is not open yet: session ids already promised in
   // the WELCOME that left with the 101.
-  std::unordered_map<SessionId, Identity> pending_;
+  struct PendingSession {
+    Identity identity;
+    int version = 1;
+    wamp2::Serializer serializer = wamp2::Serializer::Json;
+  };
+  std::unordered_map<SessionId, PendingSession> pending_;
   std::mt19937_64 random_;
   bool shuttingDown_ = false;
   std::string cookie_;  // the backend cookie this server wrote; removed when it stops

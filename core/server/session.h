@@ -6,6 +6,7 @@
 
 #include "server/transport.h"
 #include "wamp/v1_codec.h"
+#include "wamp/v2_codec.h"
 #include "wampd/connection.h"
 
 namespace wampd::core {
@@ -20,7 +21,7 @@ class Session final : public wampd::Connection {
   SessionId sessionId() const noexcept override { return id_; }
   const Identity& identity() const noexcept override { return identity_; }
   std::string_view remoteAddress() const noexcept override { return link_.remoteAddress(); }
-  int wampVersion() const noexcept override { return 1; }
+  int wampVersion() const noexcept override { return version; }
 
   /// The session id as WAMP v1 carries it.
   const std::string& idText() const noexcept { return idText_; }
@@ -28,6 +29,33 @@ class Session final : public wampd::Connection {
 
   /// Set once the server started closing this connection: later messages are dropped.
   bool closing = false;
+  /// 1 (subprotocol "wamp" or none) or 2 (wamp.2.json / wamp.2.msgpack).
+  int version = 1;
+  wamp2::Serializer serializer = wamp2::Serializer::Json;
+  /// WAMP v2 session life: HELLO, then (CHALLENGE/AUTHENTICATE), then WELCOME.
+  enum class Phase { AwaitingHello, Challenged, Established, Closed } phase = Phase::AwaitingHello;
+  std::string realm;
+  /// The last request id this client used (WAMP v2 session scope).
+  std::uint64_t lastRequestId = 0;
+  /// The client announced roles.subscriber.features.subscription_revocation.
+  bool revocationSupported = false;
+  /// HELLO asked for ticket authentication with this authid (the username).
+  std::string pendingAuthid;
+  /// The identity authentication established; a ticket CHALLENGE may upgrade it.
+  void setIdentity(Identity identity) { identity_ = std::move(identity); }
+  /// WAMP v2 authid and authrole of this session.
+  std::string authid() const { return identity_.anonymous ? idText_ : identity_.username; }
+  std::string authrole() const {
+    return identity_.backend ? "backend" : identity_.anonymous ? "anonymous" : "user";
+  }
+  /// Sends one WAMP v2 message in this session's serializer.
+  void sendV2(const Array& message) {
+    std::string bytes = wamp2::encode(message, serializer);
+    if (serializer == wamp2::Serializer::Json)
+      link_.sendText(std::move(bytes));
+    else
+      link_.sendBinary(std::move(bytes));
+  }
   wamp1::PrefixMap prefixes;
   /// Topics this session is subscribed to (owned by the Broker).
   std::unordered_set<TopicState*> topics;

@@ -89,6 +89,10 @@ class WsLink final : public Link {
     websocketpp::lib::error_code ec = con_->send(text, websocketpp::frame::opcode::text);
     (void)ec;
   }
+  void sendBinary(std::string bytes) noexcept override {
+    websocketpp::lib::error_code ec = con_->send(bytes, websocketpp::frame::opcode::binary);
+    (void)ec;
+  }
   // The close frame goes out as a queued *terminal* frame: websocketpp writes it after what
   // is already queued, then ends the TCP connection. websocketpp's own close() would take a
   // client CLOSE already waiting in the same read as the acknowledgement and shut the socket
@@ -246,13 +250,23 @@ std::size_t Transport::openLinks() const noexcept {
   return impl_->openLinks();
 }
 
-SharedFramePtr Transport::prepareText(std::string_view payload) {
+namespace {
+SharedFramePtr prepare(websocketpp::frame::opcode::value opcode, std::string_view payload) {
   auto message = websocketpp::lib::make_shared<WsConfig::message_type>(
-      WsConfig::con_msg_manager_type::ptr(), websocketpp::frame::opcode::text, 0);
-  message->set_header(frameHeader(websocketpp::frame::opcode::text, payload.size()));
+      WsConfig::con_msg_manager_type::ptr(), opcode, 0);
+  message->set_header(frameHeader(opcode, payload.size()));
   message->set_payload(payload.data(), payload.size());
   message->set_prepared(true);
   return std::make_shared<const SharedFrame>(std::move(message));
+}
+}  // namespace
+
+SharedFramePtr Transport::prepareText(std::string_view payload) {
+  return prepare(websocketpp::frame::opcode::text, payload);
+}
+
+SharedFramePtr Transport::prepareBinary(std::string_view payload) {
+  return prepare(websocketpp::frame::opcode::binary, payload);
 }
 
 }  // namespace wampd::core

@@ -28,6 +28,7 @@ class Link {
   virtual ~Link() = default;
   virtual void send(const SharedFramePtr& frame) noexcept = 0;
   virtual void sendText(std::string text) noexcept = 0;
+  virtual void sendBinary(std::string bytes) noexcept = 0;
   /// Starts the closing handshake; onClose follows.
   virtual void close(std::uint16_t code, std::string_view reason) noexcept = 0;
   /// Bytes queued for this connection and not yet written.
@@ -94,6 +95,8 @@ class Transport {
 
   /// Frames a text message once for any number of sends.
   static SharedFramePtr prepareText(std::string_view payload);
+  /// Frames a binary message once for any number of sends.
+  static SharedFramePtr prepareBinary(std::string_view payload);
 
  private:
   class Impl;
