@@ -56,6 +56,11 @@ bool decode(std::string_view bytes, Serializer serializer, Array& message, std::
 
 /// Serializes a message (JSON: text; MsgPack: binary). Never throws for Values a decode or
 /// a handler produced.
+///
+/// Bytes: Value has one string type, so a string that is not valid UTF-8 is taken for bytes.
+/// It goes out as msgpack bin, and in JSON as the spec's "\0" + base64 string, which decode
+/// turns back into bytes. Bytes that happen to be UTF-8 travel as text. NaN and infinities,
+/// which JSON cannot carry, go to JSON peers as null.
 std::string encode(const Array& message, Serializer serializer);
 void encodeTo(const Array& message, Serializer serializer, std::string& out);
 
