@@ -60,7 +60,24 @@ bool originAllowed(const std::vector<std::string>& allowed, std::string_view ori
 bool mayPublish(std::string_view policy, const Identity& identity) {
   if (policy == "backend") return identity.backend;
   if (policy == "authenticated") return identity.backend || !identity.anonymous;
-  return true;
+  return policy == "anyone";  // an unknown policy allows no one
+}
+
+std::string printable(std::string_view untrusted) {
+  constexpr std::size_t kMax = 64;
+  std::string out;
+  for (unsigned char c : untrusted.substr(0, kMax)) {
+    if (c < 0x20 || c == 0x7F || c == '\'') {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  if (untrusted.size() > kMax) out += "...";
+  return out;
 }
 
 Authenticator::Authenticator(AuthConfig config, std::shared_ptr<UserDirectory> users,
@@ -78,7 +95,7 @@ Decision Authenticator::authenticate(std::string_view resource, std::string_view
                                      std::string_view remoteAddress, std::time_t now) const {
   Decision decision;
   if (!originAllowed(config_.allowedOrigins, origin)) {
-    decision.reason = "origin '" + std::string(origin) + "' is not allowed";
+    decision.reason = "origin '" + printable(origin) + "' is not allowed";
     return decision;
   }
   const auto& trusted = config_.trustedAddresses;
@@ -124,7 +141,7 @@ bool Authenticator::verifyTicket(const std::string& encoded, std::time_t now,
   User user;
   if (!ticket.username.empty()) {
     if (!users_ || !users_->find(ticket.username, user)) {
-      decision.reason = "unknown user '" + ticket.username + "'";
+      decision.reason = "unknown user '" + printable(ticket.username) + "'";
       return false;
     }
     password = user.password;
@@ -133,7 +150,7 @@ bool Authenticator::verifyTicket(const std::string& encoded, std::time_t now,
                          ticket.digest)) {
     decision.reason = "ticket digest does not match" +
                       (ticket.username.empty() ? std::string(" (anonymous)")
-                                               : " for user '" + ticket.username + "'");
+                                               : " for user '" + printable(ticket.username) + "'");
     return false;
   }
   if (!ticket.username.empty()) {

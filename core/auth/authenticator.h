@@ -59,7 +59,11 @@ std::string deriveBackendToken(std::string_view secret);
 /// client sends a bare host, browsers scheme://host[:port]).
 bool originAllowed(const std::vector<std::string>& allowed, std::string_view origin);
 
-/// Who may publish under `policy` (anyone, authenticated, backend).
+/// `untrusted` (a user name, an origin) made safe for a log line or an HTTP body: control
+/// characters and quotes escaped as \xNN, at most 64 characters.
+std::string printable(std::string_view untrusted);
+
+/// Who may publish under `policy` (anyone, authenticated, backend); other values: no one.
 bool mayPublish(std::string_view policy, const Identity& identity);
 
 }  // namespace wampd::core::auth

@@ -101,8 +101,9 @@ bool parseIso8601(std::string_view s, std::int64_t& epoch) {
     return false;
   std::size_t i = 19;
   if (i < s.size() && s[i] == '.') {
-    ++i;
+    const std::size_t digits = ++i;
     while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+    if (i == digits) return false;  // a decimal point needs digits
   }
   std::int64_t offset = 0;
   if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {

@@ -6,6 +6,7 @@
 #include <rapidjson/writer.h>
 
 #include <cctype>
+#include <cmath>
 #include <vector>
 
 namespace wampd::core::json {
@@ -95,7 +96,11 @@ void write(const Value& v, Writer& w) {
       w.Uint64(v.asUInt());
       break;
     case Value::Type::Double:
-      w.Double(v.asDouble());
+      // JSON has no NaN or infinity; PHP's json_encode refuses them, we write null.
+      if (std::isfinite(v.asDouble()))
+        w.Double(v.asDouble());
+      else
+        w.Null();
       break;
     case Value::Type::String: {
       std::string_view s = v.asString();
@@ -142,7 +147,8 @@ void phpEscapes(std::string& out, std::size_t start) {
       ++slashes;
     } else if (out[i] == '\\') {
       if (out[i + 1] == 'u')
-        for (std::size_t k = i + 2; k < i + 6; ++k) out[k] = static_cast<char>(std::tolower(out[k]));
+        for (std::size_t k = i + 2; k < i + 6; ++k)
+          out[k] = static_cast<char>(std::tolower(out[k]));
       ++i;  // skip the escaped character, so "\\u" is not read as an escape
     }
   }

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <filesystem>
@@ -220,6 +221,12 @@ void readBackendToken(const Context& ctx, const YAML::Node& v, ServerConfig& c) 
   c.auth.backendToken = ctx.string(v, "auth.backend_token");
   if (c.auth.backendToken.size() < 16)
     ctx.fail(v, "auth.backend_token must be at least 16 characters");
+  for (char ch : c.auth.backendToken)
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.' ||
+          ch == '~'))
+      ctx.fail(v,
+               "auth.backend_token may contain only letters, digits, '-', '_', '.' and '~' "
+               "(it is a URL path segment)");
 }
 void readTrustedAddresses(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
   c.auth.trustedAddresses = strings(ctx, v, "auth.trusted_addresses");

@@ -52,9 +52,15 @@ struct WsClient::Impl {
   std::string describeFailure() const {
     auto status = connection->get_response_code();
     if (status != websocketpp::http::status_code::uninitialized &&
-        status != websocketpp::http::status_code::switching_protocols)
+        status != websocketpp::http::status_code::switching_protocols) {
+      // wampd says why in the body (its status line carries nothing a client sent).
+      std::string why = connection->get_response().get_body();
+      while (!why.empty() && (why.back() == '\n' || why.back() == '\r')) why.pop_back();
+      if (why.size() > 200) why = why.substr(0, 200) + "...";
       return "server refused the WebSocket handshake: HTTP " +
-             std::to_string(static_cast<int>(status)) + " " + connection->get_response_msg();
+             std::to_string(static_cast<int>(status)) + " " + connection->get_response_msg() +
+             (why.empty() ? "" : ": " + why);
+    }
     return connection->get_ec().message();
   }
 

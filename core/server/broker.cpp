@@ -35,6 +35,8 @@ class TopicState final : public wampd::Topic, public std::enable_shared_from_thi
   }
   void broadcast(const Value& event, const SessionIds& exclude,
                  const SessionIds& eligible) noexcept override;
+  void broadcastToPatterns(const Value& event, const SessionIds& exclude,
+                           const SessionIds& eligible, std::uint64_t publicationId) noexcept;
 
   const Request& request() const noexcept { return request_; }
   /// Who may publish here: the route's `publish:`, else the server's default.
@@ -107,6 +109,8 @@ class TopicState final : public wampd::Topic, public std::enable_shared_from_thi
     const Broker::PublishOptions* options;
   };
   const Publication* publication = nullptr;
+  /// Pattern subscribers the handler admitted (true) or refused (false), by session.
+  std::unordered_map<SessionId, bool> patternVerdicts;
 
  private:
   std::unordered_map<Session*, std::size_t> index_;
@@ -212,6 +216,52 @@ void TopicState::broadcast(const Value& event, const SessionIds& exclude,
       return;
     }
   }
+  if (!broker_.patterns_.empty()) broadcastToPatterns(event, exclude, eligible, publicationId);
+}
+
+void TopicState::broadcastToPatterns(const Value& event, const SessionIds& exclude,
+                                     const SessionIds& eligible,
+                                     std::uint64_t publicationId) noexcept {
+  const Broker::PublishOptions* options = publication ? publication->options : nullptr;
+  for (auto& [key, pattern] : broker_.patterns_) {
+    if (!Broker::patternMatches(pattern.match, pattern.pattern, uri_)) continue;
+    SharedFramePtr json, msgpack;
+    Array message;
+    for (Session* s : pattern.sessions) {
+      auto verdict = patternVerdicts.find(s->sessionId());
+      if (verdict == patternVerdicts.end() || !verdict->second) continue;
+      if (s->closing || s->phase != Session::Phase::Established) continue;
+      if (listed(exclude, s->sessionId())) continue;
+      if (!eligible.empty() && !listed(eligible, s->sessionId())) continue;
+      if (options && !passesIdentityFilters(*options, *s)) continue;
+      if (s->link().bufferedAmount() > broker_.limits_.maxSendQueueBytes) continue;
+      try {
+        if (message.empty()) {
+          Object details{{"topic", Value(uri_)}};
+          if (options && options->discloseMe)
+            details.set("publisher", Value(publication->publisher->sessionId()));
+          message = Array{Value(static_cast<int>(wamp2::Type::Event)), Value(pattern.id),
+                          Value(publicationId), Value(std::move(details))};
+          if (options && publication->event == &event && (options->args || options->kwargs)) {
+            message.push_back(options->args ? Value(*options->args) : Value(Array{}));
+            if (options->kwargs) message.push_back(Value(*options->kwargs));
+          } else {
+            message.push_back(Value(Array{event}));
+          }
+        }
+        SharedFramePtr& frame = s->serializer == wamp2::Serializer::Json ? json : msgpack;
+        if (!frame)
+          frame =
+              s->serializer == wamp2::Serializer::Json
+                  ? Transport::prepareText(wamp2::encode(message, wamp2::Serializer::Json))
+                  : Transport::prepareBinary(wamp2::encode(message, wamp2::Serializer::MsgPack));
+        s->link().send(frame);
+      } catch (const std::exception& e) {
+        spdlog::error("topic {}: cannot encode event: {}", uri_, e.what());
+        return;
+      }
+    }
+  }
 }
 
 void TopicState::startTimers() {
@@ -303,7 +353,74 @@ std::shared_ptr<TopicState> Broker::resolve(const std::string& uri, Result& resu
   auto topic =
       std::make_shared<TopicState>(*this, uri, std::move(request), *route, *entry, generation_);
   topic->subscriptionId = newId();
+  if (!patterns_.empty()) admitPatternSubscribers(*topic);
   return topic;
+}
+
+bool Broker::patternMatches(const std::string& match, const std::string& pattern,
+                            std::string_view uri) {
+  if (match == "prefix") return uri.substr(0, pattern.size()) == pattern;
+  // wildcard: components split by '.'; an empty pattern component matches any one component.
+  std::size_t p = 0, u = 0;
+  for (;;) {
+    const std::size_t pe = pattern.find('.', p), ue = uri.find('.', u);
+    const std::string_view pc =
+        std::string_view(pattern).substr(p, pe == std::string::npos ? std::string::npos : pe - p);
+    const std::string_view uc =
+        uri.substr(u, ue == std::string_view::npos ? std::string_view::npos : ue - u);
+    if (!pc.empty() && pc != uc) return false;
+    if ((pe == std::string::npos) != (ue == std::string_view::npos)) return false;
+    if (pe == std::string::npos) return true;
+    p = pe + 1;
+    u = ue + 1;
+  }
+}
+
+void Broker::admitPatternSubscribers(TopicState& topic) {
+  for (auto& [key, pattern] : patterns_) {
+    if (!patternMatches(pattern.match, pattern.pattern, topic.uri())) continue;
+    for (Session* s : pattern.sessions) {
+      if (topic.patternVerdicts.count(s->sessionId())) continue;
+      topic.patternVerdicts[s->sessionId()] =
+          topic.handler().hostSubscribe(*s, topic, topic.request()).isOk();
+    }
+  }
+}
+
+Broker::Result Broker::subscribePattern(Session& session, const std::string& match,
+                                        const std::string& pattern) {
+  if (session.topics.size() + session.patterns.size() >= limits_.maxSubscriptionsPerSession)
+    return {Outcome::LimitReached, {}};
+  auto [it, created] = patterns_.try_emplace({match, pattern});
+  PatternSubscription& p = it->second;
+  if (created) {
+    p.id = newId();
+    p.match = match;
+    p.pattern = pattern;
+    patternsById_[p.id] = &p;
+  }
+  if (!session.patterns.insert(p.id).second) return {Outcome::Duplicate, {}, p.id};
+  p.sessions.push_back(&session);
+  for (auto& [uri, topic] : topics_) {
+    if (!patternMatches(match, pattern, uri)) continue;
+    topic->patternVerdicts[session.sessionId()] =
+        topic->handler().hostSubscribe(session, *topic, topic->request()).isOk();
+  }
+  return {Outcome::Done, {}, p.id};
+}
+
+void Broker::leavePattern(Session& session, std::uint64_t id) {
+  auto it = patternsById_.find(id);
+  if (it == patternsById_.end()) return;
+  PatternSubscription& p = *it->second;
+  p.sessions.erase(std::remove(p.sessions.begin(), p.sessions.end(), &session), p.sessions.end());
+  session.patterns.erase(id);
+  for (auto& [uri, topic] : topics_) topic->patternVerdicts.erase(session.sessionId());
+  if (p.sessions.empty()) {
+    const auto key = std::make_pair(p.match, p.pattern);
+    patternsById_.erase(it);
+    patterns_.erase(key);
+  }
 }
 
 std::uint64_t Broker::newId() {
@@ -349,6 +466,10 @@ void Broker::removeSubscriber(TopicState& topic, Session& session) {
 }
 
 Broker::Result Broker::unsubscribeById(Session& session, std::uint64_t subscriptionId) {
+  if (session.patterns.count(subscriptionId)) {
+    leavePattern(session, subscriptionId);
+    return {};
+  }
   auto it = bySubscriptionId_.find(subscriptionId);
   if (it == bySubscriptionId_.end() || !it->second->contains(session))
     return {Outcome::NotSubscribed, {}};
@@ -390,6 +511,7 @@ Broker::Result Broker::publish(Session& session, const std::string& uri, const V
 }
 
 void Broker::disconnect(Session& session) {
+  while (!session.patterns.empty()) leavePattern(session, *session.patterns.begin());
   std::vector<std::shared_ptr<TopicState>> left;
   left.reserve(session.topics.size());
   for (TopicState* t : session.topics) left.push_back(t->shared_from_this());

@@ -75,6 +75,10 @@ class Broker {
   };
 
   Result subscribe(Session& session, const std::string& uri);
+  /// WAMP v2 SUBSCRIBE with match "prefix" or "wildcard". A pattern subscriber receives a
+  /// concrete topic's events once the topic's handler admitted it (onSubscribe said ok).
+  Result subscribePattern(Session& session, const std::string& match, const std::string& pattern);
+  static bool patternMatches(const std::string& match, const std::string& pattern, std::string_view uri);
   Result unsubscribe(Session& session, const std::string& uri);
   /// WAMP v2 UNSUBSCRIBE names the subscription id.
   Result unsubscribeById(Session& session, std::uint64_t subscriptionId);
@@ -103,6 +107,16 @@ class Broker {
   std::shared_ptr<const Generation> generation_;
   std::unordered_map<std::string, std::shared_ptr<TopicState>> topics_;
   std::unordered_map<std::uint64_t, TopicState*> bySubscriptionId_;
+  struct PatternSubscription {
+    std::uint64_t id = 0;
+    std::string match, pattern;
+    std::vector<Session*> sessions;
+  };
+  std::map<std::pair<std::string, std::string>, PatternSubscription> patterns_;  // stable nodes
+  std::unordered_map<std::uint64_t, PatternSubscription*> patternsById_;
+  /// Asks the topic's handler about every pattern subscriber that matches the topic.
+  void admitPatternSubscribers(TopicState& topic);
+  void leavePattern(Session& session, std::uint64_t id);
   RevokedCallback revoked_;
   std::mt19937_64 random_{std::random_device{}()};
 };

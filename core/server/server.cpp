@@ -208,7 +208,7 @@ HandshakeAnswer Server::onHandshake(const HandshakeRequest& request) {
     spdlog::warn("refused handshake from {}: {}", request.remoteAddress, decision.reason);
     answer.accept = false;
     answer.httpStatus = decision.httpStatus;
-    answer.reason = "Forbidden: " + decision.reason;
+    answer.reason = decision.reason;
     return answer;
   }
   const SessionId id = newSessionId();

@@ -59,6 +59,8 @@ class Session final : public wampd::Connection {
   wamp1::PrefixMap prefixes;
   /// Topics this session is subscribed to (owned by the Broker).
   std::unordered_set<TopicState*> topics;
+  /// WAMP v2 pattern (prefix/wildcard) subscriptions this session holds, by id.
+  std::unordered_set<std::uint64_t> patterns;
 
  private:
   SessionId id_;

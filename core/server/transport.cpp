@@ -182,8 +182,9 @@ class Transport::Impl {
 
     HandshakeAnswer answer = listener_.onHandshake(request);
     if (!answer.accept) {
-      con->set_status(static_cast<websocketpp::http::status_code::value>(answer.httpStatus),
-                      answer.reason);
+      // The reason goes in the body only: it may quote what a client sent, and the status
+      // line must not carry anything a client controls.
+      con->set_status(static_cast<websocketpp::http::status_code::value>(answer.httpStatus));
       con->set_body(answer.reason + "\n");
       return false;
     }

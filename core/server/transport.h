@@ -49,7 +49,7 @@ struct HandshakeRequest {
 struct HandshakeAnswer {
   bool accept = true;
   std::uint16_t httpStatus = 400;  // when refused
-  std::string reason;              // when refused: status text and body
+  std::string reason;              // when refused: the body (the status line has a fixed text)
   std::string subprotocol;         // empty: none selected
   /// A text message that leaves in the same write as the 101 response (WAMP v1 WELCOME:
   /// Oro's PHP client reads the 101 and the WELCOME with one read).

@@ -68,7 +68,8 @@ Object roleFeatures() {
   Object broker{{"features", Value(Object{{"publisher_identification", Value(true)},
                                           {"publisher_exclusion", Value(true)},
                                           {"subscriber_blackwhite_listing", Value(true)},
-                                          {"subscription_revocation", Value(true)}})}};
+                                          {"subscription_revocation", Value(true)},
+                                          {"pattern_based_subscription", Value(true)}})}};
   Object dealer{{"features", Value(Object{{"progressive_call_results", Value(true)},
                                           {"call_canceling", Value(true)},
                                           {"call_timeout", Value(true)},
@@ -281,10 +282,11 @@ void Wamp2Protocol::subscribe(Session& s, const Array& m) {
   const std::string match = text(dictAt(m, 2), "match", "exact");
   const std::string topic = stringAt(m, 3);
   constexpr int kSubscribe = static_cast<int>(Type::Subscribe);
-  if (match != "exact")
+  if (match != "exact" && match != "prefix" && match != "wildcard")
     return sendError(s, kSubscribe, request, "wamp.error.option_not_allowed",
                      "match policy \"" + match + "\" is not supported");
-  const Broker::Result r = broker_.subscribe(s, topic);
+  const Broker::Result r =
+      match == "exact" ? broker_.subscribe(s, topic) : broker_.subscribePattern(s, match, topic);
   switch (r.outcome) {
     case Broker::Outcome::Done:
     case Broker::Outcome::Duplicate:

@@ -29,7 +29,12 @@ BUNDLED_PLUGIN_DIR = BUILD_DIR / "plugins"
 BUNDLED_ROUTING = [
     SOURCE_DIR / "plugins" / "ping" / "routing.yml",
     SOURCE_DIR / "plugins" / "broadcast" / "routing.yml",
+    SOURCE_DIR / "plugins" / "secured" / "routing.yml",
 ]
+# Oro's routes are backend-only (`publish: backend`). Functional tests publish from plain
+# local clients, so their servers trust loopback as the backend; tests of who may publish
+# (test_auth.py) write configs without this.
+TRUSTED_LOOPBACK = {"trusted_addresses": ["127.0.0.1"]}
 SAMPLE_PLUGIN_DIR = FIXTURE_PLUGIN_DIR / "sample"
 SAMPLE_ROUTING = FIXTURE_PLUGIN_DIR / "sample-routing" / "routing.yml"
 
@@ -55,8 +60,18 @@ def sample_config(**overrides):
         "plugins": {"directories": [str(BUNDLED_PLUGIN_DIR), str(SAMPLE_PLUGIN_DIR)]},
         "routing": [str(path) for path in BUNDLED_ROUTING] + [str(SAMPLE_ROUTING)],
         "parameters": {"oro_sync.websocket_ping.interval": 50},
+        "auth": dict(TRUSTED_LOOPBACK),
     }
     config.update(overrides)
+    return config
+
+
+def default_config(**overrides):
+    """The build tree's default config (bundled plugins and routes), with loopback trusted
+    as the backend."""
+    config = sample_config(**overrides)
+    config["plugins"] = overrides.get("plugins", {"directories": [str(BUNDLED_PLUGIN_DIR)]})
+    config["routing"] = overrides.get("routing", [str(path) for path in BUNDLED_ROUTING])
     return config
 
 
@@ -223,8 +238,8 @@ def wampd_factory(tmp_path):
 
 @pytest.fixture
 def wampd(wampd_factory):
-    """wampd serving the build tree's default config."""
-    return wampd_factory()
+    """wampd serving the bundled plugins and routes, loopback trusted as the backend."""
+    return wampd_factory(config=default_config())
 
 
 @pytest.fixture

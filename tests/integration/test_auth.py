@@ -106,7 +106,8 @@ def auth_server(wampd_factory, tmp_path):
         # The bundled plugin directory holds the secured plugin too.
         if plugin_users:
             config["plugins"]["directories"].append(str(USER_PROVIDER_PLUGIN_DIR))
-        config["routing"] = config["routing"] + [str(SECURED_ROUTING)]
+        # sample_config() already routes the secured plugin's topics (SECURED_ROUTING).
+        assert str(SECURED_ROUTING) in config["routing"]
         config["auth"] = {"secret": SECRET, "users_file": str(users_file), **auth}
         server = wampd_factory(config=config)
         server.users_file = users_file

@@ -15,7 +15,7 @@ from conftest import (BUNDLED_PLUGIN_DIR, BUNDLED_ROUTING, FIXTURE_PLUGIN_DIR, S
 
 FIXTURE_SOURCES = SOURCE_DIR / "tests" / "fixtures" / "plugins"
 # Fixtures that are good plugins, loaded by other tests.
-GOOD_FIXTURES = {"sample"}
+GOOD_FIXTURES = {"sample", "user_provider", "versioned", "versioned-v1", "versioned-v2", "sample-routing"}
 
 
 def host_abi_version():

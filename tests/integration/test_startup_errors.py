@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from conftest import BUILD_CONFIG, BUNDLED_PLUGIN_DIR, BUNDLED_ROUTING, WAMPD
+from conftest import BUILD_CONFIG, BUNDLED_PLUGIN_DIR, BUNDLED_ROUTING, TRUSTED_LOOPBACK, WAMPD
 from wamp_client import CALL, CALLRESULT, EVENT, WampV1Client, run
 
 MAINTENANCE = "oro/maintenance"
@@ -35,6 +35,7 @@ def config_with_routing(tmp_path, routing_file):
         "server": {"host": "127.0.0.1", "port": 8080},
         "plugins": {"directories": [str(BUNDLED_PLUGIN_DIR)]},
         "routing": [str(path) for path in [*BUNDLED_ROUTING, routing_file]],
+        "auth": dict(TRUSTED_LOOPBACK),
     }
     # YAML reads JSON.
     return write(tmp_path / "wampd.yml", json.dumps(config, indent=2))

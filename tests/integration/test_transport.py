@@ -20,7 +20,7 @@ import time
 import pytest
 import websockets
 
-from conftest import (BUILD_CONFIG, BUNDLED_PLUGIN_DIR, BUNDLED_ROUTING, STOP_TIMEOUT,
+from conftest import (BUILD_CONFIG, BUNDLED_PLUGIN_DIR, BUNDLED_ROUTING, STOP_TIMEOUT, TRUSTED_LOOPBACK,
                       WAMPD, WampdProcess)
 from wamp_client import CALL, CALLRESULT, EVENT, WELCOME, WampV1Client, run
 
@@ -169,6 +169,7 @@ def plain_config(max_message_size=65536):
         "log_level": "debug",
         "plugins": {"directories": [str(BUNDLED_PLUGIN_DIR)]},
         "routing": [str(path) for path in BUNDLED_ROUTING],
+        "auth": dict(TRUSTED_LOOPBACK),
     }
 
 
