@@ -262,6 +262,36 @@ def test_wrong_field_type(server, serializer, message):
     violation_case(server.url, serializer, "welcomed", message)
 
 
+# Options whose type the spec fixes. Crossbar's parser (autobahn.wamp.message) rejects these
+# as protocol errors; ignoring them instead would, for the black- and whitelists, deliver an
+# event to the very sessions the publisher meant to exclude.
+@pytest.mark.parametrize("serializer", SERIALIZERS)
+@pytest.mark.parametrize("message", [
+    [PUBLISH, 1, {"exclude": 12345}, TOPIC, ["x"]],
+    [PUBLISH, 1, {"exclude": ["12345"]}, TOPIC, ["x"]],
+    [PUBLISH, 1, {"exclude": [1.5]}, TOPIC, ["x"]],
+    [PUBLISH, 1, {"eligible": "everyone"}, TOPIC, ["x"]],
+    [PUBLISH, 1, {"exclude_authid": "john"}, TOPIC, ["x"]],
+    [PUBLISH, 1, {"eligible_authid": [5]}, TOPIC, ["x"]],
+    [PUBLISH, 1, {"exclude_authrole": "anonymous"}, TOPIC, ["x"]],
+    [PUBLISH, 1, {"eligible_authrole": [True]}, TOPIC, ["x"]],
+    [PUBLISH, 1, {"acknowledge": "yes"}, TOPIC, ["x"]],
+    [PUBLISH, 1, {"exclude_me": 0}, TOPIC, ["x"]],
+    [SUBSCRIBE, 1, {"match": 5}, TOPIC],
+    [CALL, 1, {"timeout": "100"}, "sample/sum", [1]],
+    [CALL, 1, {"timeout": -100}, "sample/sum", [1]],
+    [CALL, 1, {"receive_progress": "yes"}, "sample/sum", [1]],
+    [REGISTER, 1, {"invoke": 5}, "com.example.procedure"],
+    [CANCEL, 1, {"mode": "explode"}],
+], ids=["exclude-int", "exclude-strings", "exclude-float", "eligible-string",
+        "exclude_authid-string", "eligible_authid-ints", "exclude_authrole-string",
+        "eligible_authrole-bools", "acknowledge-string", "exclude_me-int", "match-int",
+        "timeout-string", "timeout-negative", "receive_progress-string", "invoke-int",
+        "cancel-mode-unknown"])
+def test_ill_typed_option(server, serializer, message):
+    violation_case(server.url, serializer, "welcomed", message)
+
+
 @pytest.mark.parametrize("serializer", SERIALIZERS)
 @pytest.mark.parametrize("message", [
     [HELLO, 42, {}], [HELLO, "realm1"], [HELLO, "realm1", []],
