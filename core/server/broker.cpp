@@ -524,10 +524,15 @@ void Broker::disconnect(Session& session) {
   }
 }
 
-std::map<std::string, std::size_t> Broker::subscribersByRoute() const {
-  std::map<std::string, std::size_t> counts;
-  for (const auto& [uri, topic] : topics_)
-    counts[topic->request().routeName] += topic->subscriberCount();
+std::map<std::string, Broker::RouteCounts> Broker::subscribersByRoute() const {
+  std::map<std::string, RouteCounts> counts;
+  for (const auto& [uri, topic] : topics_) {
+    RouteCounts& c = counts[topic->request().routeName];
+    for (const Session* s : topic->subscribers()) {
+      ++c.total;
+      ++(s->version == 1 ? c.v1 : c.v2);
+    }
+  }
   return counts;
 }
 

@@ -89,7 +89,10 @@ class Broker {
   void disconnect(Session& session);
 
   /// Subscribers per route name, for `wampctl topics`.
-  std::map<std::string, std::size_t> subscribersByRoute() const;
+  struct RouteCounts {
+    std::size_t total = 0, v1 = 0, v2 = 0;
+  };
+  std::map<std::string, RouteCounts> subscribersByRoute() const;
   std::size_t topicCount() const noexcept { return topics_.size(); }
 
  private:

@@ -318,13 +318,15 @@ Value Server::topicsTable() const {
     const bool loaded =
         generation_->plugins.topicHandler(callback) || generation_->plugins.rpcHandler(callback);
     auto it = counts.find(route->name());
-    routes.push_back(
-        Object{{"name", Value(route->name())},
-               {"channel", Value(route->spec().channel)},
-               {"callback", Value(callback)},
-               {"handler_loaded", Value(loaded)},
-               {"subscribers", Value(it == counts.end() ? std::size_t{0} : it->second)},
-               {"generation", Value(generation_->number)}});
+    const Broker::RouteCounts c = it == counts.end() ? Broker::RouteCounts{} : it->second;
+    routes.push_back(Object{{"name", Value(route->name())},
+                            {"channel", Value(route->spec().channel)},
+                            {"callback", Value(callback)},
+                            {"handler_loaded", Value(loaded)},
+                            {"subscribers", Value(c.total)},
+                            {"subscribers_v1", Value(c.v1)},
+                            {"subscribers_v2", Value(c.v2)},
+                            {"generation", Value(generation_->number)}});
   }
   return Value(std::move(routes));
 }
