@@ -9,13 +9,15 @@
 #include <cmath>
 #include <vector>
 
+#include "common/value_tree_builder.h"
+
 namespace wampd::core::json {
 namespace {
 
-// SAX handler building a Value; a stack of open containers avoids recursion on input.
+// RapidJSON's SAX events into a Value tree.
 class Builder {
  public:
-  explicit Builder(Value& root) : root_(root) {}
+  explicit Builder(Value& root) : tree_(root, kMaxDepth) {}
 
   bool Null() { return add(Value()); }
   bool Bool(bool b) { return add(Value(b)); }
@@ -27,7 +29,7 @@ class Builder {
   bool RawNumber(const char*, rapidjson::SizeType, bool) { return false; }  // not enabled
   bool String(const char* s, rapidjson::SizeType n, bool) { return add(Value(std::string(s, n))); }
   bool Key(const char* s, rapidjson::SizeType n, bool) {
-    key_.assign(s, n);
+    tree_.key(std::string(s, n));
     return true;
   }
   bool StartObject() { return open(Value(Object())); }
@@ -38,45 +40,20 @@ class Builder {
   bool tooDeep() const { return tooDeep_; }
 
  private:
-  // Places `v` into the innermost open container (or as the root) and returns where it went.
-  // Constraint: a pointer on stack_ stays valid because a container does not grow while
-  // one of its children is open.
-  Value* place(Value v) {
-    if (stack_.empty()) {
-      root_ = std::move(v);
-      return &root_;
-    }
-    Value* top = stack_.back();
-    if (Array* a = top->array()) {
-      a->push_back(std::move(v));
-      return &a->back();
-    }
-    Object* o = top->object();
-    std::string key = std::move(key_);
-    key_.clear();
-    o->set(key, std::move(v));
-    return o->find(key);
-  }
   bool add(Value v) {
-    place(std::move(v));
+    tree_.add(std::move(v));
     return true;
   }
   bool open(Value container) {
-    if (static_cast<int>(stack_.size()) >= kMaxDepth) {
-      tooDeep_ = true;
-      return false;
-    }
-    stack_.push_back(place(std::move(container)));
-    return true;
+    tooDeep_ = !tree_.open(std::move(container));
+    return !tooDeep_;
   }
   bool close() {
-    stack_.pop_back();
+    tree_.close();
     return true;
   }
 
-  Value& root_;
-  std::vector<Value*> stack_;
-  std::string key_;
+  ValueTreeBuilder tree_;
   bool tooDeep_ = false;
 };
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/json.h"
+#include "common/value_tree_builder.h"
 
 namespace wampd::core::wamp2 {
 namespace {
@@ -190,7 +191,8 @@ void restoreBytes(Value& v) {
 // serializers accept the same messages.
 class MsgPackBuilder {
  public:
-  MsgPackBuilder(Value& root, std::size_t inputSize) : root_(root), reserveBudget_(inputSize) {}
+  MsgPackBuilder(Value& root, std::size_t inputSize)
+      : tree_(root, json::kMaxDepth), reserveBudget_(inputSize) {}
 
   bool visit_nil() { return add(Value()); }
   bool visit_boolean(bool b) { return add(Value(b)); }
@@ -251,33 +253,14 @@ class MsgPackBuilder {
     return fail("a map key must be a string");
   }
 
-  // Places `v` into the innermost open container (or as the root) and returns where it went.
-  // Constraint: a pointer on stack_ stays valid because a container does not grow while
-  // one of its children is open.
-  Value* place(Value v) {
-    if (stack_.empty()) {
-      root_ = std::move(v);
-      return &root_;
-    }
-    Value* top = stack_.back();
-    if (Array* a = top->array()) {
-      a->push_back(std::move(v));
-      return &a->back();
-    }
-    Object* o = top->object();
-    std::string key = std::move(key_);
-    key_.clear();
-    o->set(key, std::move(v));
-    return o->find(key);
-  }
   bool add(Value v) {
     if (!keyMustBeString()) return false;
-    place(std::move(v));
+    tree_.add(std::move(v));
     return true;
   }
   bool addString(const char* s, std::uint32_t n) {
     if (expectingKey_) {
-      key_.assign(s, n);
+      tree_.key(std::string(s, n));
       expectingKey_ = false;
       return true;
     }
@@ -285,20 +268,17 @@ class MsgPackBuilder {
   }
   bool open(Value container) {
     if (!keyMustBeString()) return false;
-    if (static_cast<int>(stack_.size()) >= json::kMaxDepth)
+    if (!tree_.open(std::move(container)))
       return fail("nesting deeper than " + std::to_string(json::kMaxDepth));
-    stack_.push_back(place(std::move(container)));
     return true;
   }
   bool close() {
-    stack_.pop_back();
+    tree_.close();
     return true;
   }
 
-  Value& root_;
+  ValueTreeBuilder tree_;
   std::size_t reserveBudget_;
-  std::vector<Value*> stack_;
-  std::string key_;
   bool expectingKey_ = false;
   bool truncated_ = false;
   std::string error_;
