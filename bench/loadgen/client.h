@@ -1,0 +1,107 @@
+// The load client's connections: one epoll loop, non-blocking sockets, WebSocket upgrade and
+// the WAMP opening (v1 WELCOME, or v2 HELLO/WELCOME), then messages handed to a handler.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wamp_dialect.h"
+
+namespace wampd::bench {
+
+struct Target {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  std::string path = "/";
+  Wamp wamp = Wamp::V1;
+  std::string realm = "realm1";
+};
+
+enum class ConnState { Connecting, Upgrading, Welcoming, Open, Closed };
+
+struct Conn {
+  int fd = -1;
+  ConnState state = ConnState::Connecting;
+  std::size_t index = 0;  // position in Client::conns()
+  std::uint32_t mask = 0;
+  bool reading = true;
+  bool wantsWrite = false;
+  bool dirty = false;
+  std::string in;   // a partial frame (or the HTTP response head) carried to the next read
+  std::string out;  // bytes not yet written
+  std::uint64_t messages = 0;
+  std::uint64_t bytesRead = 0;
+  int closeCode = 0;  // from the server's close frame; 0 when none arrived
+  std::string failure;
+};
+
+class MessageHandler {
+ public:
+  virtual ~MessageHandler() = default;
+  /// A whole text or binary message on an open connection; `readAt` is when its bytes were
+  /// read (one clock reading per read() call).
+  virtual void onMessage(Conn& conn, std::string_view message, std::int64_t readAt) = 0;
+  virtual void onClosed(Conn&) {}
+};
+
+struct OpenResult {
+  std::size_t opened = 0;
+  std::size_t failed = 0;
+  double seconds = 0;
+  std::string firstFailure;
+};
+
+class Client {
+ public:
+  explicit Client(Target target);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  /// Opens `count` more connections with at most `concurrency` handshakes under way, until
+  /// all are open or failed or `timeoutS` passed. `receiveBuffer` > 0 sets SO_RCVBUF.
+  OpenResult open(std::size_t count, std::size_t concurrency, double timeoutS,
+                  int receiveBuffer = 0);
+
+  std::vector<std::unique_ptr<Conn>>& conns() { return conns_; }
+  const Target& target() const { return target_; }
+  void setHandler(MessageHandler* handler) { handler_ = handler; }
+
+  /// Frames `message` as text and queues it; it leaves at the next flush().
+  void send(Conn& conn, std::string_view message);
+  /// One write() per connection with queued bytes.
+  void flush();
+  /// Waits at most `timeoutNs` (0: do not wait) for sockets, then reads and writes them.
+  void poll(std::int64_t timeoutNs);
+
+  void pauseReading(Conn& conn);
+  void resumeReading(Conn& conn);
+  std::size_t openCount() const { return openCount_; }
+
+ private:
+  bool startConnect(int receiveBuffer);
+  void onReadable(Conn& conn);
+  void onWritable(Conn& conn);
+  void consume(Conn& conn, std::string_view data, std::int64_t readAt);
+  std::size_t consumeFrames(Conn& conn, std::string_view data, std::int64_t readAt);
+  void onFrameMessage(Conn& conn, std::string_view message, std::int64_t readAt);
+  void writeOut(Conn& conn);
+  void updateInterest(Conn& conn);
+  void fail(Conn& conn, const std::string& why);
+
+  Target target_;
+  int epoll_ = -1;
+  MessageHandler* handler_ = nullptr;
+  std::vector<std::unique_ptr<Conn>> conns_;
+  std::vector<Conn*> dirty_;
+  std::vector<char> scratch_;
+  std::size_t openCount_ = 0;
+  std::size_t handshaking_ = 0;
+  std::uint32_t nextMask_ = 0x9e3779b9;
+};
+
+}  // namespace wampd::bench

@@ -1,0 +1,23 @@
+// The server process as /proc sees it: resident memory and CPU time.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+
+namespace wampd::bench {
+
+/// VmRSS of `pid` in KiB, or -1 when it cannot be read.
+std::int64_t residentKiB(pid_t pid);
+struct CpuTimes {
+  double user = -1;    // seconds in user space, all threads
+  double system = -1;  // seconds in the kernel (system calls, the TCP stack on loopback)
+};
+/// CPU time of `pid` (all threads); -1 values when it cannot be read.
+CpuTimes cpuTimes(pid_t pid);
+/// User plus system CPU time of `pid` in seconds, or -1.
+double cpuSeconds(pid_t pid);
+/// This process's own user plus system CPU time in seconds.
+double ownCpuSeconds();
+
+}  // namespace wampd::bench
