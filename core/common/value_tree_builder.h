@@ -3,7 +3,9 @@
 // containers instead of recursion: hostile nesting costs a bounded vector, never the stack.
 #pragma once
 
+#include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -22,7 +24,8 @@ class ValueTreeBuilder {
   /// Places an empty array or object and opens it; false when that is too deep.
   bool open(Value container) {
     if (static_cast<int>(stack_.size()) >= maxDepth_) return false;
-    stack_.push_back(place(std::move(container)));
+    Value* placed = place(std::move(container));
+    stack_.push_back({placed, nullptr});
     return true;
   }
   void close() { stack_.pop_back(); }
@@ -35,21 +38,41 @@ class ValueTreeBuilder {
       root_ = std::move(v);
       return &root_;
     }
-    Value* top = stack_.back();
-    if (Array* a = top->array()) {
+    Open& top = stack_.back();
+    if (Array* a = top.container->array()) {
       a->push_back(std::move(v));
       return &a->back();
     }
-    Object* o = top->object();
+    Object* o = top.container->object();
     std::string k = std::move(key_);
     key_.clear();
-    o->set(k, std::move(v));
-    return o->find(k);
+    // Duplicate keys replace in place (last wins); small objects scan, large ones index, so
+    // a hostile object with many keys costs linear time.
+    if (!top.index && o->size() < kIndexFrom) {
+      o->set(k, std::move(v));
+      return o->find(k);
+    }
+    if (!top.index) {
+      top.index = std::make_unique<std::unordered_map<std::string, std::size_t>>();
+      std::size_t i = 0;
+      for (const auto& entry : *o) top.index->emplace(entry.first, i++);
+    }
+    auto [it, fresh] = top.index->emplace(k, o->size());
+    if (!fresh) return &(o->valueAt(it->second) = std::move(v));
+    o->append(std::move(k), std::move(v));
+    return &o->valueAt(o->size() - 1);
   }
+
+  static constexpr std::size_t kIndexFrom = 16;
+
+  struct Open {
+    Value* container;
+    std::unique_ptr<std::unordered_map<std::string, std::size_t>> index;
+  };
 
   Value& root_;
   int maxDepth_;
-  std::vector<Value*> stack_;
+  std::vector<Open> stack_;
   std::string key_;
 };
 

@@ -44,6 +44,11 @@ class Object {
   Value* find(std::string_view key) noexcept;
   /// Sets `key` to `value`, replacing an existing entry in place.
   Object& set(std::string key, Value value);
+  /// Appends an entry without looking for `key` first; the caller knows it is new
+  /// (decoders that index keys themselves, so large objects cost O(n), not O(n^2)).
+  void append(std::string key, Value value);
+  /// The value of the i-th entry, in insertion order.
+  Value& valueAt(std::size_t i);
 
   std::size_t size() const noexcept { return entries_.size(); }
   bool empty() const noexcept { return entries_.empty(); }
@@ -148,6 +153,12 @@ inline Object& Object::set(std::string key, Value value) {
     entries_.emplace_back(std::move(key), std::move(value));
   return *this;
 }
+
+inline void Object::append(std::string key, Value value) {
+  entries_.emplace_back(std::move(key), std::move(value));
+}
+
+inline Value& Object::valueAt(std::size_t i) { return entries_[i].second; }
 
 inline bool Object::operator==(const Object& other) const {
   return entries_ == other.entries_;
