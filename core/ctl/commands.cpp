@@ -4,9 +4,9 @@
 #include <iostream>
 
 #include "common/json.h"
+#include "ctl/backend_session.h"
 #include "ctl/target.h"
 #include "ctl/topics_table.h"
-#include "ctl/wamp_session.h"
 
 namespace wampd::ctl {
 namespace {
@@ -52,10 +52,10 @@ int publish(const GlobalOptions& options, const std::string& topic, const Value&
   Target target;
   std::string error;
   if (!resolveTarget(options, target, error)) return failUsage(error);
-  WampSession session(deadlineFrom(options));
-  if (!session.open(target.url, target.shownUrl, error)) return fail(target, kFailed, error);
-  wamp::CallReply refusal;
-  switch (session.publishAndClose(topic, payload, refusal, error)) {
+  auto session = makeBackendSession(options, deadlineFrom(options));
+  if (!session->open(target.url, target.shownUrl, error)) return fail(target, kFailed, error);
+  CallReply refusal;
+  switch (session->publishAndClose(topic, payload, refusal, error)) {
     case PublishOutcome::Accepted:
       return kOk;
     case PublishOutcome::Refused:
@@ -67,24 +67,34 @@ int publish(const GlobalOptions& options, const std::string& topic, const Value&
   return fail(target, kFailed, error);
 }
 
-// Calls and reports a CALLERROR on stderr; the result stays in `result` for the caller.
+// Calls and ends the session. kOk when an answer came, a result or an error, in `reply`;
+// otherwise the failure is reported.
+int exchange(const GlobalOptions& options, const std::string& procedure, const Array& args,
+             Target& target, CallReply& reply) {
+  std::string error;
+  if (!resolveTarget(options, target, error)) return failUsage(error);
+  auto session = makeBackendSession(options, deadlineFrom(options));
+  if (!session->open(target.url, target.shownUrl, error) ||
+      !session->call(procedure, args, reply, error))
+    return fail(target, kFailed, error);
+  session->close();
+  return kOk;
+}
+
+std::string describeCallError(const std::string& procedure, const CallReply& reply) {
+  std::string message = "call to '" + procedure + "' failed: " + reply.errorUri;
+  if (!reply.errorDesc.empty()) message += ": " + reply.errorDesc;
+  if (reply.errorDetails) message += " " + core::json::serialize(*reply.errorDetails);
+  return message;
+}
+
+// Calls and reports an error answer on stderr; the result stays in `result` for the caller.
 int call(const GlobalOptions& options, const std::string& procedure, const Array& args,
          Value& result) {
   Target target;
-  std::string error;
-  if (!resolveTarget(options, target, error)) return failUsage(error);
-  WampSession session(deadlineFrom(options));
-  wamp::CallReply reply;
-  if (!session.open(target.url, target.shownUrl, error) ||
-      !session.call(procedure, args, reply, error))
-    return fail(target, kFailed, error);
-  session.close();
-  if (reply.isError) {
-    std::string message =
-        "call to '" + procedure + "' failed: " + reply.errorUri + ": " + reply.errorDesc;
-    if (reply.errorDetails) message += " " + core::json::serialize(*reply.errorDetails);
-    return fail(target, kFailed, message);
-  }
+  CallReply reply;
+  if (int code = exchange(options, procedure, args, target, reply); code != kOk) return code;
+  if (reply.isError) return fail(target, kFailed, describeCallError(procedure, reply));
   result = std::move(reply.result);
   return kOk;
 }
@@ -95,11 +105,10 @@ int runCheck(const GlobalOptions& options) {
   Target target;
   std::string error;
   if (!resolveTarget(options, target, error)) return failUsage(error);
-  WampSession session(deadlineFrom(options));
-  if (!session.open(target.url, target.shownUrl, error)) return fail(target, kFailed, error);
-  std::cout << "WELCOME from " << target.shownUrl << ": session " << session.welcome().sessionId
-            << ", server " << session.welcome().serverIdent << '\n';
-  session.close();
+  auto session = makeBackendSession(options, deadlineFrom(options));
+  if (!session->open(target.url, target.shownUrl, error)) return fail(target, kFailed, error);
+  std::cout << "WELCOME from " << target.shownUrl << ": " << session->describeWelcome() << '\n';
+  session->close();
   return kOk;
 }
 
@@ -142,6 +151,28 @@ int runTopics(const GlobalOptions& options) {
     return kFailed;
   }
   std::cout << renderTopicsTable(rows);
+  return kOk;
+}
+
+int runReload(const GlobalOptions& options) {
+  static const std::string kProcedure = "wampd.reload";
+  Target target;
+  CallReply reply;
+  if (int code = exchange(options, kProcedure, {}, target, reply); code != kOk) return code;
+  if (reply.isError) {
+    // The server's message already reads "reload failed (...), generation N keeps serving:
+    // FILE:LINE:COL: what".
+    if (reply.reason == "wampd.error.reload_failed") return fail(target, kFailed, reply.errorDesc);
+    if (reply.reason == "wamp.error.not_authorized")
+      return fail(target, kFailed,
+                  "the server refused the reload: " + reply.errorDesc + backendHint(target));
+    return fail(target, kFailed, describeCallError(kProcedure, reply));
+  }
+  const Value* status = reply.result.find("status");
+  if (!status || !status->isString())
+    return fail(target, kFailed,
+                "wampd.reload answered without a status: " + core::json::serialize(reply.result));
+  std::cout << status->asString() << '\n';
   return kOk;
 }
 

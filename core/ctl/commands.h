@@ -22,6 +22,9 @@ struct GlobalOptions {
   /// --config; empty: the default config, when readable.
   std::string configFile;
   double timeoutSeconds = 5.0;
+  /// --v2: speak WAMP v2 (wamp.2.json) in `realm` instead of v1.
+  bool v2 = false;
+  std::string realm = "realm1";
 };
 
 /// Oro's connection check: 0 when the server answers WELCOME.
@@ -37,7 +40,12 @@ int runMaintenance(const GlobalOptions& options, bool on, std::optional<std::int
 int runCall(const GlobalOptions& options, const std::string& procedure,
             const std::vector<std::string>& jsonArgs);
 
-/// Prints the server's routes (its `wampd.topics` procedure) as a table.
+/// Prints the server's routes (its `wampd.topics` procedure) as a table, with the generation
+/// they belong to.
 int runTopics(const GlobalOptions& options);
+
+/// Asks the server to reload (its backend-only `wampd.reload` procedure) and prints its
+/// status line; a failed reload's reason (file:line:col: what) goes to stderr with exit 1.
+int runReload(const GlobalOptions& options);
 
 }  // namespace wampd::ctl

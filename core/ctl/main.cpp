@@ -1,4 +1,5 @@
-// wampctl: the backend side of wampd, speaking WAMP v1 as Oro's backend client does.
+// wampctl: the backend side of wampd, speaking WAMP v1 as Oro's backend client does (or
+// WAMP v2 with --v2).
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <cstdlib>
@@ -40,7 +41,9 @@ int main(int argc, char** argv) {
   GlobalOptions options;
   Arguments args;
 
-  CLI::App app{"Backend-side client for wampd (WAMP v1, as Oro's backend speaks it).", "wampctl"};
+  CLI::App app{
+      "Backend-side client for wampd (WAMP v1, as Oro's backend speaks it; WAMP v2 with --v2).",
+      "wampctl"};
   // At most one command; a missing one is reported below, an unknown one as an extra.
   app.require_subcommand(0, 1);
   // Global options are accepted after the command too: `wampctl check --url ...`.
@@ -58,6 +61,12 @@ int main(int argc, char** argv) {
                  "Seconds the whole command may take, connecting included")
       ->check(positiveSeconds)
       ->capture_default_str();
+  CLI::Option* v2 =
+      app.add_flag("--v2", options.v2,
+                   "Speak WAMP v2 (subprotocol wamp.2.json) instead of WAMP v1 (subprotocol wamp)");
+  app.add_option("--realm", options.realm, "The WAMP v2 realm to join (with --v2)")
+      ->needs(v2)
+      ->capture_default_str();
 
   CLI::App* check = app.add_subcommand(
       "check", "Exit 0 when the server answers the handshake with WELCOME, 1 otherwise");
@@ -73,7 +82,11 @@ int main(int argc, char** argv) {
   CLI::App* call = app.add_subcommand("call", "Call a procedure and print its result as JSON");
   call->add_option("procedure", args.procedure, "Procedure URI, e.g. sample/sum")->required();
   call->add_option("json", args.jsonArgs, "Arguments, each as JSON");
-  CLI::App* topics = app.add_subcommand("topics", "List the server's routes and their handlers");
+  CLI::App* topics = app.add_subcommand(
+      "topics", "List the server's routes, their handlers and subscribers (by WAMP version)");
+  CLI::App* reload = app.add_subcommand(
+      "reload",
+      "Reload the server's config, routes and plugins (as the backend); print its status");
   CLI::App* ticket =
       app.add_subcommand("ticket", "Print an Oro authentication ticket (URL-encoded for ?ticket=)");
   ticket->add_option("--user", args.ticket.user,
@@ -98,6 +111,7 @@ int main(int argc, char** argv) {
     return wampd::ctl::runMaintenance(options, args.maintenanceState == "on", args.userId);
   if (*call) return wampd::ctl::runCall(options, args.procedure, args.jsonArgs);
   if (*topics) return wampd::ctl::runTopics(options);
+  if (*reload) return wampd::ctl::runReload(options);
   if (*ticket) return wampd::ctl::runTicket(options, args.ticket);
   std::cerr << "wampctl: no command given (see wampctl --help)\n";
   return wampd::ctl::kUsage;

@@ -7,7 +7,7 @@
 namespace wampd::ctl {
 namespace {
 
-constexpr std::size_t kColumns = 5;
+constexpr std::size_t kColumns = 6;
 using Cells = std::array<std::string, kColumns>;
 
 std::size_t displayWidth(const std::string& text) {
@@ -21,6 +21,13 @@ bool readString(const Value& entry, const char* key, std::string& out) {
   const Value* field = entry.find(key);
   if (!field || !field->isString()) return false;
   out = std::string(field->asString());
+  return true;
+}
+
+bool readCount(const Value& entry, const char* key, std::int64_t& out) {
+  const Value* field = entry.find(key);
+  if (!field || !field->isInteger() || field->asInt(-1) < 0) return false;
+  out = field->asInt();
   return true;
 }
 
@@ -51,17 +58,23 @@ bool parseTopics(const Value& result, std::vector<TopicRow>& rows, std::string& 
   for (const Value& entry : *entries) {
     TopicRow row;
     const Value* loaded = entry.find("handler_loaded");
-    const Value* subscribers = entry.find("subscribers");
     if (!readString(entry, "name", row.name) || !readString(entry, "channel", row.channel) ||
         !readString(entry, "callback", row.callback) || !loaded || !loaded->isBool() ||
-        !subscribers || !subscribers->isInteger()) {
+        !readCount(entry, "subscribers", row.subscribers) ||
+        !readCount(entry, "subscribers_v1", row.subscribersV1) ||
+        !readCount(entry, "subscribers_v2", row.subscribersV2) ||
+        !readCount(entry, "generation", row.generation)) {
       error =
-          "wampd.topics returned an entry without name, channel, callback, handler_loaded "
-          "and subscribers";
+          "wampd.topics returned an entry without name, channel, callback, handler_loaded, "
+          "subscribers, subscribers_v1, subscribers_v2 and generation";
       return false;
     }
     row.handlerLoaded = loaded->asBool();
-    row.subscribers = subscribers->asInt();
+    if (!rows.empty() && rows.front().generation != row.generation) {
+      error = "wampd.topics returned rows of generations " +
+              std::to_string(rows.front().generation) + " and " + std::to_string(row.generation);
+      return false;
+    }
     rows.push_back(std::move(row));
   }
   return true;
@@ -71,9 +84,11 @@ std::string renderTopicsTable(const std::vector<TopicRow>& rows) {
   std::vector<Cells> body;
   body.reserve(rows.size());
   for (const TopicRow& row : rows)
-    body.push_back(Cells{row.name, row.channel, row.callback, row.handlerLoaded ? "yes" : "no",
-                         std::to_string(row.subscribers)});
-  const Cells header{"Name", "Channel", "Handler", "Loaded", "Subscribers"};
+    body.push_back(
+        Cells{row.name, row.channel, row.callback, row.handlerLoaded ? "yes" : "no",
+              std::to_string(row.subscribers),
+              std::to_string(row.subscribersV1) + "/" + std::to_string(row.subscribersV2)});
+  const Cells header{"Name", "Channel", "Handler", "Loaded", "Subscribers", "v1/v2"};
 
   std::array<std::size_t, kColumns> widths{};
   for (std::size_t i = 0; i < kColumns; ++i) {
@@ -87,6 +102,7 @@ std::string renderTopicsTable(const std::vector<TopicRow>& rows) {
   appendRule(widths, out);
   for (const Cells& cells : body) appendRow(widths, cells, out);
   appendRule(widths, out);
+  if (!rows.empty()) out += "generation " + std::to_string(rows.front().generation) + "\n";
   return out;
 }
 

@@ -67,7 +67,12 @@ bool parseCallReply(std::string_view text, std::string_view callId, CallReply& o
     out.errorUri = std::string((*fields)[2].asString());
     out.errorDesc = (*fields)[3].isString() ? std::string((*fields)[3].asString())
                                             : core::json::serialize((*fields)[3]);
-    if (fields->size() >= 5) out.errorDetails = (*fields)[4];
+    out.reason = out.errorUri;
+    if (fields->size() >= 5) {
+      out.errorDetails = (*fields)[4];
+      if (const Value* kind = out.errorDetails->find("error"); kind && kind->isString())
+        out.reason = std::string(kind->asString());
+    }
     return true;
   }
   return false;

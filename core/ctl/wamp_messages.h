@@ -3,10 +3,10 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <string_view>
 
+#include "ctl/call_reply.h"
 #include "wampd/value.h"
 
 namespace wampd::ctl::wamp {
@@ -26,19 +26,12 @@ struct Welcome {
 /// protocol version included).
 bool parseWelcome(std::string_view text, Welcome& out, std::string& error);
 
-struct CallReply {
-  bool isError = false;
-  /// CALLRESULT's result.
-  Value result;
-  /// CALLERROR's fields.
-  std::string errorUri;
-  std::string errorDesc;
-  std::optional<Value> errorDetails;
-};
+using ctl::CallReply;
 
 /// True when `text` is the CALLRESULT `[3, callId, result]` or the CALLERROR
 /// `[4, callId, errorUri, desc(, details)]` answering `callId`; anything else (an EVENT, a
-/// reply to another call, malformed text) is not the answer and leaves `out` alone.
+/// reply to another call, malformed text) is not the answer and leaves `out` alone. A
+/// CALLERROR's `reason` is its details' "error" (wampd's error URI), else its errorUri.
 bool parseCallReply(std::string_view text, std::string_view callId, CallReply& out);
 
 }  // namespace wampd::ctl::wamp

@@ -25,14 +25,18 @@ bool WampSession::open(const std::string& url, const std::string& shownUrl, std:
   if (!ws_.connect(url, shownUrl, "wamp", error)) return false;
   std::string text;
   if (!ws_.receive(text, error)) {
-    error = "no WELCOME from " + shownUrl + ": " + error + describePeerClose();
+    error = "no WELCOME from " + shownUrl + ": " + error + ws_.describePeerClose();
     return false;
   }
   return wamp::parseWelcome(text, welcome_, error);
 }
 
+std::string WampSession::describeWelcome() const {
+  return "session " + welcome_.sessionId + ", server " + welcome_.serverIdent;
+}
+
 PublishOutcome WampSession::publishAndClose(const std::string& topic, const Value& payload,
-                                            wamp::CallReply& refusal, std::string& error) {
+                                            CallReply& refusal, std::string& error) {
   // websocketpp drops data frames that arrive once it has sent its close, so a refusal must
   // be read before closing: a call sent after the publish is answered after the publish's
   // refusal, if there is one (the server handles a connection's messages in order).
@@ -42,7 +46,7 @@ PublishOutcome WampSession::publishAndClose(const std::string& topic, const Valu
     return PublishOutcome::Failed;
   std::string text;
   while (ws_.receive(text, error)) {
-    wamp::CallReply reply;
+    CallReply reply;
     if (wamp::parseCallReply(text, topic, reply) && reply.isError) {
       refusal = std::move(reply);
       error = "the server refused the publish to '" + topic + "': " + refusal.errorDesc;
@@ -65,32 +69,24 @@ PublishOutcome WampSession::publishAndClose(const std::string& topic, const Valu
     error = "publish to '" + topic + "' not confirmed: the server dropped the connection";
     return PublishOutcome::Failed;
   }
-  error = "the server refused the publish to '" + topic + "'" + describePeerClose();
+  error = "the server refused the publish to '" + topic + "'" + ws_.describePeerClose();
   return PublishOutcome::Failed;
 }
 
-bool WampSession::call(const std::string& procedure, const Array& args, wamp::CallReply& reply,
+bool WampSession::call(const std::string& procedure, const Array& args, CallReply& reply,
                        std::string& error) {
   const std::string callId = newCallId();
   if (!ws_.send(wamp::callMessage(callId, procedure, args), error)) return false;
   std::string text;
   while (ws_.receive(text, error))
     if (wamp::parseCallReply(text, callId, reply)) return true;
-  error = "no answer to the call of '" + procedure + "': " + error + describePeerClose();
+  error = "no answer to the call of '" + procedure + "': " + error + ws_.describePeerClose();
   return false;
 }
 
 void WampSession::close() {
   std::string ignored;
   ws_.close(kNormalClosure, ignored);
-}
-
-std::string WampSession::describePeerClose() const {
-  const auto& peer = ws_.peerClose();
-  if (!peer || peer->code == kAbnormalClosure || peer->code == kNoStatus) return "";
-  std::string text = " (close code " + std::to_string(peer->code);
-  if (!peer->reason.empty()) text += ": " + peer->reason;
-  return text + ")";
 }
 
 }  // namespace wampd::ctl

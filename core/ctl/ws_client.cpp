@@ -178,4 +178,14 @@ const std::optional<CloseFrame>& WsClient::peerClose() const {
   return impl_->peerClose;
 }
 
+std::string WsClient::describePeerClose() const {
+  // 1005 and 1006 are never sent in a frame: websocketpp reports them for a close without
+  // a status and for a connection that dropped without a close frame.
+  const auto& peer = impl_->peerClose;
+  if (!peer || peer->code == 1005 || peer->code == 1006) return "";
+  std::string text = " (close code " + std::to_string(peer->code);
+  if (!peer->reason.empty()) text += ": " + peer->reason;
+  return text + ")";
+}
+
 }  // namespace wampd::ctl

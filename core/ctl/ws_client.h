@@ -47,6 +47,9 @@ class WsClient {
   /// The peer's close frame, once one arrived.
   const std::optional<CloseFrame>& peerClose() const;
 
+  /// " (close code N: reason)" for messages, or "" when the peer sent no status.
+  std::string describePeerClose() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -54,7 +54,19 @@ TEST_CASE("parseCallReply reads a CALLERROR with and without details") {
   CHECK(reply.errorDesc == "it broke");
   CHECK_FALSE(reply.errorDetails.has_value());
 
+  CHECK(reply.reason == "http://x#err");
+
   REQUIRE(parseCallReply(R"([4,"c","u","d",{"code":500}])", "c", reply));
   REQUIRE(reply.errorDetails.has_value());
   CHECK(*reply.errorDetails == Value(Object{{"code", 500}}));
+  CHECK(reply.reason == "u");
+}
+
+TEST_CASE("parseCallReply takes wampd's error URI from the details as the reason") {
+  CallReply reply;
+  REQUIRE(parseCallReply(
+      R"([4,"c","wampd.reload","reload failed",{"code":500,"error":"wampd.error.reload_failed"}])",
+      "c", reply));
+  CHECK(reply.errorUri == "wampd.reload");
+  CHECK(reply.reason == "wampd.error.reload_failed");
 }

@@ -1,0 +1,93 @@
+#include "ctl/wamp2_session.h"
+
+#include "wamp/v2_codec.h"
+
+namespace wampd::ctl {
+namespace {
+
+constexpr std::uint16_t kNormalClosure = 1000;
+constexpr int kPublish = static_cast<int>(core::wamp2::Type::Publish);
+constexpr int kCall = static_cast<int>(core::wamp2::Type::Call);
+
+}  // namespace
+
+bool Wamp2Session::open(const std::string& url, const std::string& shownUrl, std::string& error) {
+  if (!ws_.connect(url, shownUrl, wamp2::kSubprotocol, error) ||
+      !ws_.send(wamp2::helloMessage(realm_), error))
+    return false;
+  std::string text;
+  if (!ws_.receive(text, error)) {
+    error = "no WELCOME from " + shownUrl + ": " + error + ws_.describePeerClose();
+    return false;
+  }
+  if (wamp2::parseWelcome(text, welcome_, error)) return true;
+  ended_ = true;
+  return false;
+}
+
+std::string Wamp2Session::describeWelcome() const {
+  std::string text = "session " + std::to_string(welcome_.sessionId);
+  if (!welcome_.realm.empty()) text += ", realm " + welcome_.realm;
+  if (!welcome_.authid.empty()) text += ", authid " + welcome_.authid;
+  if (!welcome_.authrole.empty()) text += ", authrole " + welcome_.authrole;
+  return text;
+}
+
+PublishOutcome Wamp2Session::publishAndClose(const std::string& topic, const Value& payload,
+                                             CallReply& refusal, std::string& error) {
+  const std::uint64_t request = ++lastRequest_;
+  CallReply reply;
+  if (!ws_.send(wamp2::publishMessage(request, topic, payload), error) ||
+      !awaitAnswer(kPublish, request, reply, error)) {
+    error = "publish to '" + topic + "' not confirmed: " + error;
+    close();
+    return PublishOutcome::Failed;
+  }
+  close();
+  if (!reply.isError) return PublishOutcome::Accepted;
+  refusal = std::move(reply);
+  error = "the server refused the publish to '" + topic + "': " + refusal.errorUri;
+  if (!refusal.errorDesc.empty()) error += ": " + refusal.errorDesc;
+  return PublishOutcome::Refused;
+}
+
+bool Wamp2Session::call(const std::string& procedure, const Array& args, CallReply& reply,
+                        std::string& error) {
+  const std::uint64_t request = ++lastRequest_;
+  if (ws_.send(wamp2::callMessage(request, procedure, args), error) &&
+      awaitAnswer(kCall, request, reply, error))
+    return true;
+  error = "no answer to the call of '" + procedure + "': " + error;
+  return false;
+}
+
+bool Wamp2Session::awaitAnswer(int requestType, std::uint64_t request, CallReply& reply,
+                               std::string& error) {
+  std::string text;
+  while (ws_.receive(text, error)) {
+    switch (wamp2::readAnswer(text, requestType, request, reply, error)) {
+      case wamp2::Reading::Answered:
+        return true;
+      case wamp2::Reading::Ended:
+        ended_ = true;
+        return false;
+      case wamp2::Reading::Unrelated:
+        break;
+    }
+  }
+  error += ws_.describePeerClose();
+  return false;
+}
+
+void Wamp2Session::close() {
+  std::string ignored;
+  if (!ended_ && ws_.send(wamp2::goodbyeMessage(), ignored)) {
+    std::string text;
+    while (ws_.receive(text, ignored))
+      if (wamp2::endsSession(text)) break;
+  }
+  ended_ = true;
+  ws_.close(kNormalClosure, ignored);
+}
+
+}  // namespace wampd::ctl
