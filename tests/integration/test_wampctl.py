@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+import websockets
 
 from conftest import free_port, run_wampctl, sample_config
 from wamp_client import WampV1Client, run
@@ -34,13 +35,21 @@ async def wampctl_async(*args):
 
 
 def parse_table(text):
-    """Rows of the `topics` table as lists of cells (header first)."""
+    """Rows of the `topics` table as lists of cells (header first); the generation line
+    after the table is left out (see table_generation)."""
     rows = []
     for line in text.splitlines():
-        if not line.strip() or set(line.strip()) <= {"-", " "}:
+        if not line.strip() or set(line.strip()) <= {"-", " "} or line.startswith("generation "):
             continue
         rows.append(re.split(r"\s{2,}", line.strip()))
     return rows
+
+
+def table_generation(text):
+    """The generation `topics` says its table reflects."""
+    lines = [line for line in text.splitlines() if line.startswith("generation ")]
+    assert len(lines) == 1, text
+    return int(lines[0].split()[1])
 
 
 # ---- check ----
@@ -69,13 +78,15 @@ def test_topics_lists_routes_with_handler_and_subscribers(sample_wampd, wampctl)
     rc, out, err = run(scenario())
     assert rc == 0, err
     rows = parse_table(out)
-    assert rows[0] == ["Name", "Channel", "Handler", "Loaded", "Subscribers"]
+    assert rows[0] == ["Name", "Channel", "Handler", "Loaded", "Subscribers", "v1/v2"]
     by_name = {row[0]: row for row in rows[1:]}
     assert by_name["oro_sync.maintenance"] == [
-        "oro_sync.maintenance", "oro/maintenance", "oro_sync.maintenance", "yes", "1"]
-    assert by_name["oro_sync.ping"] == ["oro_sync.ping", "oro/ping", "oro_sync.ping", "yes", "0"]
+        "oro_sync.maintenance", "oro/maintenance", "oro_sync.maintenance", "yes", "1", "1/0"]
+    assert by_name["oro_sync.ping"] == [
+        "oro_sync.ping", "oro/ping", "oro_sync.ping", "yes", "0", "0/0"]
     assert by_name["oro_sync.data_update"][1] == "oro/data/update"
     assert by_name["sample.rpc"][1:4] == ["sample/{method}", "sample.rpc", "yes"]
+    assert table_generation(out) == 1
 
 
 def test_topics_reports_a_route_whose_handler_is_not_loaded(wampd_factory, wampctl, tmp_path):
@@ -89,7 +100,7 @@ def test_topics_reports_a_route_whose_handler_is_not_loaded(wampd_factory, wampc
     assert rc == 0, err
     by_name = {row[0]: row for row in parse_table(out)[1:]}
     assert by_name["orphan.route"] == [
-        "orphan.route", "orphan/topic", "nobody.serves.this", "no", "0"]
+        "orphan.route", "orphan/topic", "nobody.serves.this", "no", "0", "0/0"]
 
 
 # ---- publish ----
@@ -194,17 +205,24 @@ def test_call_rejects_invalid_json_arguments(sample_wampd, wampctl):
 COMMANDS = [
     ["check"],
     ["topics"],
+    ["reload"],
     ["publish", "oro/data/update", "[]"],
     ["maintenance", "on"],
     ["maintenance", "off", "--user-id", "3"],
     ["call", "sample/sum", "1", "2"],
 ]
+VERSIONS = [[], ["--v2"]]
 
 
+def version_id(version):
+    return "v2" if version else "v1"
+
+
+@pytest.mark.parametrize("version", VERSIONS, ids=version_id)
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c))
-def test_every_command_fails_without_a_server(wampctl, command):
+def test_every_command_fails_without_a_server(wampctl, command, version):
     url = f"ws://127.0.0.1:{free_port()}/"
-    rc, out, err = wampctl("--url", url, "--timeout", "3", *command)
+    rc, out, err = wampctl("--url", url, "--timeout", "3", *version, *command)
     assert rc == 1
     assert out == ""
     assert err.startswith("wampctl: ") and url in err
@@ -238,10 +256,11 @@ def silent_server():
     listener.close()
 
 
+@pytest.mark.parametrize("version", VERSIONS, ids=version_id)
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c))
-def test_every_command_gives_up_at_the_timeout(wampctl, silent_server, command):
+def test_every_command_gives_up_at_the_timeout(wampctl, silent_server, command, version):
     started = time.monotonic()
-    rc, _, err = wampctl("--url", silent_server, "--timeout", "1", *command)
+    rc, _, err = wampctl("--url", silent_server, "--timeout", "1", *version, *command)
     elapsed = time.monotonic() - started
     assert rc == 1
     assert "timed out" in err
@@ -256,6 +275,8 @@ def test_every_command_gives_up_at_the_timeout(wampctl, silent_server, command):
     ["--timeout", "0", "check"],
     ["--timeout", "soon", "check"],
     ["check", "extra"],
+    ["--realm", "realm1", "check"],
+    ["--v2", "reload", "now"],
 ])
 def test_bad_arguments_fail_with_usage_code(wampctl, args):
     rc, out, err = wampctl(*args)
@@ -268,9 +289,9 @@ def test_bad_arguments_fail_with_usage_code(wampctl, args):
 def test_help_lists_every_command(wampctl):
     rc, out, _ = wampctl("--help")
     assert rc == 0
-    for command in ("check", "publish", "maintenance", "call", "topics", "ticket"):
+    for command in ("check", "publish", "maintenance", "call", "topics", "reload", "ticket"):
         assert command in out
-    for option in ("--url", "--config", "--token", "--timeout"):
+    for option in ("--url", "--config", "--token", "--timeout", "--v2", "--realm"):
         assert option in out
 
 
@@ -475,3 +496,380 @@ def test_a_url_that_is_not_websocket_is_a_usage_error(wampctl, runtime_dir):
     rc, out, err = wampctl("--url", "http://127.0.0.1:8080/", "check")
     assert rc == 2
     assert "not a ws:// or wss:// URL" in err
+
+
+# ---- reload ----
+
+EXTRA_ROUTE = ("extra.one:\n  channel: 'extra/one'\n"
+               "  handler: { callback: 'oro_sync.data_update' }\n")
+SECOND_ROUTE = ("extra.two:\n  channel: 'extra/two'\n"
+                "  handler: { callback: 'oro_sync.maintenance' }\n")
+RELOAD_STATUS = re.compile(
+    r"reload \((?P<trigger>.*)\): generation (?P<generation>\d+) serving \d+ routes .*\n")
+
+
+@pytest.fixture
+def reloadable(wampd_factory, tmp_path):
+    """(server, routing file): the sample config plus a routing file of this test's own."""
+    routing = tmp_path / "extra.yml"
+    routing.write_text(EXTRA_ROUTE)
+    config = sample_config()
+    config["routing"] = config["routing"] + [str(routing)]
+    return wampd_factory(config=config), routing
+
+
+def topics_of(server, *args):
+    """(rows by name, generation) from `wampctl topics`."""
+    rc, out, err = run_wampctl(*url_args(server), *args, "topics")
+    assert rc == 0, err
+    return {row[0]: row for row in parse_table(out)[1:]}, table_generation(out)
+
+
+@pytest.mark.parametrize("version", VERSIONS, ids=version_id)
+def test_reload_serves_an_edited_routing_file_and_topics_shows_the_generation(
+        reloadable, wampctl, version):
+    server, routing = reloadable
+    rows, generation = topics_of(server, *version)
+    assert "extra.one" in rows and "extra.two" not in rows
+    assert generation == 1
+
+    routing.write_text(EXTRA_ROUTE + SECOND_ROUTE)
+    rc, out, err = wampctl(*url_args(server), *version, "reload")
+    assert rc == 0, err
+    assert err == ""
+    status = RELOAD_STATUS.fullmatch(out)
+    assert status, out
+    assert "wampctl reload by session" in status["trigger"], out
+    # The watcher may have seen the edit too: its reload and this one may be one or two.
+    reloaded = int(status["generation"])
+    assert reloaded >= 2
+    rows, generation = topics_of(server, *version)
+    assert rows["extra.two"] == [
+        "extra.two", "extra/two", "oro_sync.maintenance", "yes", "0", "0/0"]
+    assert generation >= reloaded
+
+    # Nothing changed since: this reload's generation is the one topics reflects.
+    rc, out, err = wampctl(*url_args(server), *version, "reload")
+    assert rc == 0, err
+    again = int(RELOAD_STATUS.fullmatch(out)["generation"])
+    assert again > generation
+    assert topics_of(server, *version)[1] == again
+
+
+@pytest.mark.parametrize("version", VERSIONS, ids=version_id)
+def test_a_failed_reload_names_file_and_line_and_the_old_generation_serves(
+        reloadable, wampctl, version):
+    server, routing = reloadable
+    routing.write_text("extra.one:\n  channel: 'extra/one'\n  chanel: 'typo'\n"
+                       "  handler: { callback: 'oro_sync.data_update' }\n")
+    rc, out, err = wampctl(*url_args(server), *version, "reload")
+    assert rc == 1
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith("wampctl: reload failed (")
+    assert "generation 1 keeps serving" in err
+    assert f"{routing}:3:" in err and "unknown key 'chanel'" in err
+    rows, generation = topics_of(server, *version)
+    assert rows["extra.one"][1] == "extra/one"
+    assert generation == 1
+    assert wampctl(*url_args(server), *version, "check")[0] == 0
+
+
+@pytest.mark.parametrize("version", VERSIONS, ids=version_id)
+def test_reload_without_the_backend_token_is_refused(wampd_factory, runtime_dir, version):
+    # No trusted addresses: only the token makes wampctl the backend.
+    server = wampd_factory(config=sample_config(auth={}))
+    wrong = "wrong-token-5e8a1f03"
+    rc, out, err = run_wampctl(*url_args(server), "--token", wrong, *version, "reload")
+    assert rc == 1
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1, err
+    assert err.startswith("wampctl: the server refused the reload: "
+                          "Only the backend may reload the server"), err
+    assert "the token from --token" in err
+    assert wrong not in err
+    assert "generation 2" not in server.log()
+
+
+# ---- WAMP v2 (--v2) ----
+
+WAMP2 = "wamp.2.json"
+HELLO, WELCOME2, ABORT, GOODBYE, ERROR2 = 1, 2, 3, 6, 8
+PUBLISH2, SUBSCRIBE2, SUBSCRIBED2, EVENT2, CALL2, RESULT2 = 16, 32, 33, 36, 48, 50
+
+
+class WampV2Subscriber:
+    """A WAMP v2 subscriber speaking wamp.2.json by hand: HELLO, SUBSCRIBE, then EVENTs."""
+
+    def __init__(self, ws, subscription):
+        self.ws = ws
+        self.subscription = subscription
+
+    @classmethod
+    async def join(cls, url, topic, realm="realm1"):
+        ws = await websockets.connect(url, subprotocols=[WAMP2], open_timeout=5,
+                                      close_timeout=5, ping_interval=None)
+        assert ws.subprotocol == WAMP2
+        await ws.send(json.dumps([HELLO, realm, {"roles": {"subscriber": {}}}]))
+        welcome = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert welcome[0] == WELCOME2, welcome
+        await ws.send(json.dumps([SUBSCRIBE2, 1, {}, topic]))
+        subscribed = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert subscribed[:2] == [SUBSCRIBED2, 1], subscribed
+        return cls(ws, subscribed[2])
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.ws.close()
+
+    async def recv_event(self, timeout=5.0):
+        """The next EVENT of this subscription: [36, subscription, publication, details,
+        args(, kwargs)]."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            message = json.loads(await asyncio.wait_for(self.ws.recv(), max(left, 0.01)))
+            if message[0] == EVENT2 and message[1] == self.subscription:
+                return message
+
+    async def expect_no_message(self, timeout=0.5):
+        try:
+            message = await asyncio.wait_for(self.ws.recv(), timeout)
+        except asyncio.TimeoutError:
+            return
+        raise AssertionError(f"expected no message, got {message!r}")
+
+
+def test_check_v2_is_welcomed_into_the_realm(wampd, wampctl):
+    rc, out, err = wampctl(*url_args(wampd), "--v2", "check")
+    assert rc == 0, err
+    assert err == ""
+    assert re.fullmatch(
+        rf"WELCOME from {re.escape(wampd.url)}: session \d+, realm realm1, .*\n", out), out
+
+
+def test_check_v2_in_a_realm_the_server_lacks_fails(wampd, wampctl):
+    rc, out, err = wampctl(*url_args(wampd), "--v2", "--realm", "nowhere", "check")
+    assert rc == 1
+    assert out == ""
+    assert "wamp.error.no_such_realm" in err and "nowhere" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_publish_v2_reaches_a_v1_and_a_v2_subscriber(wampd):
+    async def scenario():
+        async with await subscribed_client(wampd, "oro/data/update") as v1, \
+                await WampV2Subscriber.join(wampd.url, "oro/data/update") as v2:
+            rc, out, err = await wampctl_async(*url_args(wampd), "--v2", "publish",
+                                               "oro/data/update", json.dumps(DATA_UPDATE))
+            assert rc == 0, err
+            assert out == "" and err == ""
+            assert await v1.recv_event("oro/data/update") == [
+                8, "oro/data/update", DATA_UPDATE]
+            event = await v2.recv_event()
+            assert event[4] == [DATA_UPDATE], event
+            await v1.expect_no_message()
+            await v2.expect_no_message()
+
+    run(scenario())
+
+
+def test_publish_v2_to_an_unrouted_topic_is_the_servers_refusal(wampd, wampctl):
+    rc, out, err = wampctl(*url_args(wampd), "--v2", "publish", "no/such/topic", "1")
+    assert rc == 1
+    assert out == ""
+    assert err.startswith("wampctl: the server refused the publish to 'no/such/topic': "
+                          "wamp.error.invalid_uri"), err
+    assert len(err.strip().splitlines()) == 1
+    assert wampctl(*url_args(wampd), "--v2", "check")[0] == 0
+
+
+def test_publish_v2_rejects_invalid_json_without_sending(wampd, wampctl):
+    rc, out, err = wampctl(*url_args(wampd), "--v2", "publish", "oro/data/update", "{")
+    assert rc == 2
+    assert out == "" and "not valid JSON" in err
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["on"], {"isOn": True, "userId": None}),
+    (["off", "--user-id", "7"], {"isOn": False, "userId": 7}),
+])
+def test_maintenance_v2_reaches_v1_and_v2_subscribers(wampd, args, expected):
+    async def scenario():
+        async with await subscribed_client(wampd, "oro/maintenance") as v1, \
+                await WampV2Subscriber.join(wampd.url, "oro/maintenance") as v2:
+            rc, _, err = await wampctl_async(*url_args(wampd), "--v2", "maintenance", *args)
+            assert rc == 0, err
+            assert await v1.recv_event("oro/maintenance") == [8, "oro/maintenance", expected]
+            assert (await v2.recv_event())[4] == [expected]
+
+    run(scenario())
+
+
+def test_a_wrong_token_v2_publish_is_refused_without_showing_it(wampd_factory, runtime_dir):
+    server = wampd_factory(config=backend_only_config())
+    wrong = "wrong-token-v2-77aa01"
+    rc, out, err = run_wampctl(*url_args(server), "--token", wrong, "--v2", "maintenance", "on")
+    assert rc == 1
+    assert out == ""
+    assert "wamp.error.not_authorized" in err and "Not allowed to publish" in err
+    assert "the token from --token" in err
+    assert wrong not in err
+
+
+def test_call_v2_prints_the_single_result(sample_wampd, wampctl):
+    rc, out, err = wampctl(*url_args(sample_wampd), "--v2", "call", "sample/sum", "2", "3")
+    assert rc == 0, err
+    assert out == "5\n"
+
+
+def test_call_v2_passes_json_arguments_through(sample_wampd, wampctl):
+    argument = {"a": [1, "x", None, True], "b": {"c": 1.5}}
+    rc, out, err = wampctl(*url_args(sample_wampd), "--v2", "call", "sample/echo",
+                           json.dumps(argument), "-1")
+    assert rc == 0, err
+    assert json.loads(out) == [argument, -1]
+
+
+def test_call_v2_error_reports_uri_and_arguments(sample_wampd, wampctl):
+    rc, out, err = wampctl(*url_args(sample_wampd), "--v2", "call", "sample/fail")
+    assert rc == 1
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert re.match(r"wampctl: call to 'sample/fail' failed: [a-z_.]+: .*sample failure", err), err
+
+
+def test_call_v2_of_an_unknown_procedure_fails(sample_wampd, wampctl):
+    rc, _, err = wampctl(*url_args(sample_wampd), "--v2", "call", "no/such/procedure")
+    assert rc == 1
+    assert "wamp.error.no_such_procedure" in err and "no/such/procedure" in err
+
+
+@pytest.mark.parametrize("version", VERSIONS, ids=version_id)
+def test_topics_counts_subscribers_by_wamp_version(sample_wampd, version):
+    async def scenario():
+        async with await subscribed_client(sample_wampd, "oro/data/update"), \
+                await WampV2Subscriber.join(sample_wampd.url, "oro/data/update"), \
+                await WampV2Subscriber.join(sample_wampd.url, "oro/maintenance"):
+            return await wampctl_async(*url_args(sample_wampd), *version, "topics")
+
+    rc, out, err = run(scenario())
+    assert rc == 0, err
+    rows = parse_table(out)
+    assert rows[0][-2:] == ["Subscribers", "v1/v2"]
+    by_name = {row[0]: row for row in rows[1:]}
+    assert by_name["oro_sync.data_update"][4:] == ["2", "1/1"]
+    assert by_name["oro_sync.maintenance"][4:] == ["1", "0/1"]
+    assert by_name["oro_sync.ping"][4:] == ["0", "0/0"]
+    assert table_generation(out) == 1
+
+
+# A scripted WAMP v2 router: what wampctl --v2 puts on the wire, message by message.
+
+
+async def scripted_router(answer):
+    """(url, received, server): a wamp.2.json server that records every message and answers
+    with answer(message) (a list of messages to send back, or None to close)."""
+    received = []
+
+    async def serve(ws, path=None):
+        async for text in ws:
+            message = json.loads(text)
+            received.append(message)
+            replies = answer(message)
+            if replies is None:
+                await ws.close()
+                return
+            for reply in replies:
+                await ws.send(json.dumps(reply))
+
+    server = await websockets.serve(serve, "127.0.0.1", 0, subprotocols=[WAMP2],
+                                    ping_interval=None)
+    port = server.sockets[0].getsockname()[1]
+    return f"ws://127.0.0.1:{port}/", received, server
+
+
+def router_answers(message):
+    if message[0] == HELLO:
+        return [[WELCOME2, 4242, {"realm": message[1], "authrole": "anonymous"}]]
+    if message[0] == CALL2:
+        return [[EVENT2, 1, 2, {}, ["noise"]], [RESULT2, message[1], {"progress": True}, [0]],
+                [RESULT2, message[1], {}, [{"ok": message[4]}]]]
+    if message[0] == PUBLISH2:
+        return [[17, message[1], 99]]
+    if message[0] == GOODBYE:
+        return [[GOODBYE, {}, "wamp.close.goodbye_and_out"]]
+    return None
+
+
+@pytest.mark.parametrize("command, expected_request, expected_out", [
+    (["call", "x.y", "1", '"two"'], [CALL2, 1, {}, "x.y", [1, "two"]], '{"ok":[1,"two"]}\n'),
+    (["publish", "a/b", '{"k":1}'],
+     [PUBLISH2, 1, {"acknowledge": True}, "a/b", [{"k": 1}]], ""),
+    (["--realm", "other", "check"], None,
+     "WELCOME from {url}: session 4242, realm other, authrole anonymous\n"),
+])
+def test_v2_wire_hello_request_goodbye(runtime_dir, command, expected_request, expected_out):
+    async def scenario():
+        url, received, server = await scripted_router(router_answers)
+        try:
+            rc, out, err = await wampctl_async("--url", url, "--token", "tok-123", "--v2",
+                                               *command)
+        finally:
+            server.close()
+            await server.wait_closed()
+        return url, received, rc, out, err
+
+    url, received, rc, out, err = run(scenario())
+    assert rc == 0, err
+    assert out == expected_out.replace("{url}", url)
+    realm = "other" if "--realm" in command else "realm1"
+    hello = received[0]
+    assert hello[:2] == [HELLO, realm] and "authmethods" not in hello[2], hello
+    assert set(hello[2]["roles"]) == {"publisher", "caller"}, hello
+    middle = [expected_request] if expected_request else []
+    assert received[1:] == middle + [[GOODBYE, {}, "wamp.close.close_realm"]], received
+
+
+def test_v2_error_answers_are_reported(runtime_dir):
+    def answers(message):
+        if message[0] == CALL2:
+            return [[ERROR2, CALL2, message[1], {}, "app.error.nope", ["one", 2], {"why": "x"}]]
+        return router_answers(message)
+
+    async def scenario():
+        url, received, server = await scripted_router(answers)
+        try:
+            return await wampctl_async("--url", url, "--v2", "call", "x.y")
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    rc, out, err = run(scenario())
+    assert rc == 1
+    assert out == ""
+    assert err == 'wampctl: call to \'x.y\' failed: app.error.nope: ["one",2] {"why":"x"}\n'
+
+
+def test_v2_abort_ends_the_command(runtime_dir):
+    def answers(message):
+        if message[0] == HELLO:
+            return [[ABORT, {"message": "go away"}, "wamp.error.not_authorized"]]
+        return None
+
+    async def scenario():
+        url, received, server = await scripted_router(answers)
+        try:
+            return await wampctl_async("--url", url, "--v2", "--timeout", "3", "check")
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    started = time.monotonic()
+    rc, out, err = run(scenario())
+    assert rc == 1
+    assert err == ("wampctl: the server aborted the session: wamp.error.not_authorized: "
+                   "go away\n")
+    assert time.monotonic() - started < 3
