@@ -348,10 +348,6 @@ async function patternSubscriptions({server}) {
     assert.strictEqual(event.details.topic, concrete);
   }
 }
-patternSubscriptions.expectedFailure = {
-  when: 'wamp.error.option_not_allowed',
-  reason: 'wampd refuses match "prefix"/"wildcard" with wamp.error.option_not_allowed',
-};
 
 async function subscriptionRevocationOnReload({directory}) {
   const routing = path.join(directory, 'revocable-routing.yml');
@@ -584,7 +580,6 @@ const scenarios = [
   callTimeoutErrorsTheCaller, calleeWithoutCancelingSurvivesTimeout,
   cancelKillOnCalleeWithoutCanceling, calleeDisconnectFailsPendingCall, sharedRegistrations,
   v1AndV2ClientsShareATopic,
-  // Last: being added to wampd while this suite was written.
   patternSubscriptions,
 ];
 runScenarios('interop.autobahn_js', scenarios, {

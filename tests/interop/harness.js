@@ -241,11 +241,8 @@ function bigIntSafe(_, value) {
   return typeof value === 'bigint' ? `${value}n` : value;
 }
 
-/// Runs the scenarios in order, each with a fresh context from `setup`, and exits 0 only when
-/// all passed. A scenario with `expectedFailure` set (a reason) is reported XFAIL when it
-/// throws an error whose message contains `expectedFailure.when`, and fails otherwise
-/// (including when it passes: the marker must then go). `afterEach` runs after every
-/// scenario, pass or fail.
+/// Runs the scenarios in order with the context `setup` made, and exits 0 only when all
+/// passed. `afterEach` runs after every scenario, pass or fail; `teardown` at the end.
 function runScenarios(title, scenarios,
                       {setup, teardown, afterEach = async () => {}, overallTimeoutMs = 240000}) {
   const overall = setTimeout(() => {
@@ -257,29 +254,16 @@ function runScenarios(title, scenarios,
   async function main() {
     let passed = 0;
     let failed = 0;
-    let xfailed = 0;
     const context = await setup();
     try {
       for (const scenario of scenarios) {
-        const expected = scenario.expectedFailure;
         try {
           await withTimeout(scenario(context), scenario.name, 60000);
-          if (expected) {
-            failed += 1;
-            console.log(`XPASS (now fails: remove the expectedFailure marker) ${scenario.name}`);
-          } else {
-            passed += 1;
-            console.log(`ok ${scenario.name}`);
-          }
+          passed += 1;
+          console.log(`ok ${scenario.name}`);
         } catch (error) {
-          const text = `${error && error.stack ? error.stack : error}`;
-          if (expected && text.includes(expected.when)) {
-            xfailed += 1;
-            console.log(`XFAIL ${scenario.name}: ${expected.reason}`);
-          } else {
-            failed += 1;
-            console.log(`FAILED ${scenario.name}: ${text}`);
-          }
+          failed += 1;
+          console.log(`FAILED ${scenario.name}: ${error && error.stack ? error.stack : error}`);
         }
         await afterEach(context);
       }
@@ -291,7 +275,7 @@ function runScenarios(title, scenarios,
         console.log(`FAILED teardown: ${error.stack || error}`);
       }
     }
-    console.log(`${title}: ${passed} passed, ${xfailed} xfailed, ${failed} failed`);
+    console.log(`${title}: ${passed} passed, ${failed} failed`);
     return failed === 0;
   }
 

@@ -226,10 +226,6 @@ async function patternSubscriptions({server}) {
     assert.strictEqual(event.details.topic, concrete);
   }
 }
-patternSubscriptions.expectedFailure = {
-  when: 'wamp.error.option_not_allowed',
-  reason: 'wampd refuses match "prefix"/"wildcard" with wamp.error.option_not_allowed',
-};
 
 // ---- RPC ----
 
@@ -390,7 +386,6 @@ const scenarios = [
   progressiveResults, calleeErrorReachesCaller, cancel('skip'), cancel('killnowait'),
   cancel('kill'), callTimeout, sharedRegistrations,
   v1AndV2ClientsShareATopic,
-  // Last: being added to wampd while this suite was written.
   patternSubscriptions,
 ];
 

@@ -226,10 +226,6 @@ def test_two_subscribers_of_a_topic_share_its_subscription_id(server):
     run(scenario())
 
 
-# Pattern-based subscriptions were being added to wampd while this suite was written; they
-# are tested last.
-
-
 def test_prefix_and_wildcard_subscriptions_get_the_concrete_topic(server, serializer):
     async def scenario():
         async with Clients() as clients:
@@ -247,13 +243,28 @@ def test_prefix_and_wildcard_subscriptions_get_the_concrete_topic(server, serial
                 publications.add(details.publication)
             # One publication, delivered once per matching subscription.
             assert len(publications) == 1
-            await pub.publish(topic("other"), "wildcard only", options=ack())
-            await pub.publish(topic("pattern-room"), "fence", options=ack())
+            assert len({prefix.subscription.id, wildcard.subscription.id,
+                        exact.subscription.id}) == 3
+
+    run(scenario())
+
+
+def test_pattern_subscription_gets_events_of_topics_nobody_subscribed_to_exactly(server,
+                                                                                serializer):
+    async def scenario():
+        async with Clients() as clients:
+            sub = await clients.connect(server.url, serializer)
+            pub = await clients.connect(server.url, "msgpack")
+            prefix = await subscribe_log(sub, "interop.lonely", match="prefix")
+            wildcard = await subscribe_log(sub, "interop..event", match="wildcard")
+            await pub.publish(topic("lonely"), "to patterns only", options=ack())
+            await pub.publish(topic("elsewhere"), "to the wildcard only", options=ack())
+            await pub.publish(topic("lonely"), "fence", options=ack())
             payloads = [[args[0] for args, _, _ in await log.until(lambda e: e[0] == ["fence"])]
-                        for log in (prefix, wildcard, exact)]
-            assert payloads == [["to every subscription", "fence"],
-                                ["to every subscription", "wildcard only", "fence"],
-                                ["to every subscription", "fence"]]
+                        for log in (prefix, wildcard)]
+            assert payloads == [["to patterns only", "fence"],
+                                ["to patterns only", "to the wildcard only", "fence"]]
+            assert wildcard.events[1][2].topic == topic("elsewhere")
 
     run(scenario())
 
@@ -261,17 +272,21 @@ def test_prefix_and_wildcard_subscriptions_get_the_concrete_topic(server, serial
 def test_pattern_subscribers_are_excluded_and_listed_like_exact_ones(server):
     async def scenario():
         async with Clients() as clients:
+            t = topic("pattern-lists")
             pub = await clients.connect(server.url)
             a = await clients.connect(server.url, "msgpack")
             b = await clients.connect(server.url)
+            exact = await clients.connect(server.url)
             a_log = await subscribe_log(a, "interop.", match="prefix")
             b_log = await subscribe_log(b, "interop..event", match="wildcard")
-            t = topic("pattern-lists")
+            exact_log = await subscribe_log(exact, t)
             await pub.publish(t, "not a", options=ack(exclude=[a.details.session]))
             await pub.publish(t, "anonymous", options=ack(eligible_authrole=["anonymous"]))
             await pub.publish(t, "users", options=ack(eligible_authrole=["user"]))
-            to_a, to_b = await events_before_fence(pub, t, [a_log, b_log])
+            await pub.publish(t, "only b", options=ack(eligible=[b.details.session]))
+            to_a, to_b, to_exact = await events_before_fence(pub, t, [a_log, b_log, exact_log])
             assert to_a == ["anonymous"]
-            assert to_b == ["not a", "anonymous"]
+            assert to_b == ["not a", "anonymous", "only b"]
+            assert to_exact == ["not a", "anonymous"]
 
     run(scenario())
