@@ -67,8 +67,13 @@ int run(const Options& options) {
     return 0;
   }
 
+  const std::string served =
+      std::to_string(generation->router.size()) + " routes, " +
+      std::to_string(generation->plugins.topicHandlers().size()) + " topic handlers, " +
+      std::to_string(generation->plugins.rpcHandlers().size()) + " RPC handlers";
   asio::io_context io;
-  Server server(io, source, generation);
+  // The server owns the generation: a reload can then release its plugins.
+  Server server(io, source, std::move(generation));
   asio::signal_set hangup(io, SIGHUP);
   std::function<void(const asio::error_code&, int)> onHangup = [&](const asio::error_code& ec,
                                                                    int) {
@@ -85,10 +90,8 @@ int run(const Options& options) {
     hangup.cancel();
     server.shutdown();
   });
-  spdlog::info(
-      "wampd listening on ws://{}:{}/ with {} ({} routes, {} topic handlers, {} RPC handlers)",
-      config.host, server.port(), config.file, generation->router.size(),
-      generation->plugins.topicHandlers().size(), generation->plugins.rpcHandlers().size());
+  spdlog::info("wampd listening on ws://{}:{}/ with {} ({})", config.host, server.port(),
+               config.file, served);
   io.run();
   spdlog::info("wampd stopped");
   return 0;

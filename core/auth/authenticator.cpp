@@ -92,7 +92,8 @@ Authenticator::Authenticator(AuthConfig config, std::shared_ptr<UserDirectory> u
 }
 
 Decision Authenticator::authenticate(std::string_view resource, std::string_view origin,
-                                     std::string_view remoteAddress, std::time_t now) const {
+                                     std::string_view remoteAddress, std::time_t now,
+                                     bool ticketLater) const {
   Decision decision;
   if (!originAllowed(config_.allowedOrigins, origin)) {
     decision.reason = "origin '" + printable(origin) + "' is not allowed";
@@ -108,7 +109,9 @@ Decision Authenticator::authenticate(std::string_view resource, std::string_view
                                  ? std::string()
                                  : queryParameter(resource.substr(question + 1), "ticket");
   if (ticket.empty()) {
-    if (!config_.allowAnonymous && !decision.identity.backend) {
+    if (!config_.allowAnonymous && !decision.identity.backend && ticketLater) {
+      decision.ticketRequired = true;
+    } else if (!config_.allowAnonymous && !decision.identity.backend) {
       decision.reason = "no ticket, and anonymous connections are not allowed";
       return decision;
     }

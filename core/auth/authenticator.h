@@ -20,6 +20,8 @@ struct Decision {
   /// Why a handshake was refused; safe to log and to send (never a secret or a digest).
   std::string reason;
   Identity identity;
+  /// Accepted only on condition that the session authenticates later (WAMP v2 CHALLENGE).
+  bool ticketRequired = false;
 };
 
 class Authenticator {
@@ -30,8 +32,11 @@ class Authenticator {
                 std::string fallbackToken = {});
 
   /// `resource` is the upgrade URL's path and query.
+  /// `ticketLater`: the client may still authenticate inside its protocol (a WAMP v2 ticket
+  /// CHALLENGE), so a missing ticket is not refused here but marked ticketRequired.
   Decision authenticate(std::string_view resource, std::string_view origin,
-                        std::string_view remoteAddress, std::time_t now) const;
+                        std::string_view remoteAddress, std::time_t now,
+                        bool ticketLater = false) const;
 
   /// Verifies a ticket given through WAMP v2 CHALLENGE/AUTHENTICATE (authmethod "ticket").
   /// `decision.identity` keeps what the handshake established (backend); on success it

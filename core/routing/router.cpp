@@ -434,4 +434,18 @@ Router loadRouting(const std::vector<std::string>& filesOrDirectories) {
   return router;
 }
 
+bool sameRoute(const RouteSpec& a, const RouteSpec& b) {
+  if (a.name != b.name || a.channel != b.channel || a.callback != b.callback || a.args != b.args ||
+      a.defaults != b.defaults || a.publishPolicy != b.publishPolicy ||
+      a.requirements.size() != b.requirements.size())
+    return false;
+  for (const auto& [name, requirement] : a.requirements) {
+    auto it = b.requirements.find(name);
+    if (it == b.requirements.end() || it->second.pattern != requirement.pattern ||
+        it->second.wildcard != requirement.wildcard)
+      return false;
+  }
+  return true;
+}
+
 }  // namespace wampd::core

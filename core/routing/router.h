@@ -87,6 +87,10 @@ class Router {
   std::vector<std::unique_ptr<Route>> routes_;
 };
 
+/// True when two routes match the same URIs with the same attributes and name the same
+/// handler and policy (where they are written does not count).
+bool sameRoute(const RouteSpec& a, const RouteSpec& b);
+
 /// Parses one Gos/Oro routing file. Throws ConfigError naming the file, line and problem.
 std::vector<RouteSpec> loadRoutingFile(const std::string& path);
 

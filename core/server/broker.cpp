@@ -46,6 +46,7 @@ class TopicState final : public wampd::Topic, public std::enable_shared_from_thi
   }
   TopicHandler& handler() const noexcept { return *entry_->handler; }
   const TopicHandler* handlerIdentity() const noexcept { return entry_->handler.get(); }
+  const Route* route() const noexcept { return route_; }
   const std::vector<Session*>& subscribers() const noexcept { return subscribers_; }
 
   /// Serves this topic from another generation. With the same handler instance its timers
@@ -147,7 +148,7 @@ bool passesIdentityFilters(const Broker::PublishOptions& o, const Session& s) {
 
 void TopicState::broadcast(const Value& event, const SessionIds& exclude,
                            const SessionIds& eligible) noexcept {
-  if (subscribers_.empty()) return;
+  if (subscribers_.empty() && broker_.patterns_.empty()) return;
   // One serialization per wire format, made on first need and shared by every recipient.
   SharedFramePtr v1, v2json, v2msgpack;
   Array v2message;
@@ -291,14 +292,33 @@ Broker::~Broker() = default;
 
 Broker::Migration Broker::setGeneration(std::shared_ptr<const Generation> generation) {
   Migration migration;
+  const std::shared_ptr<const Generation> previous = std::move(generation_);
   generation_ = std::move(generation);
   std::vector<std::shared_ptr<TopicState>> live;
   live.reserve(topics_.size());
   for (const auto& entry : topics_) live.push_back(entry.second);
 
+  // Routes before the first changed one cannot change which route a URI matches first, so
+  // their topics keep their route without matching again (a swap stalls the I/O thread for
+  // the topics of changed routes only).
+  const auto& before = previous ? previous->router.routes() : generation_->router.routes();
+  const auto& after = generation_->router.routes();
+  std::size_t unchanged = 0;
+  while (previous && unchanged < before.size() && unchanged < after.size() &&
+         sameRoute(before[unchanged]->spec(), after[unchanged]->spec()))
+    ++unchanged;
+  std::unordered_map<const Route*, std::size_t> position;
+  for (std::size_t i = 0; previous && i < unchanged; ++i) position[before[i].get()] = i;
+
   for (const auto& topic : live) {
     Request request;
-    const Route* route = generation_->router.match(topic->uri(), request);
+    const Route* route = nullptr;
+    if (auto kept = position.find(topic->route()); kept != position.end()) {
+      route = after[kept->second].get();
+      request = topic->request();
+    } else {
+      route = generation_->router.match(topic->uri(), request);
+    }
     const TopicHandlerEntry* entry =
         route ? generation_->plugins.topicHandler(route->callback()) : nullptr;
     if (entry && entry->handler.get() == topic->handlerIdentity()) {

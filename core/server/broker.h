@@ -78,7 +78,8 @@ class Broker {
   /// WAMP v2 SUBSCRIBE with match "prefix" or "wildcard". A pattern subscriber receives a
   /// concrete topic's events once the topic's handler admitted it (onSubscribe said ok).
   Result subscribePattern(Session& session, const std::string& match, const std::string& pattern);
-  static bool patternMatches(const std::string& match, const std::string& pattern, std::string_view uri);
+  static bool patternMatches(const std::string& match, const std::string& pattern,
+                             std::string_view uri);
   Result unsubscribe(Session& session, const std::string& uri);
   /// WAMP v2 UNSUBSCRIBE names the subscription id.
   Result unsubscribeById(Session& session, std::uint64_t subscriptionId);

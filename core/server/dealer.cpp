@@ -166,7 +166,9 @@ void Dealer::calleeError(Session& callee, std::uint64_t invocation, const std::s
 }
 
 void Dealer::interrupt(Invocation& inv, const char* mode) {
-  if (inv.callee->closing) return;
+  // A callee that did not announce call canceling gets "skip": no INTERRUPT (some clients
+  // take one as a protocol violation).
+  if (inv.callee->closing || !inv.callee->calleeCanceling) return;
   inv.callee->sendV2(Array{Value(kInterrupt), Value(inv.id), Value(Object{{"mode", Value(mode)}})});
 }
 
@@ -184,7 +186,7 @@ void Dealer::cancel(Session& caller, std::uint64_t request, const std::string& m
   if (call == invocationOfCall_.end()) return;  // already answered
   const std::uint64_t id = call->second;
   Invocation& inv = *invocations_.at(id);
-  if (mode == "kill") {
+  if (mode == "kill" && inv.callee->calleeCanceling) {
     interrupt(inv, "kill");  // the callee's ERROR or RESULT answers the caller
     return;
   }

@@ -13,7 +13,7 @@ namespace fs = std::filesystem;
 // Writes, renames into place, removals. IN_CLOSE_WRITE rather than IN_MODIFY: a file being
 // written in pieces is reported once it is complete.
 constexpr std::uint32_t kMask =
-    IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB;
+    IN_CLOSE_WRITE | IN_MODIFY | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB;
 
 bool relevant(const std::string& name) {
   const std::string extension = fs::path(name).extension().string();
@@ -45,27 +45,25 @@ void FileWatcher::stop() {
 bool FileWatcher::watch(const std::vector<std::string>& files,
                         const std::vector<std::string>& directories) {
   if (!available_) return false;
-  for (const auto& [wd, watch] : watches_) ::inotify_rm_watch(stream_.native_handle(), wd);
-  watches_.clear();
-  std::map<std::string, Watch> wanted;
+  std::map<std::string, std::set<std::string>> wanted;  // directory -> names ({} = all)
   for (const std::string& file : files) {
     const fs::path path(file);
-    Watch& w = wanted[path.parent_path().string()];
-    w.directory = path.parent_path().string();
-    w.names.insert(path.filename().string());
+    auto& names = wanted[path.parent_path().string()];
+    if (!names.count("")) names.insert(path.filename().string());
   }
-  for (const std::string& directory : directories) {
-    Watch& w = wanted[directory];
-    w.directory = directory;
-    w.names.clear();
-    w.names.insert("");  // marker: the whole directory
-  }
-  for (auto& [directory, w] : wanted) {
+  for (const std::string& directory : directories) wanted[directory] = {""};
+  // inotify_add_watch on a watched directory returns its existing descriptor, so a watch
+  // that stays keeps the events already queued for it; only the difference changes.
+  std::map<int, Watch> next;
+  for (auto& [directory, names] : wanted) {
     const int wd = ::inotify_add_watch(stream_.native_handle(), directory.c_str(), kMask);
     if (wd < 0) continue;
-    if (w.names.count("")) w.names.clear();
-    watches_[wd] = std::move(w);
+    if (names.count("")) names.clear();
+    next[wd] = Watch{directory, std::move(names)};
   }
+  for (const auto& [wd, old] : watches_)
+    if (!next.count(wd)) ::inotify_rm_watch(stream_.native_handle(), wd);
+  watches_ = std::move(next);
   return true;
 }
 
@@ -75,19 +73,27 @@ void FileWatcher::read() {
     std::size_t offset = 0;
     while (offset + sizeof(inotify_event) <= n) {
       const auto* event = reinterpret_cast<const inotify_event*>(buffer_.data() + offset);
-      handle(event->wd, event->len ? std::string(event->name) : std::string());
+      handle(event->wd, event->mask, event->len ? std::string(event->name) : std::string());
       offset += sizeof(inotify_event) + event->len;
     }
     read();
   });
 }
 
-void FileWatcher::handle(int wd, const std::string& name) {
+void FileWatcher::handle(int wd, std::uint32_t mask, const std::string& name) {
   auto it = watches_.find(wd);
   if (it == watches_.end() || name.empty()) return;
   const Watch& w = it->second;
   if (w.names.empty() ? !relevant(name) : w.names.count(name) == 0) return;
-  onChange_((fs::path(w.directory) / name).string());
+  const std::string path = (fs::path(w.directory) / name).string();
+  // A file created or truncated is being written until it is closed: a reload must not
+  // read it half-written (an empty routing file is valid and would drop its routes).
+  if (mask & (IN_CREATE | IN_MODIFY)) {
+    writing_.insert(path);
+    if (mask & IN_MODIFY) return;
+  }
+  if (mask & (IN_CLOSE_WRITE | IN_DELETE | IN_MOVED_FROM)) writing_.erase(path);
+  onChange_(path);
 }
 
 }  // namespace wampd::core

@@ -5,6 +5,7 @@
 #include <array>
 #include <asio/io_context.hpp>
 #include <asio/posix/stream_descriptor.hpp>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <set>
@@ -28,6 +29,8 @@ class FileWatcher {
   bool watch(const std::vector<std::string>& files, const std::vector<std::string>& directories);
   /// Stops watching for good (shutdown: nothing may keep the I/O loop alive).
   void stop();
+  /// Some watched file was created or modified and is not closed yet.
+  bool busy() const noexcept { return !writing_.empty(); }
 
  private:
   struct Watch {
@@ -36,11 +39,12 @@ class FileWatcher {
   };
 
   void read();
-  void handle(int wd, const std::string& name);
+  void handle(int wd, std::uint32_t mask, const std::string& name);
 
   asio::posix::stream_descriptor stream_;
   ChangeCallback onChange_;
   std::map<int, Watch> watches_;
+  std::set<std::string> writing_;
   std::array<char, 8192> buffer_;
   bool available_ = false;
 };

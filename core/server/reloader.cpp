@@ -40,14 +40,22 @@ void Reloader::request(const std::string& trigger, Done done) {
   }
   if (debouncing_) return;
   debouncing_ = true;
+  waitingSince_ = std::chrono::steady_clock::now();
+  arm();
+}
+
+void Reloader::arm() {
   debounce_.expires_after(kDebounce);
   debounce_.async_wait([this](const asio::error_code& ec) {
-    debouncing_ = false;
     if (ec || stopped_) {
+      debouncing_ = false;
       for (auto& waiter : waiting_) waiter(false, "the server is shutting down");
       waiting_.clear();
       return;
     }
+    if (busy_ && busy_() && std::chrono::steady_clock::now() - waitingSince_ < kMaxWait)
+      return arm();
+    debouncing_ = false;
     start();
   });
 }

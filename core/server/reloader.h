@@ -40,13 +40,17 @@ class Reloader {
   /// Asks for a reload; requests within the debounce window become one reload.
   void request(const std::string& trigger, Done done = {});
   void setCurrent(std::shared_ptr<const Generation> current) { current_ = std::move(current); }
+  /// While this says files are being written, a due reload waits (at most kMaxWait).
+  void setBusyCheck(std::function<bool()> busy) { busy_ = std::move(busy); }
   /// No more reloads (shutdown); one being built still completes.
   void stop();
   const ConfigSource& source() const noexcept { return source_; }
 
   static constexpr auto kDebounce = std::chrono::milliseconds(150);
+  static constexpr auto kMaxWait = std::chrono::seconds(2);
 
  private:
+  void arm();
   void start();
   void finish(std::shared_ptr<const Generation> built, const std::string& error);
 
@@ -59,6 +63,8 @@ class Reloader {
   bool building_ = false;
   bool again_ = false;  // requested while building
   bool stopped_ = false;
+  std::function<bool()> busy_;
+  std::chrono::steady_clock::time_point waitingSince_{};
   std::string triggers_;
   std::vector<Done> waiting_;
   std::thread worker_;

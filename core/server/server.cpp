@@ -8,6 +8,7 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <set>
 
 #include "auth/backend_cookie.h"
 #include "common/errors.h"
@@ -74,6 +75,7 @@ Server::Server(asio::io_context& io, ConfigSource source,
       });
   dealer_.setGeneration(generation_);
   reloader_.setCurrent(generation_);
+  reloader_.setBusyCheck([this] { return watcher_.busy(); });
 }
 
 void Server::start() {
@@ -128,19 +130,12 @@ std::string Server::swap(std::shared_ptr<const Generation> next, const std::stri
     spdlog::warn(
         "reload: server.host, server.port and server.max_message_size take effect at restart");
 
+  std::set<std::string> channelsBefore, channelsAfter;
+  for (const auto& route : previous->router.routes()) channelsBefore.insert(route->spec().channel);
+  for (const auto& route : next->router.routes()) channelsAfter.insert(route->spec().channel);
   std::size_t added = 0, removed = 0;
-  for (const auto& route : next->router.routes()) {
-    bool existed = false;
-    for (const auto& old : previous->router.routes())
-      existed = existed || old->spec().channel == route->spec().channel;
-    added += !existed;
-  }
-  for (const auto& old : previous->router.routes()) {
-    bool kept = false;
-    for (const auto& route : next->router.routes())
-      kept = kept || old->spec().channel == route->spec().channel;
-    removed += !kept;
-  }
+  for (const auto& channel : channelsAfter) added += channelsBefore.count(channel) == 0;
+  for (const auto& channel : channelsBefore) removed += channelsAfter.count(channel) == 0;
   const std::size_t loaded = next->plugins.loaded().size() - next->plugins.reusedCount();
   std::string line = "reload (" + trigger + "): generation " + std::to_string(next->number) +
                      " serving " + std::to_string(next->router.size()) + " routes (+" +
@@ -202,8 +197,9 @@ HandshakeAnswer Server::onHandshake(const HandshakeRequest& request) {
                                : wamp2::Serializer::Json;
     }
   }
-  auth::Decision decision = authenticator_->authenticate(request.resource, request.origin,
-                                                         request.remoteAddress, std::time(nullptr));
+  auth::Decision decision =
+      authenticator_->authenticate(request.resource, request.origin, request.remoteAddress,
+                                   std::time(nullptr), /*ticketLater=*/pending.version == 2);
   if (!decision.accept) {
     spdlog::warn("refused handshake from {}: {}", request.remoteAddress, decision.reason);
     answer.accept = false;
@@ -217,6 +213,7 @@ HandshakeAnswer Server::onHandshake(const HandshakeRequest& request) {
                                             : "user '" + decision.identity.username + "'",
                 decision.identity.backend ? " (backend)" : "");
   pending.identity = std::move(decision.identity);
+  pending.mustAuthenticate = decision.ticketRequired;
   if (pending.version == 1)
     answer.openingMessage = wamp1::encodeWelcome(std::to_string(id), kServerIdent);
   pending_.emplace(id, std::move(pending));
@@ -232,6 +229,7 @@ void Server::onOpen(Link& link, std::uint64_t token) {
   }
   auto session = std::make_unique<Session>(token, link, std::move(pending.identity));
   session->version = pending.version;
+  session->mustAuthenticate = pending.mustAuthenticate;
   session->serializer = pending.serializer;
   link.context = session.get();
   spdlog::debug("session {} opened from {}", session->idText(), link.remoteAddress());

@@ -69,6 +69,7 @@ class Server final : private TransportListener {
     Identity identity;
     int version = 1;
     wamp2::Serializer serializer = wamp2::Serializer::Json;
+    bool mustAuthenticate = false;
   };
   std::unordered_map<SessionId, PendingSession> pending_;
   std::mt19937_64 random_;

@@ -39,6 +39,11 @@ class Session final : public wampd::Connection {
   std::uint64_t lastRequestId = 0;
   /// The client announced roles.subscriber.features.subscription_revocation.
   bool revocationSupported = false;
+  /// The client announced roles.callee.features.call_canceling (it understands INTERRUPT).
+  bool calleeCanceling = false;
+  /// The handshake let this v2 session in only on condition that HELLO authenticates it
+  /// (auth.allow_anonymous is off and no ticket came with the upgrade).
+  bool mustAuthenticate = false;
   /// HELLO asked for ticket authentication with this authid (the username).
   std::string pendingAuthid;
   /// The identity authentication established; a ticket CHALLENGE may upgrade it.

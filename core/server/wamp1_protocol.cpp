@@ -91,6 +91,28 @@ void Wamp1Protocol::call(Session& s, wamp1::Call& m) {
     };
     if (builtins_(s, uri, m.args, std::move(reply))) return;
   }
+  if (dealer_.hasCallee(uri)) {
+    // A WAMP v2 callee serves it; a v1 caller sees one result (progress is v2 only).
+    auto answer = [this, id = s.sessionId(), callId = m.callId, uri, args = m.args](
+                      const Status& status, const Value& result) {
+      if (Session* live = sessions_(id); live && !live->closing)
+        answerCall(*live, callId, uri, args, status, result, true);
+    };
+    dealer_.invoke(
+        s, uri, m.args, Dealer::CallOptions{},
+        [answer](const Array& a, const Object* kwargs, bool progress) {
+          if (progress) return;
+          if (a.size() == 1 && !kwargs) return answer(Status(), a[0]);
+          if (a.empty() && kwargs) return answer(Status(), Value(*kwargs));
+          answer(Status(), Value(a));
+        },
+        [answer](const std::string& errorUri, const Array& a, const Object*) {
+          const std::string message =
+              !a.empty() && a[0].isString() ? std::string(a[0].asString()) : errorUri;
+          answer(Status::error(errorUri, message), Value());
+        });
+    return;
+  }
   Dealer::Result r = dealer_.call(s, uri, m.args);
   if (r.outcome == Dealer::Outcome::Done) {
     s.link().sendText(wamp1::encodeCallResult(m.callId, r.value));

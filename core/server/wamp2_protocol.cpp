@@ -41,12 +41,69 @@ std::string text(const Object& o, std::string_view key, std::string fallback = {
   const Value* v = o.find(key);
   return v && v->isString() ? std::string(v->asString()) : fallback;
 }
+// An id given as an integer, or as a double holding one exactly (JavaScript msgpack
+// encoders write integers above 2^32 as doubles).
+bool asId(const Value& v, SessionId& id) {
+  if (v.isInteger()) {
+    id = v.asUInt();
+    return v.asInt() >= 0 && id <= wamp2::kMaxId;
+  }
+  const double d = v.asDouble(-1);
+  if (!(d >= 0 && d <= static_cast<double>(wamp2::kMaxId)) ||
+      d != static_cast<double>(static_cast<SessionId>(d)))
+    return false;
+  id = static_cast<SessionId>(d);
+  return true;
+}
+
 SessionIds ids(const Object& o, std::string_view key) {
   SessionIds out;
+  SessionId id = 0;
   if (const Value* v = o.find(key); v && v->array())
     for (const Value& item : *v->array())
-      if (item.isInteger()) out.push_back(item.asUInt());
+      if (asId(item, id)) out.push_back(id);
   return out;
+}
+
+enum class Option { Bool, Int, String, IdList, StringList };
+
+// The types of the options wampd acts on. A wrongly typed one is a protocol violation (an
+// `exclude` that is silently ignored would deliver to the excluded); unknown options are
+// ignored, as the spec asks; null means "not given".
+bool checkOptions(const Object& o, std::initializer_list<std::pair<const char*, Option>> rules,
+                  std::string& why) {
+  for (const auto& [name, kind] : rules) {
+    const Value* v = o.find(name);
+    if (!v || v->isNull()) continue;
+    bool ok = false;
+    SessionId id = 0;
+    switch (kind) {
+      case Option::Bool:
+        ok = v->isBool();
+        break;
+      case Option::Int:
+        ok = v->isInteger() && v->asInt() >= 0;
+        break;
+      case Option::String:
+        ok = v->isString();
+        break;
+      case Option::IdList:
+        ok = v->array() != nullptr;
+        for (std::size_t i = 0; ok && i < v->array()->size(); ++i) ok = asId((*v->array())[i], id);
+        break;
+      case Option::StringList:
+        ok = v->array() != nullptr;
+        for (std::size_t i = 0; ok && i < v->array()->size(); ++i) ok = (*v->array())[i].isString();
+        break;
+    }
+    if (!ok) {
+      static constexpr const char* kNames[] = {"a boolean", "a non-negative integer", "a string",
+                                               "a list of ids", "a list of strings"};
+      why = std::string("option '") + name + "' must be " + kNames[static_cast<int>(kind)];
+      return false;
+    }
+  }
+  return true;
 }
 std::vector<std::string> names(const Object& o, std::string_view key) {
   std::vector<std::string> out;
@@ -159,17 +216,24 @@ void Wamp2Protocol::hello(Session& s, const Array& m) {
     return abort(s, "wamp.error.no_such_realm", "no realm \"" + realm + "\" on this server");
   s.realm = realm;
   const Object& details = dictAt(m, 2);
-  if (const Value* roles = details.find("roles"))
-    if (const Value* subscriber = roles->find("subscriber"))
-      if (const Value* features = subscriber->find("features"))
-        s.revocationSupported = features->find("subscription_revocation") &&
-                                features->find("subscription_revocation")->asBool();
+  auto feature = [&details](const char* role, const char* name) {
+    const Value* roles = details.find("roles");
+    const Value* r = roles ? roles->find(role) : nullptr;
+    const Value* features = r ? r->find("features") : nullptr;
+    const Value* f = features ? features->find(name) : nullptr;
+    return f && f->asBool();
+  };
+  s.revocationSupported = feature("subscriber", "subscription_revocation");
+  s.calleeCanceling = feature("callee", "call_canceling");
   // A ticket in the upgrade URL already authenticated the session.
   if (!s.identity().anonymous) return welcome(s, "ticket");
   bool ticketOffered = false;
   if (const Value* methods = details.find("authmethods"); methods && methods->array())
     for (const Value& method : *methods->array())
       ticketOffered = ticketOffered || method.asString() == "ticket";
+  if (!ticketOffered && s.mustAuthenticate)
+    return abort(s, "wamp.error.not_authorized",
+                 "anonymous sessions are not allowed: authenticate with authmethod \"ticket\"");
   if (ticketOffered) {
     s.pendingAuthid = text(details, "authid");
     s.phase = Session::Phase::Challenged;
@@ -233,6 +297,19 @@ void Wamp2Protocol::publish(Session& s, const Array& m) {
   const std::uint64_t request = idAt(m, 1);
   if (!checkRequestId(s, request)) return;
   const Object& options = dictAt(m, 2);
+  std::string why;
+  if (!checkOptions(options,
+                    {{"acknowledge", Option::Bool},
+                     {"exclude_me", Option::Bool},
+                     {"disclose_me", Option::Bool},
+                     {"exclude", Option::IdList},
+                     {"eligible", Option::IdList},
+                     {"exclude_authid", Option::StringList},
+                     {"eligible_authid", Option::StringList},
+                     {"exclude_authrole", Option::StringList},
+                     {"eligible_authrole", Option::StringList}},
+                    why))
+    return abort(s, "wamp.error.protocol_violation", "PUBLISH: " + why);
   const std::string topic = stringAt(m, 3);
   const Array* args = listAt(m, 4);
   const Object* kwargs = kwargsAt(m, 5);
@@ -279,6 +356,9 @@ void Wamp2Protocol::publish(Session& s, const Array& m) {
 void Wamp2Protocol::subscribe(Session& s, const Array& m) {
   const std::uint64_t request = idAt(m, 1);
   if (!checkRequestId(s, request)) return;
+  std::string why;
+  if (!checkOptions(dictAt(m, 2), {{"match", Option::String}}, why))
+    return abort(s, "wamp.error.protocol_violation", "SUBSCRIBE: " + why);
   const std::string match = text(dictAt(m, 2), "match", "exact");
   const std::string topic = stringAt(m, 3);
   constexpr int kSubscribe = static_cast<int>(Type::Subscribe);
@@ -325,6 +405,13 @@ void Wamp2Protocol::call(Session& s, const Array& m) {
   const std::uint64_t request = idAt(m, 1);
   if (!checkRequestId(s, request)) return;
   const Object& options = dictAt(m, 2);
+  std::string why;
+  if (!checkOptions(options,
+                    {{"receive_progress", Option::Bool},
+                     {"timeout", Option::Int},
+                     {"disclose_me", Option::Bool}},
+                    why))
+    return abort(s, "wamp.error.protocol_violation", "CALL: " + why);
   const std::string procedure = stringAt(m, 3);
   const Array empty;
   const Array& args = listAt(m, 4) ? *listAt(m, 4) : empty;
@@ -380,13 +467,23 @@ void Wamp2Protocol::call(Session& s, const Array& m) {
 }
 
 void Wamp2Protocol::cancel(Session& s, const Array& m) {
-  dealer_.cancel(s, idAt(m, 1), text(dictAt(m, 2), "mode", "killnowait"));
+  std::string why;
+  if (!checkOptions(dictAt(m, 2), {{"mode", Option::String}}, why))
+    return abort(s, "wamp.error.protocol_violation", "CANCEL: " + why);
+  const std::string mode = text(dictAt(m, 2), "mode", "killnowait");
+  if (mode != "skip" && mode != "kill" && mode != "killnowait")
+    return abort(s, "wamp.error.protocol_violation",
+                 "CANCEL: mode must be skip, kill or killnowait");
+  dealer_.cancel(s, idAt(m, 1), mode);
 }
 
 void Wamp2Protocol::registerProcedure(Session& s, const Array& m) {
   const std::uint64_t request = idAt(m, 1);
   if (!checkRequestId(s, request)) return;
   const Object& options = dictAt(m, 2);
+  std::string why;
+  if (!checkOptions(options, {{"match", Option::String}, {"invoke", Option::String}}, why))
+    return abort(s, "wamp.error.protocol_violation", "REGISTER: " + why);
   if (text(options, "match", "exact") != "exact")
     return sendError(s, static_cast<int>(Type::Register), request, "wamp.error.option_not_allowed",
                      "pattern-based registrations are not supported");
@@ -408,6 +505,9 @@ void Wamp2Protocol::unregister(Session& s, const Array& m) {
 }
 
 void Wamp2Protocol::yield(Session& s, const Array& m) {
+  std::string why;
+  if (!checkOptions(dictAt(m, 2), {{"progress", Option::Bool}}, why))
+    return abort(s, "wamp.error.protocol_violation", "YIELD: " + why);
   dealer_.yield(s, idAt(m, 1), flag(dictAt(m, 2), "progress"), listAt(m, 3), kwargsAt(m, 4));
 }
 

@@ -206,7 +206,10 @@ class MsgPackBuilder {
   bool visit_str(const char* s, std::uint32_t n) { return addString(s, n); }
   // WAMP carries binary as bytes in a string; the msgpack form is only a transport detail.
   bool visit_bin(const char* s, std::uint32_t n) { return addString(s, n); }
-  bool visit_ext(const char*, std::uint32_t) {
+  // JavaScript msgpack encoders (wampy's) write `undefined` as fixext1 type 0, data 0: read
+  // it as null, which WAMP reads as "option not given". Any other ext is not a WAMP value.
+  bool visit_ext(const char* v, std::uint32_t size) {
+    if (size == 2 && v[0] == 0 && v[1] == 0) return add(Value());
     return fail("msgpack ext types are not WAMP values");
   }
 
