@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from conftest import default_config
 from wamp_client import CALL, CALLRESULT, WampV1Client, run
 
 PING = "oro/ping"
@@ -47,7 +48,7 @@ async def connected(server, count, topics=()):
 @pytest.fixture
 def ping_wampd(wampd_factory):
     """The default config with a one-second ping."""
-    return wampd_factory(params={"oro_sync.websocket_ping.interval": 1})
+    return wampd_factory(config=default_config(), params={"oro_sync.websocket_ping.interval": 1})
 
 
 # ---- ping ----
