@@ -35,6 +35,9 @@ class TopicState final : public wampd::Topic, public std::enable_shared_from_thi
   }
   void broadcast(const Value& event, const SessionIds& exclude,
                  const SessionIds& eligible) noexcept override;
+  /// A WAMP v2 EVENT of this topic for `subscription`, with the publication's disclosure.
+  Array eventMessage(std::uint64_t subscription, std::uint64_t publicationId, const Value& event,
+                     Object details) const;
   void broadcastToPatterns(const Value& event, const SessionIds& exclude,
                            const SessionIds& eligible, std::uint64_t publicationId) noexcept;
 
@@ -158,25 +161,7 @@ void TopicState::broadcast(const Value& event, const SessionIds& exclude,
       if (!v1) v1 = Transport::prepareText(wamp1::encodeEvent(uri_, event));
       return v1;
     }
-    if (v2message.empty()) {
-      Object details;
-      const Broker::PublishOptions* options = publication ? publication->options : nullptr;
-      if (options && options->discloseMe) {
-        details.set("publisher", Value(publication->publisher->sessionId()));
-        details.set("publisher_authid", Value(publication->publisher->authid()));
-        details.set("publisher_authrole", Value(publication->publisher->authrole()));
-      }
-      v2message = Array{Value(static_cast<int>(wamp2::Type::Event)), Value(subscriptionId),
-                        Value(publicationId), Value(std::move(details))};
-      // A handler that passes the publisher's event on unchanged delivers the publisher's
-      // own arguments; anything else arrives as the single argument.
-      if (options && publication->event == &event && (options->args || options->kwargs)) {
-        v2message.push_back(options->args ? Value(*options->args) : Value(Array{}));
-        if (options->kwargs) v2message.push_back(Value(*options->kwargs));
-      } else {
-        v2message.push_back(Value(Array{event}));
-      }
-    }
+    if (v2message.empty()) v2message = eventMessage(subscriptionId, publicationId, event, Object{});
     if (s.serializer == wamp2::Serializer::Json) {
       if (!v2json)
         v2json = Transport::prepareText(wamp2::encode(v2message, wamp2::Serializer::Json));
@@ -220,6 +205,27 @@ void TopicState::broadcast(const Value& event, const SessionIds& exclude,
   if (!broker_.patterns_.empty()) broadcastToPatterns(event, exclude, eligible, publicationId);
 }
 
+Array TopicState::eventMessage(std::uint64_t subscription, std::uint64_t publicationId,
+                               const Value& event, Object details) const {
+  const Broker::PublishOptions* options = publication ? publication->options : nullptr;
+  if (options && options->discloseMe) {
+    details.set("publisher", Value(publication->publisher->sessionId()));
+    details.set("publisher_authid", Value(publication->publisher->authid()));
+    details.set("publisher_authrole", Value(publication->publisher->authrole()));
+  }
+  Array message{Value(static_cast<int>(wamp2::Type::Event)), Value(subscription),
+                Value(publicationId), Value(std::move(details))};
+  // A handler that passes the publisher's event on unchanged delivers the publisher's own
+  // arguments; anything else arrives as the single argument.
+  if (options && publication->event == &event && (options->args || options->kwargs)) {
+    message.push_back(options->args ? Value(*options->args) : Value(Array{}));
+    if (options->kwargs) message.push_back(Value(*options->kwargs));
+  } else {
+    message.push_back(Value(Array{event}));
+  }
+  return message;
+}
+
 void TopicState::broadcastToPatterns(const Value& event, const SessionIds& exclude,
                                      const SessionIds& eligible,
                                      std::uint64_t publicationId) noexcept {
@@ -237,19 +243,8 @@ void TopicState::broadcastToPatterns(const Value& event, const SessionIds& exclu
       if (options && !passesIdentityFilters(*options, *s)) continue;
       if (s->link().bufferedAmount() > broker_.limits_.maxSendQueueBytes) continue;
       try {
-        if (message.empty()) {
-          Object details{{"topic", Value(uri_)}};
-          if (options && options->discloseMe)
-            details.set("publisher", Value(publication->publisher->sessionId()));
-          message = Array{Value(static_cast<int>(wamp2::Type::Event)), Value(pattern.id),
-                          Value(publicationId), Value(std::move(details))};
-          if (options && publication->event == &event && (options->args || options->kwargs)) {
-            message.push_back(options->args ? Value(*options->args) : Value(Array{}));
-            if (options->kwargs) message.push_back(Value(*options->kwargs));
-          } else {
-            message.push_back(Value(Array{event}));
-          }
-        }
+        if (message.empty())
+          message = eventMessage(pattern.id, publicationId, event, Object{{"topic", Value(uri_)}});
         SharedFramePtr& frame = s->serializer == wamp2::Serializer::Json ? json : msgpack;
         if (!frame)
           frame =
