@@ -13,7 +13,7 @@ BASELINE_TITLES = {
     "epoll-frame": "epoll, one write per frame",
     "epoll-batch": "epoll, one write per socket per loop turn",
 }
-SUBJECTS = ["wampd", "wampd-v2"]
+SUBJECTS = ["wampd", "wampd-v2", "wampd-nodelay"]
 SUBSCRIBERS = [1, 100, 1000, 10000]
 
 
@@ -138,10 +138,12 @@ def fanout_tables(res):
                              for n in SUBSCRIBERS]
                     out.append(f"| **{subject} ÷ {base}** | " + " | ".join(cells) + " |")
             out.append("")
-    out += ["Server CPU (with the part spent in the kernel) and client CPU during each measurement, "
-            "as fractions of one core, tell who limited it: a server well below 1.0 waited on the "
-            "client, on TCP (see the analysis) or lost its core to other load on the machine.", "",
-            "| server | phase | " + " | ".join(f"{n:,} sub. server / client" for n in SUBSCRIBERS) + " |",
+    out += ["Who limited each measurement: the server's CPU (with the part spent in the kernel), as a "
+            "fraction of one core, and the fraction of the time the load client had work (it "
+            "busy-polls, so its CPU time says nothing). A server well below 1.0 with an idle client "
+            "waited on TCP (see the analysis) or lost its core to other load on the machine; a "
+            "client near 1.0 may have limited the rate.", "",
+            "| server | phase | " + " | ".join(f"{n:,} sub.: server CPU / client busy" for n in SUBSCRIBERS) + " |",
             "|---|---|" + "---:|" * len(SUBSCRIBERS)]
     for label in res.labels:
         for mode in ("burst", "one"):
@@ -149,7 +151,7 @@ def fanout_tables(res):
             for n in SUBSCRIBERS:
                 r = res.fanout(label, n, 64, mode)
                 cells.append(f"{r['server_cpu']:.2f} ({r.get('server_sys_cpu', 0):.2f} kernel) / "
-                             f"{r['client_cpu']:.2f}" if r else "—")
+                             f"{r.get('client_busy', float('nan')):.2f}" if r else "—")
             out.append(f"| {label} | {mode}, 64 B | " + " | ".join(cells) + " |")
     out.append("")
     return out
@@ -266,24 +268,32 @@ def targets_section(res):
     def verdict(ok):
         return "**met**" if ok else "**NOT met**"
 
-    w = res.dps("wampd", 1000, 64, "burst")
-    ws = res.dps("ws", 1000, 64, "burst")
-    batch = res.dps("epoll-batch", 1000, 64, "burst")
+    def cpu_note(*rows):
+        """The server CPU behind a best-of figure: below ~0.9 the server lost its core to
+        other load or waited (on TCP), and the ratio understates or overstates it."""
+        return ", ".join(f"{r['label']} server CPU {r['server_cpu']:.2f}" for r in rows if r)
+
+    w = res.fanout("wampd", 1000, 64, "burst")
+    ws = res.fanout("ws", 1000, 64, "burst")
+    batch = res.fanout("epoll-batch", 1000, 64, "burst")
     if w and ws and batch:
-        a, b = w / ws, w / batch
+        a = w["deliveries_per_s"] / ws["deliveries_per_s"]
+        b = w["deliveries_per_s"] / batch["deliveries_per_s"]
         out.append(f"| Bursts, 1,000 subscribers, 64 B: ≥ 8× ws and ≥ 0.25× batched epoll | "
-                   f"{si(w)}/s = {a:.2f}× ws ({si(ws)}/s), {b:.2f}× batched epoll ({si(batch)}/s) | "
+                   f"{si(w['deliveries_per_s'])}/s = **{a:.2f}× ws** ({si(ws['deliveries_per_s'])}/s), "
+                   f"**{b:.2f}× batched epoll** ({si(batch['deliveries_per_s'])}/s); {cpu_note(w, ws, batch)} | "
                    f"{verdict(a >= 8 and b >= 0.25)}" +
-                   ("" if a >= 8 else f"; ws ratio {a / 8 * 100:.0f}% of the goal") +
-                   ("" if b >= 0.25 else f"; batch ratio {b / 0.25 * 100:.0f}% of the goal") + " |")
+                   ("" if a >= 8 else f": {a / 8 * 100:.0f}% of the ws goal") +
+                   ("" if b >= 0.25 else f"; {b / 0.25 * 100:.0f}% of the batched-epoll goal") + " |")
     w1 = res.fanout("wampd", 1000, 64, "one")
     ws1 = res.fanout("ws", 1000, 64, "one")
     if w1 and ws1:
         a = w1["deliveries_per_s"] / ws1["deliveries_per_s"]
         p = w1["p99_us"] / ws1["p99_us"]
         out.append(f"| One at a time, 1,000 subscribers: ≥ 1.5× ws, p99 no worse | "
-                   f"{si(w1['deliveries_per_s'])}/s = {a:.2f}× ws; p99 {us(w1['p99_us'])} vs ws {us(ws1['p99_us'])} "
-                   f"({p:.2f}×) | {verdict(a >= 1.5 and p <= 1.0)} |")
+                   f"{si(w1['deliveries_per_s'])}/s = **{a:.2f}× ws** ({si(ws1['deliveries_per_s'])}/s); "
+                   f"p99 {us(w1['p99_us'])} vs ws {us(ws1['p99_us'])} (**{p:.2f}×**); {cpu_note(w1, ws1)} | "
+                   f"{verdict(a >= 1.5 and p <= 1.0)}" + ("" if a >= 1.5 else f": {a / 1.5 * 100:.0f}% of the goal") + " |")
     idle = res.find("idle", "wampd")
     if idle:
         ok = idle["kib_per_connection"] <= 6 and idle["still_open"] >= 10000
@@ -293,11 +303,14 @@ def targets_section(res):
               and r.get("status") != "failed"):
         growth = (r["rss_kib_with_slow_max"] - r["rss_kib_all_reading"]) / 1024
         closed = r["slow_close_code"] in (1008, 1013)
-        ok = r["change"] >= -0.10 and closed
+        # Bounded: the growth stays within the 4 MiB send-queue limit plus allocator slack.
+        ok = r["change"] >= -0.10 and growth <= 8
         out.append(f"| Slow subscriber among {r['subscribers']:,}: others lose ≤ 10%, memory bounded | "
-                   f"others {r['change'] * 100:+.1f}%; RSS +{growth:.1f} MiB while stalled; the stalled "
-                   f"one was {'closed with ' + str(r['slow_close_code']) if r['slow_close_code'] else 'not closed'} | "
-                   f"{verdict(ok)} |")
+                   f"others {r['change'] * 100:+.1f}% ({si(r['deliveries_per_s_all_reading'])}/s → "
+                   f"{si(r['deliveries_per_s_with_slow'])}/s); RSS +{growth:.1f} MiB over {r['stall_seconds']:.0f} s "
+                   f"stalled; the stalled one was " +
+                   (f"closed with {r['slow_close_code']}" if closed else "still open (its queue had not reached the limit)") +
+                   f" | {verdict(ok)} |")
     v2 = [n for n in res.doc["notes"] if n.get("wamp") == "v2" and not n.get("supported", True)]
     if v2:
         out.append(f"| WAMP v2 measured like v1 | not supported yet by the server under test: {v2[0]['reason']} | **not measured** |")
@@ -312,7 +325,8 @@ def chart(res, path):
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.8), sharey=True)
     styles = {"ws": ("tab:orange", "s"), "epoll-frame": ("tab:gray", "^"),
-              "epoll-batch": ("black", "v"), "wampd": ("tab:blue", "o"), "wampd-v2": ("tab:green", "D")}
+              "epoll-batch": ("black", "v"), "wampd": ("tab:blue", "o"), "wampd-v2": ("tab:green", "D"),
+              "wampd-nodelay": ("tab:purple", "x")}
     for ax, (mode, title) in zip(axes, (("burst", "Bursts"), ("one", "One event at a time"))):
         for label in res.labels:
             points = [(n, res.dps(label, n, 64, mode)) for n in SUBSCRIBERS]
@@ -321,7 +335,8 @@ def chart(res, path):
                 continue
             color, marker = styles.get(label, ("tab:red", "x"))
             ax.plot([p[0] for p in points], [p[1] for p in points], marker=marker, color=color,
-                    label=label, linewidth=2 if label.startswith("wampd") else 1.2)
+                    label=label, linewidth=2 if label.startswith("wampd") else 1.2,
+                    linestyle=":" if label == "wampd-nodelay" else "-")
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xticks(SUBSCRIBERS)

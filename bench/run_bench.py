@@ -24,8 +24,11 @@ CLIENT_CORE = "0"
 LOADGEN_TIMEOUT = 180
 
 
+T0 = time.time()
+
+
 def log(message):
-    print(f"bench: {message}", file=sys.stderr, flush=True)
+    print(f"bench: [{time.time() - T0:5.0f} s] {message}", file=sys.stderr, flush=True)
 
 
 def builds_running():
@@ -208,11 +211,13 @@ class Bench:
                  "cpu_busy_before": cpu_busy(), "load_at_start": load_average()}
         if busy:
             log(f"{server.name}: {busy} build processes are running: numbers will be skewed")
+        began = time.time()
         server.start(port)
         try:
             return body()
         finally:
             server.stop()
+            entry["seconds"] = round(time.time() - began, 1)
             entry["builds_at_end"] = builds_running()
             entry["load_at_end"] = load_average()
             self.load.append(entry)
@@ -241,8 +246,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--build", required=True, help="the Release build tree")
     parser.add_argument("--out", required=True, help="results JSON to write")
-    parser.add_argument("--duration", type=float, default=2.0, help="seconds measured per phase")
-    parser.add_argument("--warmup", type=float, default=0.5)
+    parser.add_argument("--duration", type=float, default=1.5, help="seconds measured per phase")
+    parser.add_argument("--warmup", type=float, default=0.3)
     parser.add_argument("--slow-duration", type=float, default=10.0,
                         help="seconds measured while a subscriber does not read")
     parser.add_argument("--window", type=int, default=32, help="events in flight in bursts")
@@ -250,8 +255,9 @@ def main():
     parser.add_argument("--subscribers", type=lambda s: [int(x) for x in s.split(",")],
                         default=[1, 100, 1000, 10000])
     parser.add_argument("--realm", default="realm1", help="realm for WAMP v2")
-    parser.add_argument("--servers", default="ws,epoll-frame,epoll-batch,wampd")
-    parser.add_argument("--repeat", type=int, default=2,
+    parser.add_argument("--servers", default="ws,epoll-frame,epoll-batch,wampd,wampd-nodelay",
+                        help="ws, epoll-frame, epoll-batch, wampd, wampd-nodelay (diagnostic)")
+    parser.add_argument("--repeat", type=int, default=3,
                         help="rounds at 1,000 subscribers (the targets' point); the best counts")
     parser.add_argument("--wait-for-builds", type=float, default=120,
                         help="seconds, over the whole run, to wait for other builds to end")
@@ -270,6 +276,10 @@ def main():
         "epoll-frame": Server("epoll-frame", lambda p: [broadcaster, "--port", str(p), "--mode", "frame"], out_dir),
         "epoll-batch": Server("epoll-batch", lambda p: [broadcaster, "--port", str(p), "--mode", "batch"], out_dir),
         "wampd": Server("wampd", lambda p: [wampd, "--config", write_wampd_config(args.build, out_dir, p)], out_dir),
+        # Diagnostic, not in the default list: wampd with TCP_NODELAY forced on its sockets.
+        "wampd-nodelay": Server("wampd-nodelay", lambda p: [
+            "env", "LD_PRELOAD=" + os.path.join(args.build, "bench", "wampd_bench_nodelay.so"),
+            wampd, "--config", write_wampd_config(args.build, out_dir, p)], out_dir),
     }
     bench = Bench(args)
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -281,8 +291,13 @@ def main():
     if "wampd" in names and bench.session(servers["wampd"], next(ports), lambda: bench.supports_v2(servers["wampd"])):
         targets.append((servers["wampd"], "v2"))
 
+    # The diagnostic variant only runs where it tells something: fan-out up to 1,000.
+    diagnostic = {"wampd-nodelay"}
+
     def each(what, body):
         for server, wamp in targets:
+            if server.name in diagnostic:
+                continue
             log(f"{server.name} ({wamp}): {what}")
             bench.session(server, next(ports), lambda: body(server, wamp), wamp)
 
@@ -293,6 +308,8 @@ def main():
     for subscribers in args.subscribers:
         for round_ in range(args.repeat if subscribers == 1000 else 1):
             for server, wamp in targets:
+                if server.name in diagnostic and subscribers > 1000:
+                    continue
                 log(f"{server.name} ({wamp}): fan-out to {subscribers} subscribers, round {round_ + 1}")
                 burst = bench.session(server, next(ports),
                                       lambda: bench.fanout(server, wamp, subscribers, common_rates), wamp)

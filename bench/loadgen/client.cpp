@@ -136,7 +136,9 @@ void Client::poll(std::int64_t timeoutNs) {
   epoll_event events[kMaxEvents];
   timespec timeout{static_cast<time_t>(timeoutNs / 1000000000),
                    static_cast<long>(timeoutNs % 1000000000)};
+  const std::int64_t before = nowNs();
   const int n = epoll_pwait2(epoll_, events, kMaxEvents, &timeout, nullptr);
+  if (n <= 0) idleNs_ += nowNs() - before;
   for (int i = 0; i < n; ++i) {
     Conn& c = *static_cast<Conn*>(events[i].data.ptr);
     if (c.state == ConnState::Closed) continue;

@@ -81,6 +81,9 @@ class Client {
   void pauseReading(Conn& conn);
   void resumeReading(Conn& conn);
   std::size_t openCount() const { return openCount_; }
+  /// Nanoseconds spent in poll() calls that found nothing to do: with the client spinning,
+  /// wall time minus this is the time it was busy (its CPU time would always read ~100%).
+  std::int64_t idleNs() const { return idleNs_; }
 
  private:
   bool startConnect(int receiveBuffer);
@@ -101,6 +104,7 @@ class Client {
   std::vector<char> scratch_;
   std::size_t openCount_ = 0;
   std::size_t handshaking_ = 0;
+  std::int64_t idleNs_ = 0;
   std::uint32_t nextMask_ = 0x9e3779b9;
 };
 

@@ -106,7 +106,7 @@ PhaseResult FanoutRig::run(const Phase& phase) {
   std::int64_t drainUntil = 0;
   std::int64_t measuredFrom = 0, measuredTo = 0;
   CpuTimes serverCpu0;
-  double clientCpu0 = 0;
+  std::int64_t clientIdle0 = 0;
   bool publishing = true;
   std::uint64_t scheduled = 0;
 
@@ -118,7 +118,7 @@ PhaseResult FanoutRig::run(const Phase& phase) {
     if (measuredFrom == 0 && now >= measureFrom && steady) {
       measuredFrom = now;
       serverCpu0 = cpuTimes(serverPid_);
-      clientCpu0 = ownCpuSeconds();
+      clientIdle0 = client_.idleNs();
       measureTo = now + secondsToNs(phase.durationS);
       ledger_.start();
     }
@@ -131,7 +131,7 @@ PhaseResult FanoutRig::run(const Phase& phase) {
         result.serverSystem = (serverCpu1.system - serverCpu0.system) / wall;
         result.serverCpu = (serverCpu1.user - serverCpu0.user) / wall + result.serverSystem;
       }
-      result.clientCpu = (ownCpuSeconds() - clientCpu0) / wall;
+      result.clientBusy = 1 - static_cast<double>(client_.idleNs() - clientIdle0) / 1e9 / wall;
       publishing = false;
       drainUntil = now + secondsToNs(phase.drainS);
     }

@@ -32,9 +32,9 @@ struct PhaseResult {
   std::uint64_t published = 0;   // during the whole phase
   std::uint64_t deliveries = 0;  // counted during the measured time
   double seconds = 0;
-  double serverCpu = -1;     // fraction of one core, over the measured time
-  double serverSystem = -1;  // the part of serverCpu spent in the kernel
-  double clientCpu = 0;
+  double serverCpu = -1;         // fraction of one core, over the measured time
+  double serverSystem = -1;      // the part of serverCpu spent in the kernel
+  double clientBusy = 0;         // fraction of the measured time the client had work (see idleNs)
   std::uint64_t incomplete = 0;  // events still missing a delivery after the drain
   std::uint64_t strays = 0;
   std::size_t closed = 0;  // counted subscribers that the server closed during the phase

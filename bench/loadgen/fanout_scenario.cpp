@@ -41,7 +41,7 @@ void printPhase(const Common& common, const FanoutOptions& o, const char* mode, 
       .add("latency_samples", r.latency.count())
       .add("server_cpu", r.serverCpu)
       .add("server_sys_cpu", r.serverSystem)
-      .add("client_cpu", r.clientCpu)
+      .add("client_busy", r.clientBusy)
       .add("incomplete", r.incomplete)
       .add("strays", r.strays)
       .add("closed", static_cast<std::uint64_t>(r.closed))

@@ -1,6 +1,5 @@
 #include "proc_stats.h"
 
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -42,13 +41,6 @@ CpuTimes cpuTimes(pid_t pid) {
   }
   const auto ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
   return CpuTimes{static_cast<double>(utime) / ticks, static_cast<double>(stime) / ticks};
-}
-
-double ownCpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 }  // namespace wampd::bench

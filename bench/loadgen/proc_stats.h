@@ -17,7 +17,5 @@ struct CpuTimes {
 CpuTimes cpuTimes(pid_t pid);
 /// User plus system CPU time of `pid` in seconds, or -1.
 double cpuSeconds(pid_t pid);
-/// This process's own user plus system CPU time in seconds.
-double ownCpuSeconds();
 
 }  // namespace wampd::bench

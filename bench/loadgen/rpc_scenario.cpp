@@ -61,7 +61,8 @@ int runRpc(const Common& common, const RpcOptions& o) {
     client.flush();
   }
   caller.ledger().start();
-  const double server0 = cpuSeconds(common.serverPid), client0 = ownCpuSeconds();
+  const double server0 = cpuSeconds(common.serverPid);
+  const std::int64_t idle0 = client.idleNs();
   const std::int64_t measuredFrom = nowNs();
   while (nowNs() < to && caller.error().empty()) {
     client.poll(common.spin ? 0 : 1'000'000);
@@ -71,7 +72,7 @@ int runRpc(const Common& common, const RpcOptions& o) {
   const std::int64_t measuredTo = nowNs();
   const double seconds = static_cast<double>(measuredTo - measuredFrom) / 1e9;
   const double serverCpu = (cpuSeconds(common.serverPid) - server0) / seconds;
-  const double clientCpu = (ownCpuSeconds() - client0) / seconds;
+  const double clientBusy = 1 - static_cast<double>(client.idleNs() - idle0) / 1e9 / seconds;
   caller.calling_ = false;
   if (!caller.error().empty()) return failed(common, "rpc", "call failed: " + caller.error());
 
@@ -86,7 +87,7 @@ int runRpc(const Common& common, const RpcOptions& o) {
       .add("p99_us", latency.quantile(0.99) / 1e3)
       .add("max_us", latency.max() / 1e3)
       .add("server_cpu", serverCpu)
-      .add("client_cpu", clientCpu)
+      .add("client_busy", clientBusy)
       .print();
   return 0;
 }
