@@ -71,6 +71,8 @@ int run(const Options& options) {
       std::to_string(generation->router.size()) + " routes, " +
       std::to_string(generation->plugins.topicHandlers().size()) + " topic handlers, " +
       std::to_string(generation->plugins.rpcHandlers().size()) + " RPC handlers";
+  // One I/O thread: the reactor needs no locks. Other threads only post() (reload workers),
+  // which keeps the scheduler's own locking.
   asio::io_context io;
   // The server owns the generation: a reload can then release its plugins.
   Server server(io, source, std::move(generation));

@@ -142,9 +142,12 @@ class Transport::Impl {
     server_.set_listen_backlog(1024);
     server_.set_user_agent(options_.serverHeader);
     server_.set_max_message_size(options_.maxMessageSize);
-    server_.set_socket_init_handler([](websocketpp::connection_hdl, asio::ip::tcp::socket& s) {
+    // After accept (websocketpp's socket-init handler runs before it, when the option cannot
+    // reach the kernel): without TCP_NODELAY a write behind an unacknowledged one waits for
+    // the peer's delayed ACK, up to 40 ms.
+    server_.set_tcp_pre_init_handler([this](websocketpp::connection_hdl hdl) {
       asio::error_code ec;
-      s.set_option(asio::ip::tcp::no_delay(true), ec);
+      server_.get_con_from_hdl(hdl)->get_socket().set_option(asio::ip::tcp::no_delay(true), ec);
     });
     server_.set_validate_handler([this](websocketpp::connection_hdl hdl) { return validate(hdl); });
   }
