@@ -73,7 +73,9 @@ int run(const Options& options) {
       std::to_string(generation->plugins.rpcHandlers().size()) + " RPC handlers";
   // One I/O thread: the reactor needs no locks. Other threads only post() (reload workers),
   // which keeps the scheduler's own locking.
-  asio::io_context io;
+  // One I/O thread: the reactor needs no locks. Other threads only post() (reload workers),
+  // which keeps the scheduler's own locking.
+  asio::io_context io(ASIO_CONCURRENCY_HINT_UNSAFE_IO);
   // The server owns the generation: a reload can then release its plugins.
   Server server(io, source, std::move(generation));
   asio::signal_set hangup(io, SIGHUP);
@@ -84,7 +86,7 @@ int run(const Options& options) {
     hangup.async_wait(onHangup);
   };
   hangup.async_wait(onHangup);
-  server.start();
+  // Installed before the port opens: a client may signal as soon as it can connect.
   asio::signal_set stop(io, SIGINT, SIGTERM);
   stop.async_wait([&](const asio::error_code& ec, int signal) {
     if (ec) return;
@@ -92,6 +94,7 @@ int run(const Options& options) {
     hangup.cancel();
     server.shutdown();
   });
+  server.start();
   spdlog::info("wampd listening on ws://{}:{}/ with {} ({})", config.host, server.port(),
                config.file, served);
   io.run();
