@@ -8,6 +8,7 @@
 #include <fstream>
 #include <optional>
 
+#include "../scoped_env.h"
 #include "temp_dir.h"
 
 using namespace wampd::core::auth;
@@ -15,29 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Sets or unsets an environment variable for one scope.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value)
-      ::setenv(name, value, 1);
-    else
-      ::unsetenv(name);
-  }
-  ~ScopedEnv() {
-    if (old_)
-      ::setenv(name_, old_->c_str(), 1);
-    else
-      ::unsetenv(name_);
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
+using wampd::test::ScopedEnv;
 
 std::string contentOf(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "../scoped_env.h"
+
 using wampd::core::ConfigError;
 using wampd::core::defaultConfigPath;
 using wampd::core::loadServerConfig;
@@ -42,33 +44,7 @@ void checkError(const std::string& file, int line, int column, const std::string
   CHECK(std::string(e.what()).rfind(fixture(file) + ":" + std::to_string(line) + ":", 0) == 0);
 }
 
-// Sets an environment variable for one scope.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) {
-      old_ = old;
-      hadOld_ = true;
-    }
-    if (value)
-      setenv(name, value, 1);
-    else
-      unsetenv(name);
-  }
-  ~ScopedEnv() {
-    if (hadOld_)
-      setenv(name_, old_.c_str(), 1);
-    else
-      unsetenv(name_);
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::string old_;
-  bool hadOld_ = false;
-};
+using wampd::test::ScopedEnv;
 
 }  // namespace
 
@@ -223,9 +199,9 @@ TEST_CASE("defaultConfigPath") {
     CHECK(path.substr(path.size() - 17) == "/config/wampd.yml");
     const ServerConfig c = loadServerConfig(path);
     CHECK(c.pluginDirectories == std::vector<std::string>{WAMPD_BUILD_PLUGIN_DIR});
-    CHECK(c.routing == std::vector<std::string>{
-                           std::string(WAMPD_SOURCE_DIR) + "/plugins/ping/routing.yml",
-                           std::string(WAMPD_SOURCE_DIR) + "/plugins/broadcast/routing.yml",
-                           std::string(WAMPD_SOURCE_DIR) + "/plugins/secured/routing.yml"});
+    CHECK(c.routing ==
+          std::vector<std::string>{std::string(WAMPD_SOURCE_DIR) + "/plugins/ping/routing.yml",
+                                   std::string(WAMPD_SOURCE_DIR) + "/plugins/broadcast/routing.yml",
+                                   std::string(WAMPD_SOURCE_DIR) + "/plugins/secured/routing.yml"});
   }
 }

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <optional>
 
+#include "../scoped_env.h"
 #include "auth/authenticator.h"
 
 using namespace wampd::ctl;
@@ -16,28 +17,7 @@ using wampd::core::auth::deriveBackendToken;
 
 namespace {
 
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value)
-      ::setenv(name, value, 1);
-    else
-      ::unsetenv(name);
-  }
-  ~ScopedEnv() {
-    if (old_)
-      ::setenv(name_, old_->c_str(), 1);
-    else
-      ::unsetenv(name_);
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
+using wampd::test::ScopedEnv;
 
 // A cookie file holding "cookie-token", removed at the end.
 struct Cookie {
