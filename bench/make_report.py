@@ -13,7 +13,7 @@ BASELINE_TITLES = {
     "epoll-frame": "epoll, one write per frame",
     "epoll-batch": "epoll, one write per socket per loop turn",
 }
-SUBJECTS = ["wampd", "wampd-v2", "wampd-nodelay"]
+SUBJECTS = ["wampd", "wampd-v2"]
 SUBSCRIBERS = [1, 100, 1000, 10000]
 
 
@@ -357,14 +357,22 @@ def targets_section(res):
               and r.get("status") != "failed"):
         growth = (r["rss_kib_with_slow_max"] - r["rss_kib_all_reading"]) / 1024
         closed = r["slow_close_code"] in (1008, 1013)
+        per_cpu = None
+        if r.get("server_cpu_all_reading", 0) > 0.05 and r.get("server_cpu_with_slow", 0) > 0.05:
+            a = r["deliveries_per_s_all_reading"] / r["server_cpu_all_reading"]
+            b = r["deliveries_per_s_with_slow"] / r["server_cpu_with_slow"]
+            per_cpu = (b - a) / a
         # Bounded: the growth stays within the 4 MiB send-queue limit plus allocator slack.
-        ok = r["change"] >= -0.10 and growth <= 8
+        bounded = growth <= 8
         out.append(f"| Slow subscriber among {r['subscribers']:,}: others lose ≤ 10%, memory bounded | "
                    f"others {r['change'] * 100:+.1f}% ({si(r['deliveries_per_s_all_reading'])}/s → "
-                   f"{si(r['deliveries_per_s_with_slow'])}/s); RSS +{growth:.1f} MiB over {r['stall_seconds']:.0f} s "
-                   f"stalled; the stalled one was " +
+                   f"{si(r['deliveries_per_s_with_slow'])}/s" +
+                   (f"; server CPU {r['server_cpu_all_reading']:.2f} → {r['server_cpu_with_slow']:.2f}"
+                    if "server_cpu_all_reading" in r else "") +
+                   (f"; per server CPU-second {per_cpu * 100:+.1f}%" if per_cpu is not None else "") +
+                   f"); RSS +{growth:.1f} MiB over {r['stall_seconds']:.0f} s stalled; the stalled one was " +
                    (f"closed with {r['slow_close_code']}" if closed else "still open (its queue had not reached the limit)") +
-                   f" | {verdict(ok)} |")
+                   f" | {combined(r['change'] >= -0.10 and bounded, (per_cpu if per_cpu is not None else r['change']) >= -0.10 and bounded)} |")
     v2 = [n for n in res.doc["notes"] if n.get("wamp") == "v2" and not n.get("supported", True)]
     if v2:
         out.append(f"| WAMP v2 measured like v1 | not supported yet by the server under test: {v2[0]['reason']} | **not measured** |")
@@ -379,8 +387,7 @@ def chart(res, path):
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.8), sharey=True)
     styles = {"ws": ("tab:orange", "s"), "epoll-frame": ("tab:gray", "^"),
-              "epoll-batch": ("black", "v"), "wampd": ("tab:blue", "o"), "wampd-v2": ("tab:green", "D"),
-              "wampd-nodelay": ("tab:purple", "x")}
+              "epoll-batch": ("black", "v"), "wampd": ("tab:blue", "o"), "wampd-v2": ("tab:green", "D")}
     for ax, (mode, title) in zip(axes, (("burst", "Bursts"), ("one", "One event at a time"))):
         for label in res.labels:
             points = [(n, res.dps(label, n, 64, mode)) for n in SUBSCRIBERS]
@@ -389,8 +396,7 @@ def chart(res, path):
                 continue
             color, marker = styles.get(label, ("tab:red", "x"))
             ax.plot([p[0] for p in points], [p[1] for p in points], marker=marker, color=color,
-                    label=label, linewidth=2 if label.startswith("wampd") else 1.2,
-                    linestyle=":" if label == "wampd-nodelay" else "-")
+                    label=label, linewidth=2 if label.startswith("wampd") else 1.2)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xticks(SUBSCRIBERS)

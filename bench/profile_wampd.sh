@@ -43,9 +43,9 @@ taskset -c 0 "$build/bench/wampd_loadgen" fanout --port "$port" --server-pid "$s
 client=$!
 until grep -q '"setup"' "$out/loadgen.$mode.out" 2>/dev/null; do sleep 0.5; done
 sleep 6  # subscriptions and the first events under way
-callgrind_control -z "$server" >/dev/null
+callgrind_control -z "$server" >/dev/null 2>&1
 sleep 6
-callgrind_control -d "$server" >/dev/null
+callgrind_control -d "$server" >/dev/null 2>&1
 wait "$client"
 kill "$server"
 wait "$server" 2>/dev/null || true
@@ -74,5 +74,5 @@ print(f"mode {sys.argv[2]}: {total:,} instructions in user space for {deliveries
       f"({deliveries / max(1, writes):.1f} deliveries per write)")
 PY
 echo "heaviest inclusive costs (see $annotated):"
-callgrind_annotate --inclusive=yes "$profile" 2>/dev/null | sed -n '/file:function/,$p' | sed -n '3,30p' |
+callgrind_annotate --inclusive=yes "$profile" 2>/dev/null | sed -n '/file:function/,$p' | sed -n '3,60p' | grep -v -E '\((99|100)\.[0-9]+%\)' | head -25 |
   sed -E 's/\(anonymous namespace\)::WsConfig/WsConfig/g' | cut -c1-170

@@ -257,8 +257,7 @@ def main():
     parser.add_argument("--subscribers", type=lambda s: [int(x) for x in s.split(",")],
                         default=[1, 100, 1000, 10000])
     parser.add_argument("--realm", default="realm1", help="realm for WAMP v2")
-    parser.add_argument("--servers", default="ws,epoll-frame,epoll-batch,wampd,wampd-nodelay",
-                        help="ws, epoll-frame, epoll-batch, wampd, wampd-nodelay (diagnostic)")
+    parser.add_argument("--servers", default="ws,epoll-frame,epoll-batch,wampd")
     parser.add_argument("--repeat", type=int, default=3,
                         help="rounds at 1,000 subscribers (the targets' point); the best counts")
     parser.add_argument("--wait-for-builds", type=float, default=60,
@@ -278,10 +277,6 @@ def main():
         "epoll-frame": Server("epoll-frame", lambda p: [broadcaster, "--port", str(p), "--mode", "frame"], out_dir),
         "epoll-batch": Server("epoll-batch", lambda p: [broadcaster, "--port", str(p), "--mode", "batch"], out_dir),
         "wampd": Server("wampd", lambda p: [wampd, "--config", write_wampd_config(args.build, out_dir, p)], out_dir),
-        # Diagnostic, not in the default list: wampd with TCP_NODELAY forced on its sockets.
-        "wampd-nodelay": Server("wampd-nodelay", lambda p: [
-            "env", "LD_PRELOAD=" + os.path.join(args.build, "bench", "wampd_bench_nodelay.so"),
-            wampd, "--config", write_wampd_config(args.build, out_dir, p)], out_dir),
     }
     bench = Bench(args)
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -293,13 +288,8 @@ def main():
     if "wampd" in names and bench.session(servers["wampd"], next(ports), lambda: bench.supports_v2(servers["wampd"])):
         targets.append((servers["wampd"], "v2"))
 
-    # The diagnostic variant only runs where it tells something: fan-out up to 1,000.
-    diagnostic = {"wampd-nodelay"}
-
     def each(what, body):
         for server, wamp in targets:
-            if server.name in diagnostic:
-                continue
             log(f"{server.name} ({wamp}): {what}")
             bench.session(server, next(ports), lambda: body(server, wamp), wamp)
 
@@ -310,8 +300,6 @@ def main():
     for subscribers in args.subscribers:
         for round_ in range(args.repeat if subscribers == 1000 else 1):
             for server, wamp in targets:
-                if server.name in diagnostic and subscribers > 1000:
-                    continue
                 log(f"{server.name} ({wamp}): fan-out to {subscribers} subscribers, round {round_ + 1}")
                 burst = bench.session(server, next(ports), lambda: bench.fanout(
                     server, wamp, subscribers, common_rates, full=round_ == 0), wamp)

@@ -61,8 +61,8 @@ struct SlowOptions {
   std::size_t slow = 1;
   std::size_t size = 1024;
   std::size_t window = 32;
-  /// Seconds measured while the slow subscribers do not read (the reading phase lasts the
-  /// common duration): long enough for their queues to reach the server's limit.
+  /// Seconds measured with everyone reading, then as long with the slow subscribers not
+  /// reading: long enough for their queues to reach the server's limit.
   double stallS = 10;
   double sampleS = 0.25;
   double drainS = 5;
