@@ -13,14 +13,9 @@ const path = require('path');
 const OVERALL_TIMEOUT_MS = 60000;
 const STEP_TIMEOUT_MS = 10000;
 
-let Wamp;
-try {
-  Wamp = require('wamp1');
-} catch (error) {
-  console.error(`cannot load the npm package wamp1 (${error.message}): tests/interop/node_modules ` +
-                'is missing or incomplete; run scripts/test (it runs npm ci in tests/interop)');
-  process.exit(1);
-}
+const {freePort, requirePackage, sleep, withTimeout} = require('./harness');
+
+const Wamp = requirePackage('wamp1');
 
 function requiredEnv(name) {
   const value = process.env[name];
@@ -54,29 +49,6 @@ function writeConfig(directory) {
   // JSON is YAML.
   fs.writeFileSync(file, JSON.stringify(config, null, 2));
   return file;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const {port} = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function withTimeout(promise, what, ms = STEP_TIMEOUT_MS) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 class Server {
