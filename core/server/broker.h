@@ -94,7 +94,6 @@ class Broker {
     std::size_t total = 0, v1 = 0, v2 = 0;
   };
   std::map<std::string, RouteCounts> subscribersByRoute() const;
-  std::size_t topicCount() const noexcept { return topics_.size(); }
 
  private:
   friend class TopicState;

@@ -76,8 +76,6 @@ class Dealer {
   /// interrupted.
   void disconnect(Session& session);
 
-  std::size_t pendingInvocations() const noexcept { return invocations_.size(); }
-
  private:
   struct Registration {
     std::uint64_t id = 0;

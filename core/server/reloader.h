@@ -44,7 +44,6 @@ class Reloader {
   void setBusyCheck(std::function<bool()> busy) { busy_ = std::move(busy); }
   /// No more reloads (shutdown); one being built still completes.
   void stop();
-  const ConfigSource& source() const noexcept { return source_; }
 
   static constexpr auto kDebounce = std::chrono::milliseconds(150);
   static constexpr auto kMaxWait = std::chrono::seconds(2);

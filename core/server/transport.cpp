@@ -172,7 +172,6 @@ class Transport::Impl {
     if (server_.is_listening()) server_.stop_listening(ec);
   }
 
-  std::size_t openLinks() const noexcept { return links_.size(); }
 
  private:
   bool validate(websocketpp::connection_hdl hdl) {
@@ -249,9 +248,6 @@ std::uint16_t Transport::boundPort() const {
 }
 void Transport::stopListening() noexcept {
   impl_->stopListening();
-}
-std::size_t Transport::openLinks() const noexcept {
-  return impl_->openLinks();
 }
 
 namespace {

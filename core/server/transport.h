@@ -91,7 +91,6 @@ class Transport {
   std::uint16_t boundPort() const;
   /// Stops accepting new connections.
   void stopListening() noexcept;
-  std::size_t openLinks() const noexcept;
 
   /// Frames a text message once for any number of sends.
   static SharedFramePtr prepareText(std::string_view payload);
