@@ -172,7 +172,6 @@ class Transport::Impl {
     if (server_.is_listening()) server_.stop_listening(ec);
   }
 
-
  private:
   bool validate(websocketpp::connection_hdl hdl) {
     ConnectionPtr con = server_.get_con_from_hdl(hdl);
