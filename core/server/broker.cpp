@@ -192,7 +192,7 @@ void TopicState::broadcast(const Value& event, const SessionIds& exclude,
       spdlog::warn("session {} ({}): send queue over {} bytes, disconnecting", s->idText(),
                    s->remoteAddress(), limit);
       s->closing = true;
-      s->link().close(fault.closeCode, fault.reason);
+      s->link().abort(fault.closeCode, fault.reason);
       continue;
     }
     try {

@@ -16,7 +16,7 @@
 #include "server/file_watcher.h"
 #include "server/reloader.h"
 #include "server/session.h"
-#include "server/transport.h"
+#include "transport/transport.h"
 #include "server/wamp1_protocol.h"
 #include "server/wamp2_protocol.h"
 

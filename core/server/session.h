@@ -4,7 +4,7 @@
 #include <string>
 #include <unordered_set>
 
-#include "server/transport.h"
+#include "transport/transport.h"
 #include "wamp/v1_codec.h"
 #include "wamp/v2_codec.h"
 #include "wampd/connection.h"

@@ -1,9 +1,11 @@
-// The WebSocket transport: accepts connections, frames messages, and hands the rest of the
-// server plain bytes. websocketpp lives only in transport.cpp; nothing here names its types.
+// The WebSocket transport (RFC 6455 on Asio): accepts connections, frames messages, and hands
+// the rest of the server whole messages.
 //
-// Constraint: everything runs on one asio::io_context thread; no callback is concurrent.
+// Constraints: everything runs on one asio::io_context thread; no callback is concurrent. Link
+// methods never call the listener back: onOpen, onMessage and onClose come only from I/O.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -29,8 +31,11 @@ class Link {
   virtual void send(const SharedFramePtr& frame) noexcept = 0;
   virtual void sendText(std::string text) noexcept = 0;
   virtual void sendBinary(std::string bytes) noexcept = 0;
-  /// Starts the closing handshake; onClose follows.
+  /// Starts the closing handshake after what is queued; onClose follows.
   virtual void close(std::uint16_t code, std::string_view reason) noexcept = 0;
+  /// Like close, but drops the queued frames not yet begun: for a peer that stopped reading,
+  /// so its backlog is freed at once. The socket is closed within the close timeout.
+  virtual void abort(std::uint16_t code, std::string_view reason) noexcept = 0;
   /// Bytes queued for this connection and not yet written.
   virtual std::size_t bufferedAmount() const noexcept = 0;
   virtual const std::string& remoteAddress() const noexcept = 0;
@@ -76,6 +81,13 @@ struct TransportOptions {
   std::uint16_t port = 8080;
   std::size_t maxMessageSize = 64 * 1024;
   std::string serverHeader = "wampd";
+  /// A connection that has not completed its opening handshake by then is dropped.
+  std::chrono::milliseconds handshakeTimeout{5000};
+  /// After a close frame is queued, the socket is closed by then whatever the peer does.
+  std::chrono::milliseconds closeTimeout{2000};
+  /// A hard bound on any connection's send queue (the broker applies its own, lower one to
+  /// events); beyond it the connection is aborted with 1008.
+  std::size_t maxQueuedBytes = 16 * 1024 * 1024;
 };
 
 class Transport {

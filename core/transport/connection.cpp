@@ -1,0 +1,375 @@
+#include "transport/connection.h"
+
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cerrno>
+#include <exception>
+
+#include "transport/handshake.h"
+#include "transport/shared_frame.h"
+
+namespace wampd::core::ws {
+namespace {
+
+constexpr std::uint16_t kAbnormal = 1006;  // never sent: no close frame was received
+constexpr std::uint16_t kNoStatus = 1005;
+// Enough frames per sendmsg for any burst; the kernel's IOV_MAX is 1024.
+constexpr int kMaxIov = 256;
+// Reads per readiness before other connections get their turn.
+constexpr int kReadRounds = 16;
+
+}  // namespace
+
+Connection::Connection(ConnectionHost& host, asio::ip::tcp::socket socket, std::string remote)
+    : host_(host),
+      socket_(std::move(socket)),
+      remote_(std::move(remote)),
+      reader_(host.options().maxMessageSize) {}
+
+Connection::~Connection() = default;
+
+void Connection::start() {
+  armTimer(host_.options().handshakeTimeout);
+  waitReadable();
+}
+
+void Connection::waitReadable() {
+  if (readWaiting_ || state_ == State::Done) return;
+  readWaiting_ = true;
+  socket_.async_wait(asio::socket_base::wait_read,
+                     [self = shared_from_this()](const asio::error_code& ec) {
+                       self->readWaiting_ = false;
+                       if (ec || self->state_ == State::Done) return;
+                       self->onReadable();
+                     });
+}
+
+void Connection::onReadable() {
+  std::size_t capacity = 0;
+  char* buffer = host_.readBuffer(capacity);
+  for (int round = 0; round < kReadRounds && state_ != State::Done; ++round) {
+    const ssize_t n = ::recv(socket_.native_handle(), buffer, capacity, MSG_DONTWAIT);
+    if (n == 0) {
+      peerClosed_ = true;
+      finish();
+      return;
+    }
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      finish();
+      return;
+    }
+    const auto size = static_cast<std::size_t>(n);
+    if (discardInput_) {
+      // Nothing more is read after a protocol failure or a refusal: we wait for EOF.
+    } else if (state_ == State::Handshake) {
+      readHandshake(std::string_view(buffer, size));
+    } else if (inbox_.empty()) {
+      const std::size_t used = readFrames(buffer, size);
+      if (used < size && !discardInput_ && state_ != State::Done)
+        inbox_.assign(buffer + used, size - used);
+    } else {
+      inbox_.append(buffer, size);
+      const std::size_t used = readFrames(inbox_.data(), inbox_.size());
+      if (state_ != State::Done) inbox_.erase(0, used);
+      if (inbox_.empty()) std::string().swap(inbox_);
+    }
+    if (size < capacity) break;  // drained: save the read that would say EAGAIN
+  }
+  waitReadable();
+}
+
+void Connection::readHandshake(std::string_view bytes) {
+  inbox_.append(bytes);
+  const std::optional<std::size_t> length = headerBlockLength(inbox_);
+  if (!length) {
+    if (inbox_.size() > kMaxHandshakeBytes) refuse(431, "handshake request too large");
+    return;
+  }
+  if (*length > kMaxHandshakeBytes) {
+    refuse(431, "handshake request too large");
+    return;
+  }
+  ParsedRequest parsed = parseUpgradeRequest(std::string_view(inbox_).substr(0, *length));
+  if (!parsed.request) {
+    refuse(parsed.error.status, parsed.error.reason);
+    return;
+  }
+  HandshakeRequest request;
+  request.resource = std::move(parsed.request->resource);
+  request.origin = std::move(parsed.request->origin);
+  request.remoteAddress = remote_;
+  request.subprotocols = std::move(parsed.request->subprotocols);
+  HandshakeAnswer answer;
+  try {
+    answer = host_.listener().onHandshake(request);
+  } catch (const std::exception&) {
+    refuse(500, "internal error");
+    return;
+  }
+  if (!answer.accept) {
+    refuse(answer.httpStatus, answer.reason);
+    return;
+  }
+  inbox_.erase(0, *length);  // a client may send frames right behind its request
+  accept(parsed.request->key, answer);
+}
+
+void Connection::refuse(std::uint16_t status, std::string_view reason) {
+  std::string().swap(inbox_);
+  discardInput_ = true;
+  state_ = State::Closing;
+  queue_.push_back(std::make_shared<const SharedFrame>(
+      refusalResponse(status, reason, host_.options().serverHeader)));
+  queuedBytes_ += queue_.back()->bytes().size();
+  closeQueued_ = true;
+  armTimer(host_.options().closeTimeout);
+  flush();
+}
+
+void Connection::accept(const std::string& key, const HandshakeAnswer& answer) {
+  std::string bytes =
+      switchingProtocolsResponse(key, answer.subprotocol, host_.options().serverHeader);
+  if (!answer.openingMessage.empty()) {
+    // The body of a 101 is the first bytes of the WebSocket stream, so the opening message
+    // leaves in the same write as the handshake (Oro's PHP client reads both with one read).
+    appendFrameHeader(bytes, Opcode::Text, answer.openingMessage.size());
+    bytes.append(answer.openingMessage);
+  }
+  token_ = answer.token;
+  state_ = State::Open;
+  timer_.reset();
+  queue_.push_back(std::make_shared<const SharedFrame>(std::move(bytes)));
+  queuedBytes_ += queue_.back()->bytes().size();
+  flush();
+  if (state_ == State::Done) {
+    host_.listener().onAbandoned(token_);
+    return;
+  }
+  opened_ = true;
+  host_.listener().onOpen(*this, token_);
+  if (!inbox_.empty() && state_ != State::Done) {
+    const std::size_t used = readFrames(inbox_.data(), inbox_.size());
+    if (state_ != State::Done) inbox_.erase(0, used);
+  }
+  if (inbox_.empty()) std::string().swap(inbox_);
+}
+
+std::size_t Connection::readFrames(char* data, std::size_t size) {
+  std::size_t used = 0;
+  while (state_ == State::Open || state_ == State::Closing) {
+    const FrameEvent e = reader_.next(data + used, size - used);
+    used += e.consumed;
+    switch (e.kind) {
+      case FrameEvent::Kind::NeedMore:
+        return used;
+      case FrameEvent::Kind::Fragment:
+      case FrameEvent::Kind::Pong:
+        break;
+      case FrameEvent::Kind::Message:
+        // After our close frame, data is ignored (RFC 6455 section 5.5.1).
+        if (!closeQueued_) host_.listener().onMessage(*this, e.payload, e.binary);
+        break;
+      case FrameEvent::Kind::Ping:
+        if (!closeQueued_)
+          enqueue(std::make_shared<const SharedFrame>(encodeFrame(Opcode::Pong, e.payload)));
+        break;
+      case FrameEvent::Kind::Close:
+        peerClosed_ = true;
+        peerCode_ = e.code;
+        peerReason_ = std::string(e.payload);
+        if (!closeQueued_)
+          startClose(e.code, e.payload, false);  // the echo
+        else if (closeWritten_)
+          finish();
+        discardInput_ = true;
+        return size;
+      case FrameEvent::Kind::Failure:
+        startClose(e.code, e.reason, false);
+        discardInput_ = true;
+        return size;
+    }
+  }
+  return size;
+}
+
+void Connection::send(const SharedFramePtr& frame) noexcept {
+  enqueue(frame);
+}
+
+void Connection::sendText(std::string text) noexcept {
+  try {
+    enqueue(std::make_shared<const SharedFrame>(encodeFrame(Opcode::Text, text)));
+  } catch (const std::bad_alloc&) {
+    abort(1011, "out of memory");
+  }
+}
+
+void Connection::sendBinary(std::string bytes) noexcept {
+  try {
+    enqueue(std::make_shared<const SharedFrame>(encodeFrame(Opcode::Binary, bytes)));
+  } catch (const std::bad_alloc&) {
+    abort(1011, "out of memory");
+  }
+}
+
+void Connection::close(std::uint16_t code, std::string_view reason) noexcept {
+  startClose(code, reason, false);
+}
+
+void Connection::abort(std::uint16_t code, std::string_view reason) noexcept {
+  startClose(code, reason, true);
+}
+
+void Connection::enqueue(SharedFramePtr frame) noexcept {
+  if (closeQueued_ || state_ != State::Open) return;
+  try {
+    queue_.push_back(std::move(frame));
+  } catch (const std::bad_alloc&) {
+    startClose(1011, "out of memory", true);
+    return;
+  }
+  queuedBytes_ += queue_.back()->bytes().size();
+  if (queuedBytes_ > host_.options().maxQueuedBytes) {
+    startClose(1008, "Send queue limit exceeded", true);
+    return;
+  }
+  requestFlush();
+}
+
+void Connection::requestFlush() noexcept {
+  if (flushScheduled_ || writeWaiting_ || state_ == State::Done) return;
+  try {
+    host_.scheduleFlush(shared_from_this());
+    flushScheduled_ = true;
+  } catch (const std::exception&) {
+    // No memory for the flush list: the next send or the close timer tries again.
+  }
+}
+
+void Connection::startClose(std::uint16_t code, std::string_view reason,
+                            bool discardQueued) noexcept {
+  if (closeQueued_ || state_ == State::Done || state_ == State::Handshake) return;
+  state_ = State::Closing;
+  localCode_ = code;
+  try {
+    localReason_ = std::string(reason);
+    if (discardQueued) {
+      // A frame already begun must be finished or the stream would be corrupt.
+      const std::size_t keep = head_ + (headOffset_ > 0 ? 1 : 0);
+      for (std::size_t i = keep; i < queue_.size(); ++i) queuedBytes_ -= queue_[i]->bytes().size();
+      queue_.resize(keep);
+    }
+    // A close without a status code is echoed the same way (RFC 6455 section 5.5.1).
+    std::string payload = code == kNoStatus ? std::string() : closePayload(code, reason);
+    queue_.push_back(std::make_shared<const SharedFrame>(encodeFrame(Opcode::Close, payload)));
+    queuedBytes_ += queue_.back()->bytes().size();
+    closeQueued_ = true;
+    armTimer(host_.options().closeTimeout);
+  } catch (const std::exception&) {
+    closeQueued_ = true;  // the close timer, if it could be armed, or EOF ends it
+  }
+  requestFlush();
+}
+
+void Connection::flush() noexcept {
+  flushScheduled_ = false;
+  if (state_ == State::Done || writeWaiting_) return;
+  const int fd = socket_.native_handle();
+  while (head_ < queue_.size()) {
+    iovec iov[kMaxIov];
+    int count = 0;
+    for (std::size_t i = head_; i < queue_.size() && count < kMaxIov; ++i, ++count) {
+      const std::string& bytes = queue_[i]->bytes();
+      const std::size_t offset = i == head_ ? headOffset_ : 0;
+      iov[count].iov_base = const_cast<char*>(bytes.data() + offset);
+      iov[count].iov_len = bytes.size() - offset;
+    }
+    msghdr message{};
+    message.msg_iov = iov;
+    message.msg_iovlen = static_cast<std::size_t>(count);
+    const ssize_t n = ::sendmsg(fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        waitWritable();
+        return;
+      }
+      finish();  // reset or broken pipe: the peer is gone
+      return;
+    }
+    auto written = static_cast<std::size_t>(n);
+    queuedBytes_ -= written;
+    while (written > 0) {
+      const std::size_t left = queue_[head_]->bytes().size() - headOffset_;
+      if (written < left) {
+        headOffset_ += written;
+        break;
+      }
+      written -= left;
+      queue_[head_++].reset();
+      headOffset_ = 0;
+    }
+  }
+  // A burst's queue is kept for the next one; a large one is given back.
+  if (queue_.capacity() > 1024)
+    std::vector<SharedFramePtr>().swap(queue_);
+  else
+    queue_.clear();
+  head_ = 0;
+  if (closeQueued_ && !closeWritten_) {
+    closeWritten_ = true;
+    ::shutdown(fd, SHUT_WR);
+    if (peerClosed_) finish();
+  }
+}
+
+void Connection::waitWritable() {
+  writeWaiting_ = true;
+  socket_.async_wait(asio::socket_base::wait_write,
+                     [self = shared_from_this()](const asio::error_code& ec) {
+                       self->writeWaiting_ = false;
+                       if (ec || self->state_ == State::Done) return;
+                       self->flush();
+                     });
+}
+
+void Connection::armTimer(std::chrono::milliseconds after) {
+  if (!timer_) timer_ = std::make_unique<asio::steady_timer>(socket_.get_executor());
+  timer_->expires_after(after);
+  timer_->async_wait([self = shared_from_this()](const asio::error_code& ec) {
+    if (ec || self->state_ == State::Done) return;
+    if (self->state_ == State::Open) return;  // the handshake completed in time
+    self->finish();
+  });
+}
+
+void Connection::finish() noexcept {
+  if (state_ == State::Done) return;
+  state_ = State::Done;
+  asio::error_code ignored;
+  socket_.close(ignored);
+  timer_.reset();
+  queue_.clear();
+  head_ = headOffset_ = queuedBytes_ = 0;
+  std::string().swap(inbox_);
+  if (opened_) {
+    // The peer's code when it sent one, else ours; 1006 when neither side's frame was seen.
+    const bool peerCode = peerCode_ != 0 && peerCode_ != kNoStatus;
+    const std::uint16_t code = peerCode ? peerCode_ : localCode_ ? localCode_ : kAbnormal;
+    host_.listener().onClose(*this, code, peerCode ? peerReason_ : localReason_);
+  }
+  host_.release(*this);
+}
+
+void Connection::drop() noexcept {
+  state_ = State::Done;
+  asio::error_code ignored;
+  socket_.close(ignored);
+  timer_.reset();
+  queue_.clear();
+}
+
+}  // namespace wampd::core::ws

@@ -1,0 +1,105 @@
+// One WebSocket connection on a non-blocking socket: the opening handshake, reading frames,
+// and a send queue of shared frames written with one sendmsg per socket per flush.
+//
+// Constraints: one I/O thread. Link methods never call back into the listener (a close started
+// inside onMessage must not destroy the session that is handling it); onOpen, onMessage and
+// onClose are called only from I/O completions and timers.
+#pragma once
+
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "transport/frame_codec.h"
+#include "transport/transport.h"
+
+namespace wampd::core::ws {
+
+class Connection;
+
+/// What a connection needs of the transport that owns it.
+class ConnectionHost {
+ public:
+  virtual TransportListener& listener() noexcept = 0;
+  virtual const TransportOptions& options() const noexcept = 0;
+  /// Scratch space every connection reads into (one I/O thread: never in use twice).
+  virtual char* readBuffer(std::size_t& size) noexcept = 0;
+  /// Asks for one flush of this connection after the current handler returns.
+  virtual void scheduleFlush(std::shared_ptr<Connection> connection) = 0;
+  /// The connection is closed and wants to be forgotten.
+  virtual void release(Connection& connection) noexcept = 0;
+
+ protected:
+  ~ConnectionHost() = default;
+};
+
+class Connection final : public Link, public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(ConnectionHost& host, asio::ip::tcp::socket socket, std::string remote);
+  ~Connection() override;
+
+  /// Reads the opening handshake.
+  void start();
+  /// Writes what is queued; called by the host once per scheduled flush.
+  void flush() noexcept;
+  /// Closes the socket without a closing handshake or any callback (the transport is going).
+  void drop() noexcept;
+
+  void send(const SharedFramePtr& frame) noexcept override;
+  void sendText(std::string text) noexcept override;
+  void sendBinary(std::string bytes) noexcept override;
+  void close(std::uint16_t code, std::string_view reason) noexcept override;
+  void abort(std::uint16_t code, std::string_view reason) noexcept override;
+  std::size_t bufferedAmount() const noexcept override { return queuedBytes_; }
+  const std::string& remoteAddress() const noexcept override { return remote_; }
+
+ private:
+  enum class State : std::uint8_t { Handshake, Open, Closing, Done };
+
+  void waitReadable();
+  void onReadable();
+  void readHandshake(std::string_view bytes);
+  void refuse(std::uint16_t status, std::string_view reason);
+  void accept(const std::string& key, const HandshakeAnswer& answer);
+  /// Handles whole frames at the front of [data, data + size); returns the bytes used.
+  std::size_t readFrames(char* data, std::size_t size);
+  void enqueue(SharedFramePtr frame) noexcept;
+  void requestFlush() noexcept;
+  void waitWritable();
+  void startClose(std::uint16_t code, std::string_view reason, bool discardQueued) noexcept;
+  void armTimer(std::chrono::milliseconds after);
+  /// Ends the connection: closes the socket, tells the listener (once), leaves the host.
+  void finish() noexcept;
+
+  ConnectionHost& host_;
+  asio::ip::tcp::socket socket_;
+  std::string remote_;
+  State state_ = State::Handshake;
+  bool opened_ = false;  // onOpen was called: onClose is owed
+  bool readWaiting_ = false;
+  bool writeWaiting_ = false;  // the socket is full; a write wait is pending
+  bool flushScheduled_ = false;
+  bool closeQueued_ = false;  // our close frame is in the queue: nothing may follow it
+  bool closeWritten_ = false;
+  bool peerClosed_ = false;    // the peer's close frame (or EOF) arrived
+  bool discardInput_ = false;  // after a failure, a refusal or the peer's close frame
+  std::uint16_t localCode_ = 0, peerCode_ = 0;
+  std::string localReason_, peerReason_;
+  std::uint64_t token_ = 0;
+
+  std::string inbox_;  // an incomplete frame (or handshake) carried to the next read
+  FrameReader reader_;
+
+  // Frames not yet written; head_ is the first, of which headOffset_ bytes are already out.
+  std::vector<SharedFramePtr> queue_;
+  std::size_t head_ = 0, headOffset_ = 0;
+  std::size_t queuedBytes_ = 0;
+
+  std::unique_ptr<asio::steady_timer> timer_;  // handshake or closing deadline, when one runs
+};
+
+}  // namespace wampd::core::ws

@@ -1,0 +1,209 @@
+#include "transport/handshake.h"
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace wampd::core::ws {
+namespace {
+
+constexpr std::string_view kGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool equalsIgnoringCase(std::string_view a, std::string_view b) noexcept {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+/// Whether the comma-separated `list` holds `token` (case-insensitive), as in
+/// `Connection: keep-alive, Upgrade`.
+bool listHasToken(std::string_view list, std::string_view token) noexcept {
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    if (equalsIgnoringCase(trim(list.substr(0, comma)), token)) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+void appendList(std::vector<std::string>& out, std::string_view list) {
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    std::string_view item = trim(list.substr(0, comma));
+    if (!item.empty()) out.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+}
+
+bool printable(std::string_view s) noexcept {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u != 0x7F;
+  });
+}
+
+const char* reasonPhrase(std::uint16_t status) noexcept {
+  switch (status) {
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 426:
+      return "Upgrade Required";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Error";
+  }
+}
+
+HandshakeError fail(std::uint16_t status, std::string reason) {
+  return HandshakeError{status, std::move(reason)};
+}
+
+}  // namespace
+
+std::optional<std::size_t> headerBlockLength(std::string_view data) noexcept {
+  const std::size_t end = data.find("\r\n\r\n");
+  if (end == std::string_view::npos) return std::nullopt;
+  return end + 4;
+}
+
+ParsedRequest parseUpgradeRequest(std::string_view block) {
+  ParsedRequest parsed;
+  std::size_t lineEnd = block.find("\r\n");
+  if (lineEnd == std::string_view::npos) {
+    parsed.error = fail(400, "malformed request line");
+    return parsed;
+  }
+  const std::string_view requestLine = block.substr(0, lineEnd);
+  const std::size_t sp1 = requestLine.find(' ');
+  const std::size_t sp2 = requestLine.rfind(' ');
+  if (sp1 == std::string_view::npos || sp1 == sp2 || !printable(requestLine)) {
+    parsed.error = fail(400, "malformed request line");
+    return parsed;
+  }
+  const std::string_view method = requestLine.substr(0, sp1);
+  const std::string_view resource = requestLine.substr(sp1 + 1, sp2 - sp1 - 1);
+  const std::string_view version = requestLine.substr(sp2 + 1);
+  if (version != "HTTP/1.1") {
+    parsed.error = fail(400, "WebSocket handshakes need HTTP/1.1");
+    return parsed;
+  }
+  if (method != "GET") {
+    parsed.error = fail(405, "WebSocket handshakes use GET");
+    return parsed;
+  }
+  if (resource.empty() || resource.find(' ') != std::string_view::npos) {
+    parsed.error = fail(400, "malformed request target");
+    return parsed;
+  }
+
+  UpgradeRequest request;
+  request.resource = std::string(resource);
+  bool upgrade = false, connectionUpgrade = false, haveKey = false;
+  std::string_view wsVersion;
+  std::size_t pos = lineEnd + 2;
+  while (pos < block.size()) {
+    lineEnd = block.find("\r\n", pos);
+    if (lineEnd == std::string_view::npos) lineEnd = block.size();
+    const std::string_view line = block.substr(pos, lineEnd - pos);
+    pos = lineEnd + 2;
+    if (line.empty()) break;
+    const std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0 || line.front() == ' ' ||
+        line.front() == '\t' || !printable(trim(line.substr(colon + 1)))) {
+      parsed.error = fail(400, "malformed header line");
+      return parsed;
+    }
+    const std::string_view name = line.substr(0, colon);
+    const std::string_view value = trim(line.substr(colon + 1));
+    if (equalsIgnoringCase(name, "Upgrade")) {
+      upgrade = upgrade || listHasToken(value, "websocket");
+    } else if (equalsIgnoringCase(name, "Connection")) {
+      connectionUpgrade = connectionUpgrade || listHasToken(value, "upgrade");
+    } else if (equalsIgnoringCase(name, "Sec-WebSocket-Key")) {
+      request.key = std::string(value);
+      haveKey = !value.empty();
+    } else if (equalsIgnoringCase(name, "Sec-WebSocket-Version")) {
+      wsVersion = value;
+    } else if (equalsIgnoringCase(name, "Sec-WebSocket-Protocol")) {
+      appendList(request.subprotocols, value);
+    } else if (equalsIgnoringCase(name, "Origin")) {
+      request.origin = std::string(value);
+    }
+  }
+  if (!upgrade || !connectionUpgrade) {
+    parsed.error =
+        fail(426, "this is a WebSocket (WAMP) server: send an Upgrade: websocket request");
+    return parsed;
+  }
+  if (wsVersion != "13") {
+    parsed.error = fail(426, "unsupported Sec-WebSocket-Version: 13 is supported");
+    return parsed;
+  }
+  if (!haveKey) {
+    parsed.error = fail(400, "missing Sec-WebSocket-Key");
+    return parsed;
+  }
+  parsed.request = std::move(request);
+  return parsed;
+}
+
+std::string acceptToken(std::string_view key) {
+  std::string input(key);
+  input.append(kGuid);
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
+  unsigned char encoded[4 * ((SHA_DIGEST_LENGTH + 2) / 3) + 1];
+  const int n = EVP_EncodeBlock(encoded, digest, SHA_DIGEST_LENGTH);
+  return std::string(reinterpret_cast<const char*>(encoded), static_cast<std::size_t>(n));
+}
+
+std::string switchingProtocolsResponse(std::string_view key, std::string_view subprotocol,
+                                       std::string_view server) {
+  std::string out;
+  out.reserve(192);
+  out.append("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n");
+  out.append("Sec-WebSocket-Accept: ").append(acceptToken(key)).append("\r\n");
+  if (!subprotocol.empty())
+    out.append("Sec-WebSocket-Protocol: ").append(subprotocol).append("\r\n");
+  out.append("Server: ").append(server).append("\r\n\r\n");
+  return out;
+}
+
+std::string refusalResponse(std::uint16_t status, std::string_view reason,
+                            std::string_view server) {
+  std::string body(reason);
+  body.push_back('\n');
+  std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reasonPhrase(status) + "\r\n";
+  if (status == 426) out.append("Sec-WebSocket-Version: 13\r\n");
+  out.append("Content-Type: text/plain; charset=utf-8\r\n");
+  out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
+  out.append("Connection: close\r\nServer: ").append(server).append("\r\n\r\n");
+  out.append(body);
+  return out;
+}
+
+}  // namespace wampd::core::ws

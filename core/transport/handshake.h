@@ -1,0 +1,50 @@
+// The HTTP side of RFC 6455: reading an opening handshake request and writing the answers.
+// Pure functions over bytes, so they are tested without sockets.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace wampd::core::ws {
+
+/// Handshake requests larger than this are refused (431) before they are parsed.
+inline constexpr std::size_t kMaxHandshakeBytes = 16 * 1024;
+
+struct UpgradeRequest {
+  std::string resource;                   // path and query as sent
+  std::string origin;                     // empty when absent
+  std::string key;                        // Sec-WebSocket-Key
+  std::vector<std::string> subprotocols;  // in the client's order of preference
+};
+
+/// Why a request cannot be upgraded: the HTTP status to answer with and a reason for the body.
+struct HandshakeError {
+  std::uint16_t status = 400;
+  std::string reason;
+};
+
+/// The length of the header block (through the blank line) if `data` holds all of it.
+std::optional<std::size_t> headerBlockLength(std::string_view data) noexcept;
+
+/// Parses a complete header block. Either the request or the error is set.
+struct ParsedRequest {
+  std::optional<UpgradeRequest> request;
+  HandshakeError error;
+};
+ParsedRequest parseUpgradeRequest(std::string_view headerBlock);
+
+/// base64(SHA-1(key + RFC 6455 GUID)).
+std::string acceptToken(std::string_view key);
+
+/// The 101 answer; `subprotocol` empty selects none.
+std::string switchingProtocolsResponse(std::string_view key, std::string_view subprotocol,
+                                       std::string_view server);
+
+/// A refusal with `reason` as the plain-text body. The status line carries a fixed text only:
+/// the reason may quote what a client sent.
+std::string refusalResponse(std::uint16_t status, std::string_view reason, std::string_view server);
+
+}  // namespace wampd::core::ws
