@@ -46,10 +46,20 @@ void appendList(std::vector<std::string>& out, std::string_view list) {
   }
 }
 
+// RFC 7230 section 3.2.6: a field name is a token.
+bool isToken(std::string_view s) noexcept {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u > 0x20 && u < 0x7F &&
+           std::string_view("\"(),/:;<=>?@[\\]{}").find(c) == std::string_view::npos;
+  });
+}
+
+// Visible characters, spaces and tabs (RFC 7230 field-content); obs-text bytes are allowed.
 bool printable(std::string_view s) noexcept {
   return std::all_of(s.begin(), s.end(), [](char c) {
     const auto u = static_cast<unsigned char>(c);
-    return u >= 0x20 && u != 0x7F;
+    return (u >= 0x20 || u == '\t') && u != 0x7F;
   });
 }
 
@@ -132,8 +142,10 @@ ParsedRequest parseUpgradeRequest(std::string_view block) {
     pos = lineEnd + 2;
     if (line.empty()) break;
     const std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0 || line.front() == ' ' ||
-        line.front() == '\t' || !printable(trim(line.substr(colon + 1)))) {
+    // A name must be a token: no whitespace before the colon (RFC 7230 section 3.2.4), no
+    // control characters, no continuation lines.
+    if (colon == std::string_view::npos || !isToken(line.substr(0, colon)) ||
+        !printable(line.substr(colon + 1))) {
       parsed.error = fail(400, "malformed header line");
       return parsed;
     }
