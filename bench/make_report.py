@@ -371,13 +371,25 @@ def targets_section(res):
                     if "server_cpu_all_reading" in r else "") +
                    (f"; per server CPU-second {per_cpu * 100:+.1f}%" if per_cpu is not None else "") +
                    f"); RSS +{growth:.1f} MiB over {r['stall_seconds']:.0f} s stalled; the stalled one was " +
-                   (f"closed with {r['slow_close_code']}" if closed else "still open (its queue had not reached the limit)") +
+                   slow_fate(r, closed) +
                    f" | {combined(r['change'] >= -0.10 and bounded, (per_cpu if per_cpu is not None else r['change']) >= -0.10 and bounded)} |")
     v2 = [n for n in res.doc["notes"] if n.get("wamp") == "v2" and not n.get("supported", True)]
     if v2:
         out.append(f"| WAMP v2 measured like v1 | not supported yet by the server under test: {v2[0]['reason']} | **not measured** |")
     out.append("")
     return out
+
+
+def slow_fate(r, closed):
+    """What became of the stalled subscriber, in words."""
+    if closed:
+        return f"closed with {r['slow_close_code']}"
+    if r.get("slow_still_open"):
+        return "still open (its queue had not reached the limit)"
+    # Over the limit its backlog was dropped and a close frame queued; a subscriber that does
+    # not read never gets that frame, so the server closes the socket at the close timeout.
+    return ("disconnected by the server (send queue over the limit; the 1008 close frame could "
+            "not reach a subscriber that does not read, the socket was closed at the close timeout)")
 
 
 def chart(res, path):

@@ -88,6 +88,14 @@ const char* reasonPhrase(std::uint16_t status) noexcept {
   }
 }
 
+// RFC 6455 section 4.1: the key is 16 bytes in base64, which is 22 characters and "==".
+bool wellFormedKey(std::string_view key) noexcept {
+  if (key.size() != 24 || key.substr(22) != "==") return false;
+  return std::all_of(key.begin(), key.begin() + 22, [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/';
+  });
+}
+
 HandshakeError fail(std::uint16_t status, std::string reason) {
   return HandshakeError{status, std::move(reason)};
 }
@@ -177,6 +185,10 @@ ParsedRequest parseUpgradeRequest(std::string_view block) {
   }
   if (!haveKey) {
     parsed.error = fail(400, "missing Sec-WebSocket-Key");
+    return parsed;
+  }
+  if (!wellFormedKey(request.key)) {
+    parsed.error = fail(400, "Sec-WebSocket-Key is not 16 bytes in base64");
     return parsed;
   }
   parsed.request = std::move(request);

@@ -245,6 +245,20 @@ TEST_CASE("whitespace before a header's colon is 400") {
   }
 }
 
+TEST_CASE("a Sec-WebSocket-Key that is not 16 bytes in base64 is 400") {
+  for (const char* key :
+       {"abc", "dGhlIHNhbXBsZSBub25jZQ=", "dGhlIHNhbXBsZSBub25jZQ=A", "dGhlIHNhbXBsZSBub25jZ*==",
+        "dGhlIHNhbXBsZSBub25jZQ===", "dGhlIHNhbXBsZSBub25jZSBsb25nZXI="}) {
+    CAPTURE(key);
+    const ws::HandshakeError e =
+        refused(block("GET /ws HTTP/1.1",
+                      {"Upgrade: websocket", "Connection: Upgrade",
+                       std::string("Sec-WebSocket-Key: ") + key, "Sec-WebSocket-Version: 13"}));
+    CHECK(e.status == 400);
+    CHECK(e.reason == "Sec-WebSocket-Key is not 16 bytes in base64");
+  }
+}
+
 TEST_CASE("a tab inside a header value is allowed (RFC 7230 field-content)") {
   const ws::ParsedRequest parsed = ws::parseUpgradeRequest(validRequest({"User-Agent: a\tb"}));
   CHECK(parsed.request.has_value());
