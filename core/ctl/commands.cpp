@@ -154,6 +154,20 @@ int runTopics(const GlobalOptions& options) {
   return kOk;
 }
 
+int runStats(const GlobalOptions& options) {
+  Value result;
+  int code = call(options, "wampd.stats", {}, result);
+  if (code != kOk) return code;
+  const Object* counters = result.object();
+  if (!counters) {
+    std::cerr << "wampctl: wampd.stats returned something other than an object\n";
+    return kFailed;
+  }
+  for (const auto& [name, value] : *counters)
+    std::cout << name << ": " << core::json::serialize(value) << '\n';
+  return kOk;
+}
+
 int runReload(const GlobalOptions& options) {
   static const std::string kProcedure = "wampd.reload";
   Target target;

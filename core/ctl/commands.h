@@ -43,6 +43,8 @@ int runCall(const GlobalOptions& options, const std::string& procedure,
 /// Prints the server's routes (its `wampd.topics` procedure) as a table, with the generation
 /// they belong to.
 int runTopics(const GlobalOptions& options);
+/// Prints the server's counters (its `wampd.stats` procedure), one `name: value` per line.
+int runStats(const GlobalOptions& options);
 
 /// Asks the server to reload (its backend-only `wampd.reload` procedure) and prints its
 /// status line; a failed reload's reason (file:line:col: what) goes to stderr with exit 1.

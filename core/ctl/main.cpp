@@ -84,6 +84,8 @@ int main(int argc, char** argv) {
   call->add_option("json", args.jsonArgs, "Arguments, each as JSON");
   CLI::App* topics = app.add_subcommand(
       "topics", "List the server's routes, their handlers and subscribers (by WAMP version)");
+  CLI::App* stats = app.add_subcommand(
+      "stats", "Print the server's counters: sessions, events, deliveries, slow subscribers");
   CLI::App* reload = app.add_subcommand(
       "reload",
       "Reload the server's config, routes and plugins (as the backend); print its status");
@@ -111,6 +113,7 @@ int main(int argc, char** argv) {
     return wampd::ctl::runMaintenance(options, args.maintenanceState == "on", args.userId);
   if (*call) return wampd::ctl::runCall(options, args.procedure, args.jsonArgs);
   if (*topics) return wampd::ctl::runTopics(options);
+  if (*stats) return wampd::ctl::runStats(options);
   if (*reload) return wampd::ctl::runReload(options);
   if (*ticket) return wampd::ctl::runTicket(options, args.ticket);
   std::cerr << "wampctl: no command given (see wampctl --help)\n";

@@ -151,6 +151,7 @@ bool passesIdentityFilters(const Broker::PublishOptions& o, const Session& s) {
 
 void TopicState::broadcast(const Value& event, const SessionIds& exclude,
                            const SessionIds& eligible) noexcept {
+  ++broker_.counters_.events;
   if (subscribers_.empty() && broker_.patterns_.empty()) return;
   // One serialization per wire format, made on first need and shared by every recipient.
   SharedFramePtr v1, v2json, v2msgpack;
@@ -189,14 +190,18 @@ void TopicState::broadcast(const Value& event, const SessionIds& exclude,
     if (filters && !passesIdentityFilters(*filters, *s)) continue;
     if (s->link().bufferedAmount() > limit) {
       const FaultInfo& fault = describe(Fault::SlowConsumer);
-      spdlog::warn("session {} ({}): send queue over {} bytes, disconnecting", s->idText(),
-                   s->remoteAddress(), limit);
+      const std::uint64_t count = ++broker_.counters_.slowSubscribersDisconnected;
+      spdlog::warn(
+          "session {} ({}): send queue over {} bytes, disconnecting ({} slow subscribers "
+          "disconnected since start)",
+          s->idText(), s->remoteAddress(), limit, count);
       s->closing = true;
       s->link().abort(fault.closeCode, fault.reason);
       continue;
     }
     try {
       s->link().send(frameFor(*s));
+      ++broker_.counters_.deliveries;
     } catch (const std::exception& e) {
       spdlog::error("topic {}: cannot encode event: {}", uri_, e.what());
       return;
@@ -252,6 +257,7 @@ void TopicState::broadcastToPatterns(const Value& event, const SessionIds& exclu
                   ? Transport::prepareText(wamp2::encode(message, wamp2::Serializer::Json))
                   : Transport::prepareBinary(wamp2::encode(message, wamp2::Serializer::MsgPack));
         s->link().send(frame);
+        ++broker_.counters_.deliveries;
       } catch (const std::exception& e) {
         spdlog::error("topic {}: cannot encode event: {}", uri_, e.what());
         return;

@@ -95,6 +95,14 @@ class Broker {
   };
   std::map<std::string, RouteCounts> subscribersByRoute() const;
 
+  /// Totals since the server started, for `wampctl stats`.
+  struct Counters {
+    std::uint64_t events = 0;      // events handlers broadcast
+    std::uint64_t deliveries = 0;  // EVENT frames queued for subscribers
+    std::uint64_t slowSubscribersDisconnected = 0;
+  };
+  const Counters& counters() const noexcept { return counters_; }
+
  private:
   friend class TopicState;
   /// Existing topic state, or a new one (not yet stored) when `uri` routes to a handler.
@@ -121,6 +129,7 @@ class Broker {
   void admitPatternSubscribers(TopicState& topic);
   void leavePattern(Session& session, std::uint64_t id);
   RevokedCallback revoked_;
+  Counters counters_;
   std::mt19937_64 random_{std::random_device{}()};
 };
 

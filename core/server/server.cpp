@@ -290,6 +290,10 @@ bool Server::builtin(Session& session, const std::string& uri, const Array&, Cal
     reply(Status(), topicsTable());
     return true;
   }
+  if (uri == "wampd.stats") {
+    reply(Status(), statistics());
+    return true;
+  }
   if (uri == "wampd.reload") {
     if (!session.identity().backend) {
       reply(Status::refused("Only the backend may reload the server"), Value());
@@ -306,6 +310,22 @@ bool Server::builtin(Session& session, const std::string& uri, const Array&, Cal
     return true;
   }
   return false;
+}
+
+Value Server::statistics() const {
+  std::uint64_t v1 = 0, v2 = 0;
+  for (const auto& [id, session] : sessions_) ++(session->version == 1 ? v1 : v2);
+  const Broker::Counters& c = broker_.counters();
+  const auto uptime =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
+  return Object{{"generation", Value(generation_->number)},
+                {"uptime_seconds", Value(static_cast<std::int64_t>(uptime.count()))},
+                {"sessions", Value(v1 + v2)},
+                {"sessions_v1", Value(v1)},
+                {"sessions_v2", Value(v2)},
+                {"events", Value(c.events)},
+                {"deliveries", Value(c.deliveries)},
+                {"slow_subscribers_disconnected", Value(c.slowSubscribersDisconnected)}};
 }
 
 Value Server::topicsTable() const {

@@ -4,6 +4,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <random>
@@ -16,9 +17,9 @@
 #include "server/file_watcher.h"
 #include "server/reloader.h"
 #include "server/session.h"
-#include "transport/transport.h"
 #include "server/wamp1_protocol.h"
 #include "server/wamp2_protocol.h"
+#include "transport/transport.h"
 
 namespace wampd::core {
 
@@ -47,6 +48,7 @@ class Server final : private TransportListener {
 
   bool builtin(Session& session, const std::string& uri, const Array& args, CallReply reply);
   Value topicsTable() const;
+  Value statistics() const;
   SessionId newSessionId();
   Session* findSession(SessionId id);
   /// Swaps `next` in on the I/O thread and returns the reload's status line.
@@ -73,6 +75,7 @@ class Server final : private TransportListener {
   };
   std::unordered_map<SessionId, PendingSession> pending_;
   std::mt19937_64 random_;
+  const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   bool shuttingDown_ = false;
   std::string cookie_;  // the backend cookie this server wrote; removed when it stops
   std::unique_ptr<asio::steady_timer> shutdownDeadline_;

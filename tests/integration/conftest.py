@@ -23,6 +23,11 @@ FIXTURE_PLUGIN_DIR = Path(os.environ.get("WAMPD_FIXTURE_PLUGIN_DIR")
                           or BUILD_DIR / "tests" / "fixtures" / "plugins").resolve()
 
 WAMPD = BUILD_DIR / "bin" / "wampd"
+# AddressSanitizer keeps freed memory in quarantine (resident): memory bounds measured as
+# RSS do not hold in such a build.
+SANITIZED = "WAMPD_SANITIZE:BOOL=ON" in (
+    (BUILD_DIR / "CMakeCache.txt").read_text(errors="replace")
+    if (BUILD_DIR / "CMakeCache.txt").exists() else "")
 WAMPCTL = BUILD_DIR / "bin" / "wampctl"
 BUILD_CONFIG = BUILD_DIR / "config" / "wampd.yml"
 BUNDLED_PLUGIN_DIR = BUILD_DIR / "plugins"

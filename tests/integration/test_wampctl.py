@@ -103,6 +103,44 @@ def test_topics_reports_a_route_whose_handler_is_not_loaded(wampd_factory, wampc
         "orphan.route", "orphan/topic", "nobody.serves.this", "no", "0", "0/0"]
 
 
+# ---- stats ----
+
+
+def parse_stats(text):
+    stats = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(": ")
+        stats[name] = json.loads(value)
+    return stats
+
+
+@pytest.mark.parametrize("version", [[], ["--v2"]], ids=["v1", "v2"])
+def test_stats_count_sessions_events_and_deliveries(wampd, version):
+    async def scenario():
+        async with await subscribed_client(wampd, "oro/data/update") as first, \
+                await subscribed_client(wampd, "oro/data/update") as second:
+            for _ in range(3):
+                rc, _, err = await wampctl_async(*url_args(wampd), "publish", "oro/data/update",
+                                                 json.dumps(DATA_UPDATE))
+                assert rc == 0, err
+            for client in (first, second):
+                for _ in range(3):
+                    await client.recv_event("oro/data/update")
+            rc, out, err = await wampctl_async(*url_args(wampd), *version, "stats")
+            assert rc == 0, err
+            return parse_stats(out)
+
+    stats = run(scenario())
+    assert list(stats) == ["generation", "uptime_seconds", "sessions", "sessions_v1",
+                           "sessions_v2", "events", "deliveries", "slow_subscribers_disconnected"]
+    # The two subscribers and wampctl's own session, in its version.
+    assert stats["sessions"] == 3
+    assert (stats["sessions_v1"], stats["sessions_v2"]) == ((2, 1) if version else (3, 0))
+    assert stats["events"] == 3 and stats["deliveries"] == 6
+    assert stats["slow_subscribers_disconnected"] == 0
+    assert stats["generation"] == 1 and stats["uptime_seconds"] >= 0
+
+
 # ---- publish ----
 
 
@@ -205,6 +243,7 @@ def test_call_rejects_invalid_json_arguments(sample_wampd, wampctl):
 COMMANDS = [
     ["check"],
     ["topics"],
+    ["stats"],
     ["reload"],
     ["publish", "oro/data/update", "[]"],
     ["maintenance", "on"],
@@ -289,7 +328,8 @@ def test_bad_arguments_fail_with_usage_code(wampctl, args):
 def test_help_lists_every_command(wampctl):
     rc, out, _ = wampctl("--help")
     assert rc == 0
-    for command in ("check", "publish", "maintenance", "call", "topics", "reload", "ticket"):
+    for command in ("check", "publish", "maintenance", "call", "topics", "stats", "reload",
+                    "ticket"):
         assert command in out
     for option in ("--url", "--config", "--token", "--timeout", "--v2", "--realm"):
         assert option in out
