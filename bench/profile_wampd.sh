@@ -53,7 +53,7 @@ trap - EXIT
 
 profile=$(ls "$out/callgrind.$mode".*.1)
 annotated="$out/annotate.$mode.txt"
-callgrind_annotate --inclusive=yes --tree=caller "$profile" >"$annotated" 2>/dev/null
+callgrind_annotate --inclusive=yes --tree=caller --threshold=100 "$profile" >"$annotated" 2>/dev/null
 /usr/bin/python3 - "$annotated" "$mode" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
@@ -67,12 +67,12 @@ def calls(name):
             count += sum(int(m.group(1).replace(",", "")) for l in lines
                          for m in [re.search(r"<.*\(([\d,]+)x\)", l)] if m)
     return count
-deliveries = calls("WsLink::send(")
-writes = calls(">::handle_write_frame(")
+deliveries = calls("ws::Connection::send(")
+# One frame goes out with send(), several with sendmsg().
+writes = calls("linux/sendmsg.c:sendmsg") + calls("linux/send.c:send")
 print(f"mode {sys.argv[2]}: {total:,} instructions in user space for {deliveries:,} deliveries "
       f"({total // max(1, deliveries):,} per delivery); {writes:,} socket writes "
-      f"({deliveries / max(1, writes):.1f} deliveries per write)")
+      f"({deliveries / max(1, writes):.1f} deliveries per socket write)")
 PY
 echo "heaviest inclusive costs (see $annotated):"
-callgrind_annotate --inclusive=yes "$profile" 2>/dev/null | sed -n '/file:function/,$p' | sed -n '3,60p' | grep -v -E '\((99|100)\.[0-9]+%\)' | head -25 |
-  sed -E 's/\(anonymous namespace\)::WsConfig/WsConfig/g' | cut -c1-170
+callgrind_annotate --inclusive=yes "$profile" 2>/dev/null | sed -n '/file:function/,$p' | sed -n '3,60p' | grep -v -E '\((99|100)\.[0-9]+%\)' | head -25 | cut -c1-170

@@ -287,10 +287,17 @@ void Connection::flush() noexcept {
       iov[count].iov_base = const_cast<char*>(bytes.data() + offset);
       iov[count].iov_len = bytes.size() - offset;
     }
-    msghdr message{};
-    message.msg_iov = iov;
-    message.msg_iovlen = static_cast<std::size_t>(count);
-    const ssize_t n = ::sendmsg(fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+    // One frame (an event at a time) takes send(), the kernel's shorter path: no message
+    // header or vector to copy in.
+    ssize_t n;
+    if (count == 1) {
+      n = ::send(fd, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    } else {
+      msghdr message{};
+      message.msg_iov = iov;
+      message.msg_iovlen = static_cast<std::size_t>(count);
+      n = ::sendmsg(fd, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+    }
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
