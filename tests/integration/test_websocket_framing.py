@@ -18,7 +18,7 @@ import time
 import pytest
 
 from conftest import SANITIZED, run_wampctl
-from test_transport import DATA_UPDATE, header, plain_config, split_response
+from test_transport import DATA_UPDATE, header, parse_frame, plain_config, split_response
 from wamp_client import CALL, CALLRESULT, EVENT, PUBLISH, SUBSCRIBE, WELCOME
 
 CONTINUATION, TEXT, CLOSE, PING, PONG = 0x0, 0x1, 0x8, 0x9, 0xA
@@ -78,22 +78,13 @@ def close_payload(code, reason=b""):
 def parse_server_frame(data):
     """(opcode, payload, bytes used) of the first frame in `data`, None when incomplete.
     Server frames are final (wampd never fragments), unmasked, without reserved bits."""
-    if len(data) < 2:
+    if len(data) >= 1:
+        assert data[0] & 0x70 == 0, f"reserved bits set: {bytes(data[:16])!r}"
+    parsed = parse_frame(bytes(data))
+    if parsed is None:
         return None
-    assert data[0] & 0xF0 == 0x80, f"not a final frame without reserved bits: {bytes(data[:16])!r}"
-    assert not data[1] & 0x80, f"masked server frame: {bytes(data[:16])!r}"
-    length, position = data[1] & 0x7F, 2
-    if length == 126:
-        if len(data) < 4:
-            return None
-        length, position = int.from_bytes(data[2:4], "big"), 4
-    elif length == 127:
-        if len(data) < 10:
-            return None
-        length, position = int.from_bytes(data[2:10], "big"), 10
-    if len(data) < position + length:
-        return None
-    return data[0] & 0x0F, bytes(data[position:position + length]), position + length
+    opcode, payload, rest = parsed
+    return opcode, bytes(payload), len(data) - len(rest)
 
 
 class Peer:
