@@ -90,7 +90,8 @@ def parse_server_frame(data):
 class Peer:
     """A WAMP v1 client on a raw socket, upgraded and past WELCOME when constructed."""
 
-    def __init__(self, port, rcvbuf=None):
+    def __init__(self, port, rcvbuf=None, behind_request=b""):
+        """`behind_request`: bytes sent in the same write as the upgrade request."""
         self.sock = socket.socket()
         if rcvbuf:
             # Before connect, so the window the server sees is small from the start.
@@ -102,7 +103,8 @@ class Peer:
         key = "dGhlIHNhbXBsZSBub25jZQ=="
         self.send(("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                    f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                   "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: wamp\r\n\r\n").encode())
+                   "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: wamp\r\n\r\n").encode()
+                  + behind_request)
         deadline = time.monotonic() + 5.0
         while b"\r\n\r\n" not in self.buffer:
             self._fill(deadline)
@@ -225,6 +227,17 @@ def test_pings_are_answered_with_their_payload_and_unsolicited_pongs_ignored(wam
 
 
 # ---- fragmentation ----
+
+
+def test_frames_sent_in_the_same_write_as_the_upgrade_request_are_read(wampd):
+    """Frames right behind the request (before the 101 was seen) are the first messages."""
+    behind = frame(TEXT, json.dumps([CALL, "early-1", "wampd.topics"]).encode()) + \
+        frame(PING, b"early") + frame(TEXT, json.dumps([CALL, "early-2", "wampd.topics"]).encode())
+    with Peer(wampd.port, behind_request=behind) as peer:
+        assert peer.recv_message()[:2] == [CALLRESULT, "early-1"]
+        assert peer.recv_frame() == (PONG, b"early")
+        assert peer.recv_message()[:2] == [CALLRESULT, "early-2"]
+        peer.call_topics("after")
 
 
 def test_fragmented_messages_with_a_ping_between_fragments_are_understood(wampd):
