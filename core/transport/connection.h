@@ -55,6 +55,11 @@ class Connection final : public Link, public std::enable_shared_from_this<Connec
   void close(std::uint16_t code, std::string_view reason) noexcept override;
   void abort(std::uint16_t code, std::string_view reason) noexcept override;
   std::size_t bufferedAmount() const noexcept override { return queuedBytes_; }
+  /// Slots the send queue holds, frames already written included (for tests: it must stay
+  /// proportional to what is unwritten).
+  std::size_t queueSlots() const noexcept { return queue_.size(); }
+  /// Frames queued and not yet completely written.
+  std::size_t queuedFrames() const noexcept { return queue_.size() - head_; }
   const std::string& remoteAddress() const noexcept override { return remote_; }
 
  private:
