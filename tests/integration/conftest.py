@@ -262,6 +262,17 @@ def run_wampctl(*args, timeout=30.0):
 
 
 @pytest.fixture
+def runtime_dir(tmp_path, monkeypatch):
+    """Cookies in this test's own directory; no token or secret from the caller's shell."""
+    directory = tmp_path / "run"
+    directory.mkdir()
+    monkeypatch.setenv("WAMPD_RUNTIME_DIR", str(directory))
+    for name in ("WAMPD_BACKEND_TOKEN", "WAMPD_SECRET", "WAMPD_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    return directory
+
+
+@pytest.fixture
 def wampctl():
     """run_wampctl: wampctl(*args, timeout=30) -> (rc, stdout, stderr)."""
     return run_wampctl

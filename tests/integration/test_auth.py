@@ -80,14 +80,9 @@ def write_users(path, *users):
 
 
 @pytest.fixture(autouse=True)
-def private_runtime_dir(tmp_path, monkeypatch):
-    """Cookies in this test's own directory; no token or secret from the caller's shell."""
-    runtime = tmp_path / "run"
-    runtime.mkdir()
-    monkeypatch.setenv("WAMPD_RUNTIME_DIR", str(runtime))
-    for name in ("WAMPD_BACKEND_TOKEN", "WAMPD_SECRET", "WAMPD_CONFIG"):
-        monkeypatch.delenv(name, raising=False)
-    return runtime
+def private_runtime_dir(runtime_dir):
+    """Every test here: cookies in its own directory, nothing from the caller's shell."""
+    return runtime_dir
 
 
 @pytest.fixture

@@ -349,17 +349,6 @@ def backend_only_config(**auth):
     return sample_config(auth={"default_publish": "backend", **auth})
 
 
-@pytest.fixture
-def runtime_dir(tmp_path, monkeypatch):
-    """Cookies in this test's own directory; no token or secret from the caller's shell."""
-    directory = tmp_path / "run"
-    directory.mkdir()
-    monkeypatch.setenv("WAMPD_RUNTIME_DIR", str(directory))
-    for name in ("WAMPD_BACKEND_TOKEN", "WAMPD_SECRET", "WAMPD_CONFIG"):
-        monkeypatch.delenv(name, raising=False)
-    return directory
-
-
 def test_publish_and_maintenance_reach_backend_only_routes_through_the_cookie(
         wampd_factory, runtime_dir):
     server = wampd_factory(config=backend_only_config())
