@@ -9,9 +9,9 @@
 #include <exception>
 #include <functional>
 
-#include "config/generation.h"
+#include "reload/generation.h"
 #include "config/server_config.h"
-#include "server/reloader.h"
+#include "reload/reloader.h"
 #include "server/server.h"
 
 namespace {

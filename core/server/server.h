@@ -11,14 +11,14 @@
 #include <unordered_map>
 
 #include "auth/authenticator.h"
-#include "config/generation.h"
-#include "server/broker.h"
-#include "server/dealer.h"
-#include "server/file_watcher.h"
-#include "server/reloader.h"
-#include "server/session.h"
-#include "server/wamp1_protocol.h"
-#include "server/wamp2_protocol.h"
+#include "reload/generation.h"
+#include "router/broker.h"
+#include "router/dealer.h"
+#include "reload/file_watcher.h"
+#include "reload/reloader.h"
+#include "session/session.h"
+#include "session/wamp1_protocol.h"
+#include "session/wamp2_protocol.h"
 #include "transport/transport.h"
 
 namespace wampd::core {

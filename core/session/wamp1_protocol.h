@@ -6,9 +6,9 @@
 #include <string>
 #include <string_view>
 
-#include "server/broker.h"
-#include "server/dealer.h"
-#include "server/session.h"
+#include "router/broker.h"
+#include "router/dealer.h"
+#include "session/session.h"
 
 namespace wampd::core {
 

@@ -9,10 +9,10 @@
 #include <string_view>
 
 #include "auth/authenticator.h"
-#include "server/broker.h"
-#include "server/dealer.h"
-#include "server/session.h"
-#include "server/wamp1_protocol.h"
+#include "router/broker.h"
+#include "router/dealer.h"
+#include "session/session.h"
+#include "session/wamp1_protocol.h"
 
 namespace wampd::core {
 

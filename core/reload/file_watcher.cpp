@@ -1,4 +1,4 @@
-#include "server/file_watcher.h"
+#include "reload/file_watcher.h"
 
 #include <sys/inotify.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "server/reloader.h"
+#include "reload/reloader.h"
 
 #include <spdlog/spdlog.h>
 

@@ -1,4 +1,4 @@
-#include "server/dealer.h"
+#include "router/dealer.h"
 
 #include <spdlog/spdlog.h>
 

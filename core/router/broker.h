@@ -11,8 +11,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "config/generation.h"
-#include "server/session.h"
+#include "reload/generation.h"
+#include "session/session.h"
 #include "wampd/status.h"
 
 namespace asio {

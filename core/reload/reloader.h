@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "config/generation.h"
+#include "reload/generation.h"
 
 namespace wampd::core {
 

@@ -1,4 +1,4 @@
-#include "server/wamp2_protocol.h"
+#include "session/wamp2_protocol.h"
 
 #include <spdlog/spdlog.h>
 

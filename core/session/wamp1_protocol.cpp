@@ -1,4 +1,4 @@
-#include "server/wamp1_protocol.h"
+#include "session/wamp1_protocol.h"
 
 #include <spdlog/spdlog.h>
 

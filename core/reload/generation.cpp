@@ -1,4 +1,4 @@
-#include "config/generation.h"
+#include "reload/generation.h"
 
 namespace wampd::core {
 

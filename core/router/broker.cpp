@@ -1,4 +1,4 @@
-#include "server/broker.h"
+#include "router/broker.h"
 
 #include <spdlog/spdlog.h>
 
