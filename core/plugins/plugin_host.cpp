@@ -380,6 +380,16 @@ class PluginLoader {
   PluginSet set_;
 };
 
+bool PluginSet::addInProcess(TopicHandlerEntry entry) {
+  std::string name = entry.description.name;
+  return topics_.emplace(std::move(name), std::move(entry)).second;
+}
+
+bool PluginSet::addInProcess(RpcHandlerEntry entry) {
+  std::string name = entry.name;
+  return rpcs_.emplace(std::move(name), std::move(entry)).second;
+}
+
 const TopicHandlerEntry* PluginSet::topicHandler(std::string_view name) const {
   auto it = topics_.find(name);
   return it == topics_.end() ? nullptr : &it->second;

@@ -121,6 +121,12 @@ class PluginSet {
   /// Libraries kept from the previous set by the reload that built this one.
   std::size_t reusedCount() const noexcept { return reused_; }
 
+  /// Serves a handler made in this process rather than by a plugin library (the router
+  /// roles' unit tests drive the broker and dealer this way). The entry's name must be
+  /// filled in; false when a handler of that name is already there.
+  bool addInProcess(TopicHandlerEntry entry);
+  bool addInProcess(RpcHandlerEntry entry);
+
  private:
   friend class PluginLoader;
   std::map<std::string, TopicHandlerEntry, std::less<>> topics_;

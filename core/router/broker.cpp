@@ -9,7 +9,7 @@
 
 #include "auth/authenticator.h"
 #include "common/errors.h"
-#include "wamp/v1_codec.h"
+#include "wamp/v2_codec.h"
 
 namespace wampd::core {
 
@@ -31,13 +31,13 @@ class TopicState final : public wampd::Topic, public std::enable_shared_from_thi
   std::size_t subscriberCount() const noexcept override { return subscribers_.size(); }
   void forEachSubscriber(void (*visit)(const Connection&, void*),
                          void* context) const noexcept override {
-    for (const Session* s : subscribers_) visit(*s, context);
+    for (const Peer* s : subscribers_) visit(*s, context);
   }
   void broadcast(const Value& event, const SessionIds& exclude,
                  const SessionIds& eligible) noexcept override;
-  /// A WAMP v2 EVENT of this topic for `subscription`, with the publication's disclosure.
-  Array eventMessage(std::uint64_t subscription, std::uint64_t publicationId, const Value& event,
-                     Object details) const;
+  /// What the publication that caused a broadcast adds to its event: the publisher's
+  /// disclosure and its own arguments.
+  void describePublication(Event& delivery, const Value& event) const;
   void broadcastToPatterns(const Value& event, const SessionIds& exclude,
                            const SessionIds& eligible, std::uint64_t publicationId) noexcept;
 
@@ -50,7 +50,7 @@ class TopicState final : public wampd::Topic, public std::enable_shared_from_thi
   TopicHandler& handler() const noexcept { return *entry_->handler; }
   const TopicHandler* handlerIdentity() const noexcept { return entry_->handler.get(); }
   const Route* route() const noexcept { return route_; }
-  const std::vector<Session*>& subscribers() const noexcept { return subscribers_; }
+  const std::vector<Peer*>& subscribers() const noexcept { return subscribers_; }
 
   /// Serves this topic from another generation. With the same handler instance its timers
   /// run on; with another handler they restart with the new handler's timers.
@@ -64,14 +64,14 @@ class TopicState final : public wampd::Topic, public std::enable_shared_from_thi
     generation_ = std::move(generation);
     if (!sameHandler && !subscribers_.empty()) startTimers();
   }
-  bool contains(Session& s) const { return index_.count(&s) != 0; }
+  bool contains(Peer& s) const { return index_.count(&s) != 0; }
 
-  void add(Session& s) {
+  void add(Peer& s) {
     index_.emplace(&s, subscribers_.size());
     subscribers_.push_back(&s);
     if (subscribers_.size() == 1) startTimers();
   }
-  void remove(Session& s) {
+  void remove(Peer& s) {
     auto it = index_.find(&s);
     if (it == index_.end()) return;
     const std::size_t i = it->second;
@@ -99,7 +99,7 @@ class TopicState final : public wampd::Topic, public std::enable_shared_from_thi
   const TopicHandlerEntry* entry_;  // lives in generation_
   std::shared_ptr<const Generation> generation_;
   // A vector for fast fan-out, an index for O(1) membership and removal.
-  std::vector<Session*> subscribers_;
+  std::vector<Peer*> subscribers_;
 
  public:
   /// The WAMP v2 subscription id of this topic (every exact subscriber shares it).
@@ -107,7 +107,7 @@ class TopicState final : public wampd::Topic, public std::enable_shared_from_thi
   /// Set by Broker::publish while the handler runs: what broadcast() needs from the
   /// publication that caused it. Null for broadcasts from timers or onSubscribe.
   struct Publication {
-    const Session* publisher;
+    const Peer* publisher;
     std::uint64_t id;
     const Value* event;
     const Broker::PublishOptions* options;
@@ -117,7 +117,7 @@ class TopicState final : public wampd::Topic, public std::enable_shared_from_thi
   std::unordered_map<SessionId, bool> patternVerdicts;
 
  private:
-  std::unordered_map<Session*, std::size_t> index_;
+  std::unordered_map<Peer*, std::size_t> index_;
   std::vector<std::unique_ptr<asio::steady_timer>> timers_;
 };
 
@@ -136,7 +136,7 @@ bool listedName(const std::vector<std::string>& names, const std::string& name) 
 }
 
 // Advanced-profile black- and whitelisting by authid and authrole.
-bool passesIdentityFilters(const Broker::PublishOptions& o, const Session& s) {
+bool passesIdentityFilters(const Broker::PublishOptions& o, const Peer& s) {
   if (o.eligibleAuthid.empty() && o.excludeAuthid.empty() && o.eligibleAuthrole.empty() &&
       o.excludeAuthrole.empty())
     return true;
@@ -153,25 +153,10 @@ void TopicState::broadcast(const Value& event, const SessionIds& exclude,
                            const SessionIds& eligible) noexcept {
   ++broker_.counters_.events;
   if (subscribers_.empty() && broker_.patterns_.empty()) return;
-  // One serialization per wire format, made on first need and shared by every recipient.
-  SharedFramePtr v1, v2json, v2msgpack;
-  Array v2message;
-  const std::uint64_t publicationId = publication ? publication->id : broker_.newId();
-  auto frameFor = [&](const Session& s) -> const SharedFramePtr& {
-    if (s.version == 1) {
-      if (!v1) v1 = Transport::prepareText(wamp1::encodeEvent(uri_, event));
-      return v1;
-    }
-    if (v2message.empty()) v2message = eventMessage(subscriptionId, publicationId, event, Object{});
-    if (s.serializer == wamp2::Serializer::Json) {
-      if (!v2json)
-        v2json = Transport::prepareText(wamp2::encode(v2message, wamp2::Serializer::Json));
-      return v2json;
-    }
-    if (!v2msgpack)
-      v2msgpack = Transport::prepareBinary(wamp2::encode(v2message, wamp2::Serializer::MsgPack));
-    return v2msgpack;
-  };
+  Event delivery{uri_, event};
+  delivery.subscription = subscriptionId;
+  delivery.publication = publication ? publication->id : broker_.newId();
+  describePublication(delivery, event);
   const Broker::PublishOptions* filters = publication ? publication->options : nullptr;
   // Large exclude/eligible lists get a hash set; the usual empty or tiny ones a scan.
   std::unordered_set<SessionId> excludeSet, eligibleSet;
@@ -181,54 +166,47 @@ void TopicState::broadcast(const Value& event, const SessionIds& exclude,
     eligibleSet.insert(eligible.begin(), eligible.end());
   }
   const std::size_t limit = broker_.limits_.maxSendQueueBytes;
-  for (Session* s : subscribers_) {
+  for (Peer* s : subscribers_) {
     const SessionId id = s->sessionId();
     if (!exclude.empty() && (hashed ? excludeSet.count(id) != 0 : listed(exclude, id))) continue;
     if (!eligible.empty() && !(hashed ? eligibleSet.count(id) != 0 : listed(eligible, id)))
       continue;
-    if (s->closing || (s->version == 2 && s->phase != Session::Phase::Established)) continue;
+    if (!s->receivesEvents()) continue;
     if (filters && !passesIdentityFilters(*filters, *s)) continue;
-    if (s->link().bufferedAmount() > limit) {
-      const FaultInfo& fault = describe(Fault::SlowConsumer);
+    if (s->queuedBytes() > limit) {
       const std::uint64_t count = ++broker_.counters_.slowSubscribersDisconnected;
       spdlog::warn(
           "session {} ({}): send queue over {} bytes, disconnecting ({} slow subscribers "
           "disconnected since start)",
-          s->idText(), s->remoteAddress(), limit, count);
-      s->closing = true;
-      s->link().abort(fault.closeCode, fault.reason);
+          id, s->remoteAddress(), limit, count);
+      s->fellBehind();
       continue;
     }
-    try {
-      s->link().send(frameFor(*s));
-      ++broker_.counters_.deliveries;
-    } catch (const std::exception& e) {
-      spdlog::error("topic {}: cannot encode event: {}", uri_, e.what());
+    if (!s->deliver(delivery)) {
+      spdlog::error("topic {}: cannot encode event", uri_);
       return;
     }
+    ++broker_.counters_.deliveries;
   }
-  if (!broker_.patterns_.empty()) broadcastToPatterns(event, exclude, eligible, publicationId);
+  if (!broker_.patterns_.empty())
+    broadcastToPatterns(event, exclude, eligible, delivery.publication);
 }
 
-Array TopicState::eventMessage(std::uint64_t subscription, std::uint64_t publicationId,
-                               const Value& event, Object details) const {
+void TopicState::describePublication(Event& delivery, const Value& event) const {
   const Broker::PublishOptions* options = publication ? publication->options : nullptr;
-  if (options && options->discloseMe) {
-    details.set("publisher", Value(publication->publisher->sessionId()));
-    details.set("publisher_authid", Value(publication->publisher->authid()));
-    details.set("publisher_authrole", Value(publication->publisher->authrole()));
+  if (!options) return;
+  if (options->discloseMe) {
+    delivery.publisher = publication->publisher;
+    delivery.publisherAuthid = publication->publisher->authid();
+    delivery.publisherAuthrole = publication->publisher->authrole();
   }
-  Array message{Value(static_cast<int>(wamp2::Type::Event)), Value(subscription),
-                Value(publicationId), Value(std::move(details))};
   // A handler that passes the publisher's event on unchanged delivers the publisher's own
   // arguments; anything else arrives as the single argument.
-  if (options && publication->event == &event && (options->args || options->kwargs)) {
-    message.push_back(options->args ? Value(*options->args) : Value(Array{}));
-    if (options->kwargs) message.push_back(Value(*options->kwargs));
-  } else {
-    message.push_back(Value(Array{event}));
+  if (publication->event == &event && (options->args || options->kwargs)) {
+    static const Array kNoArguments;
+    delivery.args = options->args ? options->args : &kNoArguments;
+    delivery.kwargs = options->kwargs;
   }
-  return message;
 }
 
 void TopicState::broadcastToPatterns(const Value& event, const SessionIds& exclude,
@@ -237,31 +215,24 @@ void TopicState::broadcastToPatterns(const Value& event, const SessionIds& exclu
   const Broker::PublishOptions* options = publication ? publication->options : nullptr;
   for (auto& [key, pattern] : broker_.patterns_) {
     if (!Broker::patternMatches(pattern.match, pattern.pattern, uri_)) continue;
-    SharedFramePtr json, msgpack;
-    Array message;
-    for (Session* s : pattern.sessions) {
+    Event delivery{uri_, event};
+    delivery.subscription = pattern.id;
+    delivery.publication = publicationId;
+    delivery.viaPattern = true;
+    describePublication(delivery, event);
+    for (Peer* s : pattern.sessions) {
       auto verdict = patternVerdicts.find(s->sessionId());
       if (verdict == patternVerdicts.end() || !verdict->second) continue;
-      if (s->closing || s->phase != Session::Phase::Established) continue;
+      if (!s->receivesEvents()) continue;
       if (listed(exclude, s->sessionId())) continue;
       if (!eligible.empty() && !listed(eligible, s->sessionId())) continue;
       if (options && !passesIdentityFilters(*options, *s)) continue;
-      if (s->link().bufferedAmount() > broker_.limits_.maxSendQueueBytes) continue;
-      try {
-        if (message.empty())
-          message = eventMessage(pattern.id, publicationId, event, Object{{"topic", Value(uri_)}});
-        SharedFramePtr& frame = s->serializer == wamp2::Serializer::Json ? json : msgpack;
-        if (!frame)
-          frame =
-              s->serializer == wamp2::Serializer::Json
-                  ? Transport::prepareText(wamp2::encode(message, wamp2::Serializer::Json))
-                  : Transport::prepareBinary(wamp2::encode(message, wamp2::Serializer::MsgPack));
-        s->link().send(frame);
-        ++broker_.counters_.deliveries;
-      } catch (const std::exception& e) {
-        spdlog::error("topic {}: cannot encode event: {}", uri_, e.what());
+      if (s->queuedBytes() > broker_.limits_.maxSendQueueBytes) continue;
+      if (!s->deliver(delivery)) {
+        spdlog::error("topic {}: cannot encode event", uri_);
         return;
       }
+      ++broker_.counters_.deliveries;
     }
   }
 }
@@ -328,8 +299,8 @@ Broker::Migration Broker::setGeneration(std::shared_ptr<const Generation> genera
       continue;
     }
     const std::string uri(topic->uri());
-    const std::vector<Session*> subscribers = topic->subscribers();
-    for (Session* s : subscribers) {
+    const std::vector<Peer*> subscribers = topic->subscribers();
+    for (Peer* s : subscribers) {
       Status status = topic->handler().hostUnSubscribe(*s, *topic, topic->request());
       if (!status)
         spdlog::error("topic {}: onUnSubscribe failed during reload: {}", uri, status.message());
@@ -337,19 +308,19 @@ Broker::Migration Broker::setGeneration(std::shared_ptr<const Generation> genera
     if (!entry) {
       const Status gone = Status::error(describe(Fault::SubscriptionEnded).uri.data(),
                                         "Topic \"" + uri + "\" is no longer served");
-      for (Session* s : subscribers) {
+      for (Peer* s : subscribers) {
         removeSubscriber(*topic, *s);
-        if (revoked_) revoked_(*s, uri, topic->subscriptionId, gone);
+        s->subscriptionRevoked(uri, topic->subscriptionId, gone);
       }
       ++migration.dropped;
       continue;
     }
     topic->rebind(*route, *entry, std::move(request), generation_);
-    for (Session* s : subscribers) {
+    for (Peer* s : subscribers) {
       Status status = topic->handler().hostSubscribe(*s, *topic, topic->request());
       if (status) continue;
       removeSubscriber(*topic, *s);
-      if (revoked_) revoked_(*s, uri, topic->subscriptionId, status);
+      s->subscriptionRevoked(uri, topic->subscriptionId, status);
     }
     ++migration.moved;
   }
@@ -400,7 +371,7 @@ bool Broker::patternMatches(const std::string& match, const std::string& pattern
 void Broker::admitPatternSubscribers(TopicState& topic) {
   for (auto& [key, pattern] : patterns_) {
     if (!patternMatches(pattern.match, pattern.pattern, topic.uri())) continue;
-    for (Session* s : pattern.sessions) {
+    for (Peer* s : pattern.sessions) {
       if (topic.patternVerdicts.count(s->sessionId())) continue;
       topic.patternVerdicts[s->sessionId()] =
           topic.handler().hostSubscribe(*s, topic, topic.request()).isOk();
@@ -408,7 +379,7 @@ void Broker::admitPatternSubscribers(TopicState& topic) {
   }
 }
 
-Broker::Result Broker::subscribePattern(Session& session, const std::string& match,
+Broker::Result Broker::subscribePattern(Peer& session, const std::string& match,
                                         const std::string& pattern) {
   if (session.topics.size() + session.patterns.size() >= limits_.maxSubscriptionsPerSession)
     return {Outcome::LimitReached, {}};
@@ -430,7 +401,7 @@ Broker::Result Broker::subscribePattern(Session& session, const std::string& mat
   return {Outcome::Done, {}, p.id};
 }
 
-void Broker::leavePattern(Session& session, std::uint64_t id) {
+void Broker::leavePattern(Peer& session, std::uint64_t id) {
   auto it = patternsById_.find(id);
   if (it == patternsById_.end()) return;
   PatternSubscription& p = *it->second;
@@ -458,7 +429,7 @@ void Broker::forget(TopicState& topic) {
   topics_.erase(std::string(topic.uri()));
 }
 
-Broker::Result Broker::subscribe(Session& session, const std::string& uri) {
+Broker::Result Broker::subscribe(Peer& session, const std::string& uri) {
   Result result;
   auto topic = resolve(uri, result);
   if (!topic) return result;
@@ -480,13 +451,13 @@ Broker::Result Broker::subscribe(Session& session, const std::string& uri) {
   return result;
 }
 
-void Broker::removeSubscriber(TopicState& topic, Session& session) {
+void Broker::removeSubscriber(TopicState& topic, Peer& session) {
   topic.remove(session);
   session.topics.erase(&topic);
   if (topic.subscriberCount() == 0) forget(topic);
 }
 
-Broker::Result Broker::unsubscribeById(Session& session, std::uint64_t subscriptionId) {
+Broker::Result Broker::unsubscribeById(Peer& session, std::uint64_t subscriptionId) {
   if (session.patterns.count(subscriptionId)) {
     leavePattern(session, subscriptionId);
     return {};
@@ -497,7 +468,7 @@ Broker::Result Broker::unsubscribeById(Session& session, std::uint64_t subscript
   return unsubscribe(session, std::string(it->second->uri()));
 }
 
-Broker::Result Broker::unsubscribe(Session& session, const std::string& uri) {
+Broker::Result Broker::unsubscribe(Peer& session, const std::string& uri) {
   auto it = topics_.find(uri);
   if (it == topics_.end() || !it->second->contains(session)) return {Outcome::NotSubscribed, {}};
   std::shared_ptr<TopicState> topic = it->second;  // outlives its erasure from topics_
@@ -507,7 +478,7 @@ Broker::Result Broker::unsubscribe(Session& session, const std::string& uri) {
   return {};
 }
 
-Broker::Result Broker::publish(Session& session, const std::string& uri, const Value& event,
+Broker::Result Broker::publish(Peer& session, const std::string& uri, const Value& event,
                                const SessionIds& exclude, const SessionIds& eligible,
                                const PublishOptions* options) {
   Result result;
@@ -516,7 +487,7 @@ Broker::Result Broker::publish(Session& session, const std::string& uri, const V
   if (!auth::mayPublish(topic->publishPolicy(), session.identity())) {
     spdlog::warn(
         "topic {}: publish by session {} ({}) refused: route '{}' allows {} only", uri,
-        session.idText(),
+        session.sessionId(),
         session.identity().anonymous ? std::string("anonymous") : session.identity().username,
         topic->request().routeName, topic->publishPolicy());
     return {Outcome::Failed, Status::refused("Not allowed to publish to \"" + uri + "\"")};
@@ -531,7 +502,7 @@ Broker::Result Broker::publish(Session& session, const std::string& uri, const V
   return result;
 }
 
-void Broker::disconnect(Session& session) {
+void Broker::disconnect(Peer& session) {
   while (!session.patterns.empty()) leavePattern(session, *session.patterns.begin());
   std::vector<std::shared_ptr<TopicState>> left;
   left.reserve(session.topics.size());
@@ -541,7 +512,7 @@ void Broker::disconnect(Session& session) {
     Status status = topic->handler().hostUnSubscribe(session, *topic, topic->request());
     if (!status)
       spdlog::error("topic {}: onUnSubscribe failed for session {}: {}", topic->uri(),
-                    session.idText(), status.message());
+                    session.sessionId(), status.message());
   }
 }
 
@@ -549,9 +520,9 @@ std::map<std::string, Broker::RouteCounts> Broker::subscribersByRoute() const {
   std::map<std::string, RouteCounts> counts;
   for (const auto& [uri, topic] : topics_) {
     RouteCounts& c = counts[topic->request().routeName];
-    for (const Session* s : topic->subscribers()) {
+    for (const Peer* s : topic->subscribers()) {
       ++c.total;
-      ++(s->version == 1 ? c.v1 : c.v2);
+      ++(s->wampVersion() == 1 ? c.v1 : c.v2);
     }
   }
   return counts;

@@ -1,9 +1,10 @@
-// The broker: topics, their subscribers and periodic timers, and publication through the
-// topic handlers that routes name.
+// The broker: topics, their subscribers and periodic timers, publication through the topic
+// handlers that routes name, and the migration of live subscriptions when a reload swaps the
+// generation. Subscribers are Peers: the broker hands them events and never asks which WAMP
+// version they speak.
 #pragma once
 
 #include <cstddef>
-#include <functional>
 #include <map>
 #include <memory>
 #include <random>
@@ -12,7 +13,7 @@
 #include <vector>
 
 #include "reload/generation.h"
-#include "session/session.h"
+#include "router/peer.h"
 #include "wampd/status.h"
 
 namespace asio {
@@ -53,15 +54,11 @@ class Broker {
     std::size_t moved = 0;    // another handler took the subscribers (it saw onSubscribe)
     std::size_t dropped = 0;  // no route or handler any more: subscribers unsubscribed
   };
-  /// Told when a swap ends a subscription (route gone, or the new handler refused it).
-  using RevokedCallback = std::function<void(Session&, const std::string& topic,
-                                             std::uint64_t subscriptionId, const Status& why)>;
-
   Broker(asio::io_context& io, BrokerLimits limits);
   ~Broker();
 
-  void setRevokedCallback(RevokedCallback callback) { revoked_ = std::move(callback); }
-  /// Serves `generation` from now on, carrying every live topic over (see Migration).
+  /// Serves `generation` from now on, carrying every live topic over (see Migration); a
+  /// subscriber whose subscription ends is told (Peer::subscriptionRevoked).
   Migration setGeneration(std::shared_ptr<const Generation> generation);
 
   /// What a WAMP v2 PUBLISH adds to a publication (advanced profile options).
@@ -74,20 +71,20 @@ class Broker {
     const Object* kwargs = nullptr;
   };
 
-  Result subscribe(Session& session, const std::string& uri);
+  Result subscribe(Peer& session, const std::string& uri);
   /// WAMP v2 SUBSCRIBE with match "prefix" or "wildcard". A pattern subscriber receives a
   /// concrete topic's events once the topic's handler admitted it (onSubscribe said ok).
-  Result subscribePattern(Session& session, const std::string& match, const std::string& pattern);
+  Result subscribePattern(Peer& session, const std::string& match, const std::string& pattern);
   static bool patternMatches(const std::string& match, const std::string& pattern,
                              std::string_view uri);
-  Result unsubscribe(Session& session, const std::string& uri);
+  Result unsubscribe(Peer& session, const std::string& uri);
   /// WAMP v2 UNSUBSCRIBE names the subscription id.
-  Result unsubscribeById(Session& session, std::uint64_t subscriptionId);
-  Result publish(Session& session, const std::string& uri, const Value& event,
+  Result unsubscribeById(Peer& session, std::uint64_t subscriptionId);
+  Result publish(Peer& session, const std::string& uri, const Value& event,
                  const SessionIds& exclude, const SessionIds& eligible,
                  const PublishOptions* options = nullptr);
   /// Leaves every topic of a closing session (handlers see onUnSubscribe).
-  void disconnect(Session& session);
+  void disconnect(Peer& session);
 
   /// Subscribers per route name, for `wampctl topics`.
   struct RouteCounts {
@@ -107,7 +104,7 @@ class Broker {
   friend class TopicState;
   /// Existing topic state, or a new one (not yet stored) when `uri` routes to a handler.
   std::shared_ptr<TopicState> resolve(const std::string& uri, Result& result);
-  void removeSubscriber(TopicState& topic, Session& session);
+  void removeSubscriber(TopicState& topic, Peer& session);
   void store(const std::shared_ptr<TopicState>& topic);
   void forget(TopicState& topic);
   /// A random id in [1, 2^53] (the spec's "global scope").
@@ -121,14 +118,13 @@ class Broker {
   struct PatternSubscription {
     std::uint64_t id = 0;
     std::string match, pattern;
-    std::vector<Session*> sessions;
+    std::vector<Peer*> sessions;
   };
   std::map<std::pair<std::string, std::string>, PatternSubscription> patterns_;  // stable nodes
   std::unordered_map<std::uint64_t, PatternSubscription*> patternsById_;
   /// Asks the topic's handler about every pattern subscriber that matches the topic.
   void admitPatternSubscribers(TopicState& topic);
-  void leavePattern(Session& session, std::uint64_t id);
-  RevokedCallback revoked_;
+  void leavePattern(Peer& session, std::uint64_t id);
   Counters counters_;
   std::mt19937_64 random_{std::random_device{}()};
 };

@@ -7,16 +7,13 @@
 namespace wampd::core {
 namespace {
 
-constexpr int kInvocation = static_cast<int>(wamp2::Type::Invocation);
-constexpr int kInterrupt = static_cast<int>(wamp2::Type::Interrupt);
-
 bool sharedPolicy(const std::string& invoke) {
   return invoke == "roundrobin" || invoke == "random" || invoke == "first" || invoke == "last";
 }
 
 }  // namespace
 
-Dealer::Result Dealer::call(Session& session, const std::string& uri, const Array& args) {
+Dealer::Result Dealer::call(Peer& session, const std::string& uri, const Array& args) {
   Result result;
   Request request;
   const Route* route = generation_->router.match(uri, request);
@@ -38,7 +35,7 @@ Dealer::Result Dealer::call(Session& session, const std::string& uri, const Arra
   return result;
 }
 
-Dealer::Registered Dealer::registerProcedure(Session& callee, const std::string& uri,
+Dealer::Registered Dealer::registerProcedure(Callee& callee, const std::string& uri,
                                              const std::string& invoke) {
   if (invoke != "single" && !sharedPolicy(invoke))
     return {Status::error("wamp.error.option_not_allowed",
@@ -72,7 +69,7 @@ Dealer::Registered Dealer::registerProcedure(Session& callee, const std::string&
   return {Status(), r.id};
 }
 
-bool Dealer::unregister(Session& callee, std::uint64_t registrationId) {
+bool Dealer::unregister(Callee& callee, std::uint64_t registrationId) {
   auto it = registrationsById_.find(registrationId);
   if (it == registrationsById_.end()) return false;
   Registration& r = *it->second;
@@ -86,7 +83,7 @@ bool Dealer::unregister(Session& callee, std::uint64_t registrationId) {
   return true;
 }
 
-Session* Dealer::pickCallee(Registration& r) {
+Callee* Dealer::pickCallee(Registration& r) {
   if (r.callees.empty()) return nullptr;
   if (r.invoke == "last") return r.callees.back();
   if (r.invoke == "random") return r.callees[random_() % r.callees.size()];
@@ -94,10 +91,10 @@ Session* Dealer::pickCallee(Registration& r) {
   return r.callees.front();  // single, first
 }
 
-void Dealer::invoke(Session& caller, const std::string& uri, const Array& args,
+void Dealer::invoke(Peer& caller, const std::string& uri, const Array& args,
                     const CallOptions& options, ResultSink onResult, ErrorSink onError) {
   auto it = registrations_.find(uri);
-  Session* callee = it == registrations_.end() ? nullptr : pickCallee(it->second);
+  Callee* callee = it == registrations_.end() ? nullptr : pickCallee(it->second);
   if (!callee) {
     onError("wamp.error.no_such_procedure", Array{Value("no callee for \"" + uri + "\"")}, nullptr);
     return;
@@ -119,9 +116,7 @@ void Dealer::invoke(Session& caller, const std::string& uri, const Array& args,
     details.set("caller_authid", Value(caller.authid()));
     details.set("caller_authrole", Value(caller.authrole()));
   }
-  Array message{Value(kInvocation), Value(inv.id), Value(it->second.id), Value(std::move(details)),
-                Value(args)};
-  if (options.kwargs) message.push_back(Value(*options.kwargs));
+  const std::uint64_t registration = it->second.id;
 
   if (options.timeoutMs > 0) {
     inv.timer = std::make_unique<asio::steady_timer>(io_);
@@ -136,10 +131,10 @@ void Dealer::invoke(Session& caller, const std::string& uri, const Array& args,
   }
   if (options.request != 0) invocationOfCall_[{inv.caller, inv.request}] = inv.id;
   invocations_.emplace(inv.id, std::move(invocation));
-  callee->sendV2(message);
+  callee->invoke(inv.id, registration, std::move(details), args, options.kwargs);
 }
 
-void Dealer::yield(Session& callee, std::uint64_t invocation, bool progress, const Array* args,
+void Dealer::yield(Callee& callee, std::uint64_t invocation, bool progress, const Array* args,
                    const Object* kwargs) {
   auto it = invocations_.find(invocation);
   if (it == invocations_.end() || it->second->callee != &callee) return;  // canceled, timed out
@@ -155,7 +150,7 @@ void Dealer::yield(Session& callee, std::uint64_t invocation, bool progress, con
   sink(args ? *args : empty, kwargs, false);
 }
 
-void Dealer::calleeError(Session& callee, std::uint64_t invocation, const std::string& uri,
+void Dealer::calleeError(Callee& callee, std::uint64_t invocation, const std::string& uri,
                          const Array* args, const Object* kwargs) {
   auto it = invocations_.find(invocation);
   if (it == invocations_.end() || it->second->callee != &callee) return;
@@ -167,9 +162,8 @@ void Dealer::calleeError(Session& callee, std::uint64_t invocation, const std::s
 
 void Dealer::interrupt(Invocation& inv, const char* mode) {
   // A callee that did not announce call canceling gets "skip": no INTERRUPT (some clients
-  // take one as a protocol violation).
-  if (inv.callee->closing || !inv.callee->calleeCanceling) return;
-  inv.callee->sendV2(Array{Value(kInterrupt), Value(inv.id), Value(Object{{"mode", Value(mode)}})});
+  // take one as a protocol violation); Callee::interrupt sees to that.
+  inv.callee->interrupt(inv.id, mode);
 }
 
 void Dealer::fail(std::uint64_t invocation, const std::string& uri, const std::string& message) {
@@ -181,12 +175,12 @@ void Dealer::fail(std::uint64_t invocation, const std::string& uri, const std::s
   sink(uri, Array{Value(message)}, nullptr);
 }
 
-void Dealer::cancel(Session& caller, std::uint64_t request, const std::string& mode) {
+void Dealer::cancel(Peer& caller, std::uint64_t request, const std::string& mode) {
   auto call = invocationOfCall_.find({caller.sessionId(), request});
   if (call == invocationOfCall_.end()) return;  // already answered
   const std::uint64_t id = call->second;
   Invocation& inv = *invocations_.at(id);
-  if (mode == "kill" && inv.callee->calleeCanceling) {
+  if (mode == "kill" && inv.callee->understandsInterrupt()) {
     interrupt(inv, "kill");  // the callee's ERROR or RESULT answers the caller
     return;
   }
@@ -194,10 +188,10 @@ void Dealer::cancel(Session& caller, std::uint64_t request, const std::string& m
   fail(id, "wamp.error.canceled", "the call was canceled");
 }
 
-void Dealer::disconnect(Session& session) {
-  for (auto it = registrations_.begin(); it != registrations_.end();) {
+void Dealer::disconnect(Peer& session, Callee* callee) {
+  for (auto it = registrations_.begin(); callee && it != registrations_.end();) {
     auto& callees = it->second.callees;
-    callees.erase(std::remove(callees.begin(), callees.end(), &session), callees.end());
+    callees.erase(std::remove(callees.begin(), callees.end(), callee), callees.end());
     if (callees.empty()) {
       registrationsById_.erase(it->second.id);
       it = registrations_.erase(it);
@@ -207,7 +201,7 @@ void Dealer::disconnect(Session& session) {
   }
   std::vector<std::uint64_t> served, made;
   for (const auto& [id, inv] : invocations_) {
-    if (inv->callee == &session) served.push_back(id);
+    if (callee && inv->callee == callee) served.push_back(id);
     if (inv->caller == session.sessionId()) made.push_back(id);
   }
   for (std::uint64_t id : served)

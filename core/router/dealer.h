@@ -14,7 +14,8 @@
 #include <vector>
 
 #include "reload/generation.h"
-#include "session/session.h"
+#include "router/peer.h"
+#include "wamp/v2_codec.h"
 #include "wampd/status.h"
 
 namespace wampd::core {
@@ -53,40 +54,40 @@ class Dealer {
   }
 
   /// A call served by a plugin RPC handler through a route (synchronous).
-  Result call(Session& session, const std::string& uri, const Array& args);
+  Result call(Peer& session, const std::string& uri, const Array& args);
 
   /// REGISTER: `invoke` is single, roundrobin, random, first or last; callees sharing a
   /// procedure must all use the same policy other than single.
-  Registered registerProcedure(Session& callee, const std::string& uri, const std::string& invoke);
-  bool unregister(Session& callee, std::uint64_t registrationId);
+  Registered registerProcedure(Callee& callee, const std::string& uri, const std::string& invoke);
+  bool unregister(Callee& callee, std::uint64_t registrationId);
   bool hasCallee(const std::string& uri) const { return registrations_.count(uri) != 0; }
 
   /// Sends INVOCATION to a callee of `uri`; its answer reaches the sinks exactly once
   /// (progressive results before), or an error if the callee leaves, the call times out or
   /// is canceled.
-  void invoke(Session& caller, const std::string& uri, const Array& args,
-              const CallOptions& options, ResultSink onResult, ErrorSink onError);
-  void yield(Session& callee, std::uint64_t invocation, bool progress, const Array* args,
+  void invoke(Peer& caller, const std::string& uri, const Array& args, const CallOptions& options,
+              ResultSink onResult, ErrorSink onError);
+  void yield(Callee& callee, std::uint64_t invocation, bool progress, const Array* args,
              const Object* kwargs);
-  void calleeError(Session& callee, std::uint64_t invocation, const std::string& uri,
+  void calleeError(Callee& callee, std::uint64_t invocation, const std::string& uri,
                    const Array* args, const Object* kwargs);
   /// CANCEL with mode skip, kill or killnowait (default killnowait).
-  void cancel(Session& caller, std::uint64_t request, const std::string& mode);
-  /// A session left: its registrations go, calls it serves fail, calls it made are
-  /// interrupted.
-  void disconnect(Session& session);
+  void cancel(Peer& caller, std::uint64_t request, const std::string& mode);
+  /// A session left: its registrations go (`callee`: the session as a callee, if it can be
+  /// one), calls it serves fail, calls it made are interrupted.
+  void disconnect(Peer& session, Callee* callee);
 
  private:
   struct Registration {
     std::uint64_t id = 0;
     std::string uri;
     std::string invoke;
-    std::vector<Session*> callees;
+    std::vector<Callee*> callees;
     std::size_t next = 0;  // roundrobin position
   };
   struct Invocation {
     std::uint64_t id = 0;
-    Session* callee = nullptr;
+    Callee* callee = nullptr;
     SessionId caller = 0;
     std::uint64_t request = 0;
     bool progress = false;
@@ -95,7 +96,7 @@ class Dealer {
     std::unique_ptr<asio::steady_timer> timer;
   };
 
-  Session* pickCallee(Registration& registration);
+  Callee* pickCallee(Registration& registration);
   void interrupt(Invocation& invocation, const char* mode);
   /// Ends an invocation with an error to its caller.
   void fail(std::uint64_t invocation, const std::string& uri, const std::string& message);

@@ -12,6 +12,8 @@
 
 #include "auth/backend_cookie.h"
 #include "common/errors.h"
+#include "session/wamp1_session.h"
+#include "session/wamp2_session.h"
 #include "wamp/v1_codec.h"
 
 namespace wampd::core {
@@ -44,20 +46,6 @@ Server::Server(asio::io_context& io, ConfigSource source,
                                                            userDirectory(*generation_))),
       broker_(io, BrokerLimits{}),
       dealer_(io),
-      wamp1_(
-          broker_, dealer_,
-          [this](Session& s, const std::string& uri, const Array& args, CallReply reply) {
-            return builtin(s, uri, args, std::move(reply));
-          },
-          [this](SessionId id) { return findSession(id); }),
-      wamp2_(
-          broker_, dealer_,
-          [this](Session& s, const std::string& uri, const Array& args, CallReply reply) {
-            return builtin(s, uri, args, std::move(reply));
-          },
-          [this](SessionId id) { return findSession(id); },
-          [this]() -> const auth::Authenticator& { return *authenticator_; },
-          [this]() -> const std::vector<std::string>& { return generation_->config.realms; }),
       transport_(io, *this, transportOptions(generation_->config)),
       random_(std::random_device{}()),
       reloader_(io, std::move(source),
@@ -66,13 +54,6 @@ Server::Server(asio::io_context& io, ConfigSource source,
                 }),
       watcher_(io, [this](const std::string& path) { reloader_.request("change of " + path); }) {
   broker_.setGeneration(generation_);
-  broker_.setRevokedCallback(
-      [this](Session& s, const std::string& topic, std::uint64_t subscription, const Status& why) {
-        if (s.version == 1)
-          wamp1_.revoked(s, topic, why);
-        else
-          wamp2_.revoked(s, subscription, why);
-      });
   dealer_.setGeneration(generation_);
   reloader_.setCurrent(generation_);
   reloader_.setBusyCheck([this] { return watcher_.busy(); });
@@ -227,27 +208,22 @@ void Server::onOpen(Link& link, std::uint64_t token) {
     pending = std::move(it->second);
     pending_.erase(it);
   }
-  auto session = std::make_unique<Session>(token, link, std::move(pending.identity));
-  session->version = pending.version;
-  session->mustAuthenticate = pending.mustAuthenticate;
-  session->serializer = pending.serializer;
+  const SessionServices services{broker_, dealer_, *this};
+  std::unique_ptr<Session> session;
+  if (pending.version == 1)
+    session = std::make_unique<Wamp1Session>(token, link, std::move(pending.identity), services);
+  else
+    session = std::make_unique<Wamp2Session>(token, link, std::move(pending.identity), services,
+                                             pending.serializer, pending.mustAuthenticate);
   link.context = session.get();
   spdlog::debug("session {} opened from {}", session->idText(), link.remoteAddress());
-  if (shuttingDown_) {
-    session->closing = true;
-    const FaultInfo& info = describe(Fault::ServerShutdown);
-    link.close(info.closeCode, info.reason);
-  }
+  if (shuttingDown_) session->shutdown();
   sessions_.emplace(token, std::move(session));
 }
 
 void Server::onMessage(Link& link, std::string_view payload, bool binary) {
   auto* session = static_cast<Session*>(link.context);
-  if (!session) return;
-  if (session->version == 1)
-    wamp1_.onMessage(*session, payload, binary);
-  else
-    wamp2_.onMessage(*session, payload, binary);
+  if (session) session->onMessage(payload, binary);
 }
 
 void Server::onClose(Link& link, std::uint16_t code, std::string_view reason) {
@@ -255,7 +231,7 @@ void Server::onClose(Link& link, std::uint16_t code, std::string_view reason) {
   if (!session) return;
   spdlog::debug("session {} closed ({} {})", session->idText(), code, reason);
   broker_.disconnect(*session);
-  dealer_.disconnect(*session);
+  dealer_.disconnect(*session, session->asCallee());
   link.context = nullptr;
   sessions_.erase(session->sessionId());
   if (shuttingDown_ && sessions_.empty() && shutdownDeadline_) shutdownDeadline_->cancel();
@@ -268,14 +244,7 @@ void Server::shutdown() {
   transport_.stopListening();
   watcher_.stop();
   reloader_.stop();
-  const FaultInfo& info = describe(Fault::ServerShutdown);
-  for (auto& [id, session] : sessions_) {
-    if (session->version == 2 && session->phase == Session::Phase::Established && !session->closing)
-      session->sendV2(Array{Value(static_cast<int>(wamp2::Type::Goodbye)), Value(Object{}),
-                            Value("wamp.close.system_shutdown")});
-    session->closing = true;
-    session->link().close(info.closeCode, info.reason);
-  }
+  for (auto& [id, session] : sessions_) session->shutdown();
   if (sessions_.empty()) return;
   shutdownDeadline_ = std::make_unique<asio::steady_timer>(io_, kShutdownGrace);
   shutdownDeadline_->async_wait([this](const asio::error_code& ec) {
@@ -314,7 +283,7 @@ bool Server::builtin(Session& session, const std::string& uri, const Array&, Cal
 
 Value Server::statistics() const {
   std::uint64_t v1 = 0, v2 = 0;
-  for (const auto& [id, session] : sessions_) ++(session->version == 1 ? v1 : v2);
+  for (const auto& [id, session] : sessions_) ++(session->wampVersion() == 1 ? v1 : v2);
   const Broker::Counters& c = broker_.counters();
   const auto uptime =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);

@@ -1,5 +1,6 @@
-// The server: owns the transport, the sessions, the broker and the dealer, and serves one
-// generation of routes and plugins at a time; reloads swap in the next one whole.
+// The server, the composition root: owns the transport, the sessions, the broker and the
+// dealer, authentication and the reload cycle, and serves one generation of routes and
+// plugins at a time; reloads swap in the next one whole.
 #pragma once
 
 #include <asio/io_context.hpp>
@@ -11,21 +12,19 @@
 #include <unordered_map>
 
 #include "auth/authenticator.h"
+#include "reload/file_watcher.h"
 #include "reload/generation.h"
+#include "reload/reloader.h"
 #include "router/broker.h"
 #include "router/dealer.h"
-#include "reload/file_watcher.h"
-#include "reload/reloader.h"
 #include "session/session.h"
-#include "session/wamp1_protocol.h"
-#include "session/wamp2_protocol.h"
 #include "transport/transport.h"
 
 namespace wampd::core {
 
 inline constexpr const char* kServerIdent = "wampd/0.1.0";
 
-class Server final : private TransportListener {
+class Server final : private TransportListener, private SessionHost {
  public:
   Server(asio::io_context& io, ConfigSource source, std::shared_ptr<const Generation> generation);
   ~Server();
@@ -46,11 +45,15 @@ class Server final : private TransportListener {
   void onMessage(Link& link, std::string_view payload, bool binary) override;
   void onClose(Link& link, std::uint16_t code, std::string_view reason) override;
 
-  bool builtin(Session& session, const std::string& uri, const Array& args, CallReply reply);
+  bool builtin(Session& session, const std::string& uri, const Array& args,
+               CallReply reply) override;
+  Session* findSession(SessionId id) override;
+  const auth::Authenticator& authenticator() const override { return *authenticator_; }
+  const std::vector<std::string>& realms() const override { return generation_->config.realms; }
+
   Value topicsTable() const;
   Value statistics() const;
   SessionId newSessionId();
-  Session* findSession(SessionId id);
   /// Swaps `next` in on the I/O thread and returns the reload's status line.
   std::string swap(std::shared_ptr<const Generation> next, const std::string& trigger);
   void watchFiles();
@@ -61,8 +64,6 @@ class Server final : private TransportListener {
   std::unique_ptr<auth::Authenticator> authenticator_;
   Broker broker_;
   Dealer dealer_;
-  Wamp1Protocol wamp1_;
-  Wamp2Protocol wamp2_;
   Transport transport_;
   std::unordered_map<SessionId, std::unique_ptr<Session>> sessions_;
   // Handshakes accepted whose connection is not open yet: session ids already promised in

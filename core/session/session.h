@@ -1,77 +1,105 @@
-// One client session: its identity, its link, and the per-connection WAMP state.
+// One client session on one connection: the part every WAMP version shares. Each version's
+// class (Wamp1Session, Wamp2Session) owns its protocol state, reads its client's messages
+// and encodes its own frames; the router roles see a session only as a Peer.
+//
+// Constraint: sessions run on the I/O thread only, like the handlers they call.
 #pragma once
 
+#include <functional>
 #include <string>
-#include <unordered_set>
+#include <vector>
 
+#include "common/errors.h"
+#include "router/broker.h"
+#include "router/dealer.h"
+#include "router/peer.h"
 #include "transport/transport.h"
-#include "wamp/v1_codec.h"
-#include "wamp/v2_codec.h"
 #include "wampd/connection.h"
 
 namespace wampd::core {
 
-class TopicState;
+namespace auth {
+class Authenticator;
+}
 
-class Session final : public wampd::Connection {
+class Session;
+
+/// Answers one call, now or later: a result, or a non-ok Status for an error.
+using CallReply = std::function<void(const Status& status, const Value& result)>;
+
+/// What sessions need of the server that owns them.
+class SessionHost {
  public:
-  Session(SessionId id, Link& link, Identity identity)
-      : id_(id), idText_(std::to_string(id)), link_(link), identity_(std::move(identity)) {}
+  /// Procedures the server itself answers (names under `wampd.`), before any route. Returns
+  /// false when `uri` is not one of them; otherwise `reply` is called exactly once.
+  virtual bool builtin(Session& session, const std::string& uri, const Array& args,
+                       CallReply reply) = 0;
+  /// The live session with this id, or nullptr (for answers that arrive after it left).
+  virtual Session* findSession(SessionId id) = 0;
+  virtual const auth::Authenticator& authenticator() const = 0;
+  /// The realms WAMP v2 clients may join.
+  virtual const std::vector<std::string>& realms() const = 0;
+
+ protected:
+  ~SessionHost() = default;
+};
+
+/// The router roles and the host, shared by every session of a server.
+struct SessionServices {
+  Broker& broker;
+  Dealer& dealer;
+  SessionHost& host;
+};
+
+class Session : public Peer {
+ public:
+  Session(SessionId id, Link& link, Identity identity, SessionServices services)
+      : services_(services),
+        id_(id),
+        idText_(std::to_string(id)),
+        link_(link),
+        identity_(std::move(identity)) {}
+  virtual ~Session() = default;
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
   SessionId sessionId() const noexcept override { return id_; }
   const Identity& identity() const noexcept override { return identity_; }
   std::string_view remoteAddress() const noexcept override { return link_.remoteAddress(); }
-  int wampVersion() const noexcept override { return version; }
+  std::string authid() const override { return identity_.anonymous ? idText_ : identity_.username; }
+  std::string authrole() const override {
+    return identity_.backend ? "backend" : identity_.anonymous ? "anonymous" : "user";
+  }
+  std::size_t queuedBytes() const noexcept override { return link_.bufferedAmount(); }
+  void fellBehind() noexcept override;
+
+  /// One whole message from the client.
+  virtual void onMessage(std::string_view payload, bool binary) = 0;
+  /// The server is shutting down: end the session as this version's clients expect.
+  virtual void shutdown() noexcept = 0;
+  /// This session as a callee of the dealer, if its protocol can register procedures.
+  virtual Callee* asCallee() noexcept { return nullptr; }
 
   /// The session id as WAMP v1 carries it.
   const std::string& idText() const noexcept { return idText_; }
   Link& link() noexcept { return link_; }
-
   /// Set once the server started closing this connection: later messages are dropped.
-  bool closing = false;
-  /// 1 (subprotocol "wamp" or none) or 2 (wamp.2.json / wamp.2.msgpack).
-  int version = 1;
-  wamp2::Serializer serializer = wamp2::Serializer::Json;
-  /// WAMP v2 session life: HELLO, then (CHALLENGE/AUTHENTICATE), then WELCOME.
-  enum class Phase { AwaitingHello, Challenged, Established, Closed } phase = Phase::AwaitingHello;
-  std::string realm;
-  /// The last request id this client used (WAMP v2 session scope).
-  std::uint64_t lastRequestId = 0;
-  /// The client announced roles.subscriber.features.subscription_revocation.
-  bool revocationSupported = false;
-  /// The client announced roles.callee.features.call_canceling (it understands INTERRUPT).
-  bool calleeCanceling = false;
-  /// The handshake let this v2 session in only on condition that HELLO authenticates it
-  /// (auth.allow_anonymous is off and no ticket came with the upgrade).
-  bool mustAuthenticate = false;
-  /// HELLO asked for ticket authentication with this authid (the username).
-  std::string pendingAuthid;
-  /// The identity authentication established; a ticket CHALLENGE may upgrade it.
+  bool closing() const noexcept { return closing_; }
+
+ protected:
+  /// Marks the session closing and starts the closing handshake with `fault`'s close code.
+  void closeWith(Fault fault) noexcept;
   void setIdentity(Identity identity) { identity_ = std::move(identity); }
-  /// WAMP v2 authid and authrole of this session.
-  std::string authid() const { return identity_.anonymous ? idText_ : identity_.username; }
-  std::string authrole() const {
-    return identity_.backend ? "backend" : identity_.anonymous ? "anonymous" : "user";
-  }
-  /// Sends one WAMP v2 message in this session's serializer.
-  void sendV2(const Array& message) {
-    std::string bytes = wamp2::encode(message, serializer);
-    if (serializer == wamp2::Serializer::Json)
-      link_.sendText(std::move(bytes));
-    else
-      link_.sendBinary(std::move(bytes));
-  }
-  wamp1::PrefixMap prefixes;
-  /// Topics this session is subscribed to (owned by the Broker).
-  std::unordered_set<TopicState*> topics;
-  /// WAMP v2 pattern (prefix/wildcard) subscriptions this session holds, by id.
-  std::unordered_set<std::uint64_t> patterns;
+  void markClosing() noexcept { closing_ = true; }
+
+  SessionServices services_;
 
  private:
   SessionId id_;
   std::string idText_;
   Link& link_;
   Identity identity_;
+  bool closing_ = false;
 };
 
 }  // namespace wampd::core

@@ -365,7 +365,7 @@ def test_authenticate_without_challenge(server, serializer):
 #
 # The spec says a client's session-scope request ids are sequential (1, 2, 3, ...). wampd
 # requires each new request id to be greater than the one before, whatever the message
-# types; a gap of up to 2^32 is tolerated (Wamp2Protocol::kMaxRequestIdStep), so a repeated
+# types; a gap of up to 2^32 is tolerated (Wamp2Session::kMaxRequestIdStep), so a repeated
 # or smaller id, or a larger jump, is a violation.
 
 @pytest.mark.parametrize("serializer", SERIALIZERS)

@@ -1,10 +1,12 @@
-#include "session/wamp2_protocol.h"
+#include "session/wamp2_session.h"
 
 #include <spdlog/spdlog.h>
 
 #include <ctime>
 
+#include "auth/authenticator.h"
 #include "common/errors.h"
+#include "transport/transport.h"
 
 namespace wampd::core {
 namespace {
@@ -137,84 +139,82 @@ Object roleFeatures() {
 
 }  // namespace
 
-void Wamp2Protocol::onMessage(Session& s, std::string_view payload, bool binary) {
-  if (s.closing) return;
+void Wamp2Session::onMessage(std::string_view payload, bool binary) {
+  if (closing()) return;
   Array m;
   std::string why;
-  if (binary != (s.serializer == wamp2::Serializer::MsgPack))
-    return abort(s, "wamp.error.protocol_violation",
-                 binary ? "binary frame on a wamp.2.json session"
-                        : "text frame on a wamp.2.msgpack session");
-  if (!wamp2::decode(payload, s.serializer, m, why) || !wamp2::validateFromClient(m, why))
-    return abort(s, "wamp.error.protocol_violation", why);
+  if (binary != (serializer_ == wamp2::Serializer::MsgPack))
+    return abort("wamp.error.protocol_violation", binary
+                                                      ? "binary frame on a wamp.2.json session"
+                                                      : "text frame on a wamp.2.msgpack session");
+  if (!wamp2::decode(payload, serializer_, m, why) || !wamp2::validateFromClient(m, why))
+    return abort("wamp.error.protocol_violation", why);
 
   const auto t = static_cast<Type>(wamp2::typeOf(m));
-  if (s.phase == Session::Phase::AwaitingHello) {
-    if (t == Type::Hello) return hello(s, m);
-    if (t == Type::Abort) return abort(s, "wamp.close.goodbye_and_out", "");
+  if (phase_ == Phase::AwaitingHello) {
+    if (t == Type::Hello) return hello(m);
+    if (t == Type::Abort) return abort("wamp.close.goodbye_and_out", "");
     return abort(
-        s, "wamp.error.protocol_violation",
+        "wamp.error.protocol_violation",
         std::string(wamp2::typeName(static_cast<int>(t))) + " before the session was established");
   }
-  if (s.phase == Session::Phase::Challenged) {
-    if (t == Type::Authenticate) return authenticate(s, m);
-    if (t == Type::Abort) return abort(s, "wamp.close.goodbye_and_out", "");
+  if (phase_ == Phase::Challenged) {
+    if (t == Type::Authenticate) return authenticate(m);
+    if (t == Type::Abort) return abort("wamp.close.goodbye_and_out", "");
     return abort(
-        s, "wamp.error.protocol_violation",
+        "wamp.error.protocol_violation",
         std::string(wamp2::typeName(static_cast<int>(t))) + " while authentication is pending");
   }
   switch (t) {
     case Type::Hello:
-      return abort(s, "wamp.error.protocol_violation", "HELLO on an established session");
+      return abort("wamp.error.protocol_violation", "HELLO on an established session");
     case Type::Authenticate:
-      return abort(s, "wamp.error.protocol_violation", "AUTHENTICATE without a CHALLENGE");
+      return abort("wamp.error.protocol_violation", "AUTHENTICATE without a CHALLENGE");
     case Type::Goodbye:
-      return goodbye(s);
+      return goodbye();
     case Type::Abort:
-      return abort(s, "wamp.close.goodbye_and_out", "");
+      return abort("wamp.close.goodbye_and_out", "");
     case Type::Publish:
-      return publish(s, m);
+      return publish(m);
     case Type::Subscribe:
-      return subscribe(s, m);
+      return subscribe(m);
     case Type::Unsubscribe:
-      return unsubscribe(s, m);
+      return unsubscribe(m);
     case Type::Call:
-      return call(s, m);
+      return call(m);
     case Type::Cancel:
-      return cancel(s, m);
+      return cancel(m);
     case Type::Register:
-      return registerProcedure(s, m);
+      return registerProcedure(m);
     case Type::Unregister:
-      return unregister(s, m);
+      return unregister(m);
     case Type::Yield:
-      return yield(s, m);
+      return yield(m);
     case Type::Error:
-      return error(s, m);
+      return error(m);
     default:
-      return abort(s, "wamp.error.protocol_violation", "unexpected message");
+      return abort("wamp.error.protocol_violation", "unexpected message");
   }
 }
 
-void Wamp2Protocol::abort(Session& s, const std::string& reason, const std::string& message) {
-  if (s.closing) return;
+void Wamp2Session::abort(const std::string& reason, const std::string& message) {
+  if (closing()) return;
   if (reason == "wamp.error.protocol_violation")
-    spdlog::info("session {} ({}): protocol violation: {}", s.idText(), s.remoteAddress(), message);
+    spdlog::info("session {} ({}): protocol violation: {}", idText(), remoteAddress(), message);
   Object details;
   if (!message.empty()) details.set("message", Value(message));
-  s.sendV2(Array{type(Type::Abort), Value(std::move(details)), Value(reason)});
-  s.phase = Session::Phase::Closed;
-  s.closing = true;
-  const FaultInfo& info = describe(
-      reason == "wamp.error.protocol_violation" ? Fault::ProtocolViolation : Fault::SessionEnded);
-  s.link().close(info.closeCode, info.reason);
+  send(Array{type(Type::Abort), Value(std::move(details)), Value(reason)});
+  phase_ = Phase::Closed;
+  closeWith(reason == "wamp.error.protocol_violation" ? Fault::ProtocolViolation
+                                                      : Fault::SessionEnded);
 }
 
-void Wamp2Protocol::hello(Session& s, const Array& m) {
+void Wamp2Session::hello(const Array& m) {
   const std::string realm = stringAt(m, 1);
-  const auto& realms = realms_();
+  const auto& realms = services_.host.realms();
   if (std::find(realms.begin(), realms.end(), realm) == realms.end())
-    return abort(s, "wamp.error.no_such_realm", "no realm \"" + realm + "\" on this server");
-  s.realm = realm;
+    return abort("wamp.error.no_such_realm", "no realm \"" + realm + "\" on this server");
+  realm_ = realm;
   const Object& details = dictAt(m, 2);
   auto feature = [&details](const char* role, const char* name) {
     const Value* roles = details.find("roles");
@@ -223,79 +223,77 @@ void Wamp2Protocol::hello(Session& s, const Array& m) {
     const Value* f = features ? features->find(name) : nullptr;
     return f && f->asBool();
   };
-  s.revocationSupported = feature("subscriber", "subscription_revocation");
-  s.calleeCanceling = feature("callee", "call_canceling");
+  revocationSupported_ = feature("subscriber", "subscription_revocation");
+  calleeCanceling_ = feature("callee", "call_canceling");
   // A ticket in the upgrade URL already authenticated the session.
-  if (!s.identity().anonymous) return welcome(s, "ticket");
+  if (!identity().anonymous) return welcome("ticket");
   bool ticketOffered = false;
   if (const Value* methods = details.find("authmethods"); methods && methods->array())
     for (const Value& method : *methods->array())
       ticketOffered = ticketOffered || method.asString() == "ticket";
-  if (!ticketOffered && s.mustAuthenticate)
-    return abort(s, "wamp.error.not_authorized",
+  if (!ticketOffered && mustAuthenticate_)
+    return abort("wamp.error.not_authorized",
                  "anonymous sessions are not allowed: authenticate with authmethod \"ticket\"");
   if (ticketOffered) {
-    s.pendingAuthid = text(details, "authid");
-    s.phase = Session::Phase::Challenged;
-    s.sendV2(Array{type(Type::Challenge), Value("ticket"), Value(Object{})});
+    pendingAuthid_ = text(details, "authid");
+    phase_ = Phase::Challenged;
+    send(Array{type(Type::Challenge), Value("ticket"), Value(Object{})});
     return;
   }
-  welcome(s, "anonymous");
+  welcome("anonymous");
 }
 
-void Wamp2Protocol::authenticate(Session& s, const Array& m) {
+void Wamp2Session::authenticate(const Array& m) {
   auth::Decision decision;
-  decision.identity = s.identity();  // keeps the backend proof of the handshake
+  decision.identity = identity();  // keeps the backend proof of the handshake
   const std::string ticket = stringAt(m, 1);
-  if (!authenticator_().authenticateTicket(ticket, std::time(nullptr), decision)) {
-    spdlog::warn("session {} ({}): ticket authentication failed: {}", s.idText(), s.remoteAddress(),
+  if (!services_.host.authenticator().authenticateTicket(ticket, std::time(nullptr), decision)) {
+    spdlog::warn("session {} ({}): ticket authentication failed: {}", idText(), remoteAddress(),
                  decision.reason);
-    return abort(s, "wamp.error.authentication_failed", decision.reason);
+    return abort("wamp.error.authentication_failed", decision.reason);
   }
-  if (!s.pendingAuthid.empty() && !decision.identity.anonymous &&
-      decision.identity.username != s.pendingAuthid)
-    return abort(s, "wamp.error.authentication_failed",
-                 "the ticket is not for authid \"" + s.pendingAuthid + "\"");
-  s.setIdentity(std::move(decision.identity));
-  welcome(s, "ticket");
+  if (!pendingAuthid_.empty() && !decision.identity.anonymous &&
+      decision.identity.username != pendingAuthid_)
+    return abort("wamp.error.authentication_failed",
+                 "the ticket is not for authid \"" + pendingAuthid_ + "\"");
+  setIdentity(std::move(decision.identity));
+  welcome("ticket");
 }
 
-void Wamp2Protocol::welcome(Session& s, const std::string& authmethod) {
-  s.phase = Session::Phase::Established;
-  Object details{{"realm", Value(s.realm)},         {"authid", Value(s.authid())},
-                 {"authrole", Value(s.authrole())}, {"authmethod", Value(authmethod)},
-                 {"authprovider", Value("wampd")},  {"roles", Value(roleFeatures())}};
-  s.sendV2(Array{type(Type::Welcome), Value(s.sessionId()), Value(std::move(details))});
+void Wamp2Session::welcome(const std::string& authmethod) {
+  phase_ = Phase::Established;
+  Object details{{"realm", Value(realm_)},         {"authid", Value(authid())},
+                 {"authrole", Value(authrole())},  {"authmethod", Value(authmethod)},
+                 {"authprovider", Value("wampd")}, {"roles", Value(roleFeatures())}};
+  send(Array{type(Type::Welcome), Value(sessionId()), Value(std::move(details))});
 }
 
-void Wamp2Protocol::goodbye(Session& s) {
-  s.sendV2(Array{type(Type::Goodbye), Value(Object{}), Value("wamp.close.goodbye_and_out")});
-  s.phase = Session::Phase::Closed;
-  s.closing = true;
-  const FaultInfo& info = describe(Fault::SessionEnded);
-  s.link().close(info.closeCode, info.reason);
+void Wamp2Session::goodbye() {
+  send(Array{type(Type::Goodbye), Value(Object{}), Value("wamp.close.goodbye_and_out")});
+  phase_ = Phase::Closed;
+  closeWith(Fault::SessionEnded);
 }
 
-bool Wamp2Protocol::checkRequestId(Session& s, std::uint64_t id) {
-  if (id > s.lastRequestId && id - s.lastRequestId <= kMaxRequestIdStep) {
-    s.lastRequestId = id;
+bool Wamp2Session::checkRequestId(std::uint64_t id) {
+  if (id > lastRequestId_ && id - lastRequestId_ <= kMaxRequestIdStep) {
+    lastRequestId_ = id;
     return true;
   }
-  abort(s, "wamp.error.protocol_violation",
-        "request id " + std::to_string(id) + " does not follow " + std::to_string(s.lastRequestId));
+  abort("wamp.error.protocol_violation",
+        "request id " + std::to_string(id) + " does not follow " + std::to_string(lastRequestId_));
   return false;
 }
 
-void Wamp2Protocol::sendError(Session& s, int requestType, std::uint64_t request,
-                              const std::string& uri, const std::string& message) {
+void Wamp2Session::sendError(int requestType, std::uint64_t request, const std::string& uri,
+                             const std::string& message) {
   Array m{type(Type::Error), Value(requestType), Value(request), Value(Object{}), Value(uri)};
   if (!message.empty()) m.push_back(Value(Array{Value(message)}));
-  s.sendV2(m);
+  send(m);
 }
 
-void Wamp2Protocol::publish(Session& s, const Array& m) {
+void Wamp2Session::publish(const Array& m) {
   const std::uint64_t request = idAt(m, 1);
-  if (!checkRequestId(s, request)) return;
+  if (!checkRequestId(request)) return;
   const Object& options = dictAt(m, 2);
   std::string why;
   if (!checkOptions(options,
@@ -309,14 +307,14 @@ void Wamp2Protocol::publish(Session& s, const Array& m) {
                      {"exclude_authrole", Option::StringList},
                      {"eligible_authrole", Option::StringList}},
                     why))
-    return abort(s, "wamp.error.protocol_violation", "PUBLISH: " + why);
+    return abort("wamp.error.protocol_violation", "PUBLISH: " + why);
   const std::string topic = stringAt(m, 3);
   const Array* args = listAt(m, 4);
   const Object* kwargs = kwargsAt(m, 5);
   const bool acknowledge = flag(options, "acknowledge");
 
   SessionIds exclude = ids(options, "exclude");
-  if (flag(options, "exclude_me", true)) exclude.push_back(s.sessionId());
+  if (flag(options, "exclude_me", true)) exclude.push_back(sessionId());
   SessionIds eligible = ids(options, "eligible");
   // An explicit eligible list naming no one reaches no one (an empty list means "no
   // restriction" only in Ratchet's v1 convention); session id 0 is never assigned.
@@ -331,79 +329,81 @@ void Wamp2Protocol::publish(Session& s, const Array& m) {
   extra.kwargs = kwargs;
 
   const Value event = eventOf(args, kwargs);
-  const Broker::Result r = broker_.publish(s, topic, event, exclude, eligible, &extra);
+  const Broker::Result r = services_.broker.publish(*this, topic, event, exclude, eligible, &extra);
   constexpr int kPublish = static_cast<int>(Type::Publish);
   switch (r.outcome) {
     case Broker::Outcome::Done:
-      if (acknowledge) s.sendV2(Array{type(Type::Published), Value(request), Value(r.id)});
+      if (acknowledge) send(Array{type(Type::Published), Value(request), Value(r.id)});
       return;
     case Broker::Outcome::NoRoute:
       if (acknowledge)
-        sendError(s, kPublish, request, "wamp.error.invalid_uri",
+        sendError(kPublish, request, "wamp.error.invalid_uri",
                   "no route matches \"" + topic + "\"");
       return;
     case Broker::Outcome::NoHandler:
       if (acknowledge)
-        sendError(s, kPublish, request, "wamp.error.no_such_subscription",
+        sendError(kPublish, request, "wamp.error.no_such_subscription",
                   "the topic's handler is not loaded");
       return;
     default:
-      if (acknowledge) sendError(s, kPublish, request, r.status.uri(), r.status.message());
+      if (acknowledge) sendError(kPublish, request, r.status.uri(), r.status.message());
       return;
   }
 }
 
-void Wamp2Protocol::subscribe(Session& s, const Array& m) {
+void Wamp2Session::subscribe(const Array& m) {
   const std::uint64_t request = idAt(m, 1);
-  if (!checkRequestId(s, request)) return;
+  if (!checkRequestId(request)) return;
   std::string why;
   if (!checkOptions(dictAt(m, 2), {{"match", Option::String}}, why))
-    return abort(s, "wamp.error.protocol_violation", "SUBSCRIBE: " + why);
+    return abort("wamp.error.protocol_violation", "SUBSCRIBE: " + why);
   const std::string match = text(dictAt(m, 2), "match", "exact");
   const std::string topic = stringAt(m, 3);
   constexpr int kSubscribe = static_cast<int>(Type::Subscribe);
   if (match != "exact" && match != "prefix" && match != "wildcard")
-    return sendError(s, kSubscribe, request, "wamp.error.option_not_allowed",
+    return sendError(kSubscribe, request, "wamp.error.option_not_allowed",
                      "match policy \"" + match + "\" is not supported");
-  const Broker::Result r =
-      match == "exact" ? broker_.subscribe(s, topic) : broker_.subscribePattern(s, match, topic);
+  const Broker::Result r = match == "exact"
+                               ? services_.broker.subscribe(*this, topic)
+                               : services_.broker.subscribePattern(*this, match, topic);
   switch (r.outcome) {
     case Broker::Outcome::Done:
     case Broker::Outcome::Duplicate:
-      return s.sendV2(Array{type(Type::Subscribed), Value(request), Value(r.id)});
+      return send(Array{type(Type::Subscribed), Value(request), Value(r.id)});
     case Broker::Outcome::NoRoute:
-      return sendError(s, kSubscribe, request, "wamp.error.invalid_uri",
+      return sendError(kSubscribe, request, "wamp.error.invalid_uri",
                        "no route matches \"" + topic + "\"");
     case Broker::Outcome::NoHandler:
-      return sendError(s, kSubscribe, request, "wamp.error.no_such_subscription",
+      return sendError(kSubscribe, request, "wamp.error.no_such_subscription",
                        "the topic's handler is not loaded");
     case Broker::Outcome::LimitReached:
-      return abort(s, "wamp.error.protocol_violation", "too many subscriptions");
+      return abort("wamp.error.protocol_violation", "too many subscriptions");
     default:
-      return sendError(s, kSubscribe, request, r.status.uri(), r.status.message());
+      return sendError(kSubscribe, request, r.status.uri(), r.status.message());
   }
 }
 
-void Wamp2Protocol::unsubscribe(Session& s, const Array& m) {
+void Wamp2Session::unsubscribe(const Array& m) {
   const std::uint64_t request = idAt(m, 1);
-  if (!checkRequestId(s, request)) return;
-  const Broker::Result r = broker_.unsubscribeById(s, idAt(m, 2));
+  if (!checkRequestId(request)) return;
+  const Broker::Result r = services_.broker.unsubscribeById(*this, idAt(m, 2));
   if (r.outcome == Broker::Outcome::NotSubscribed)
-    return sendError(s, static_cast<int>(Type::Unsubscribe), request,
+    return sendError(static_cast<int>(Type::Unsubscribe), request,
                      "wamp.error.no_such_subscription", "");
-  s.sendV2(Array{type(Type::Unsubscribed), Value(request)});
+  send(Array{type(Type::Unsubscribed), Value(request)});
 }
 
-void Wamp2Protocol::revoked(Session& s, std::uint64_t subscriptionId, const Status& why) {
-  if (s.closing || !s.revocationSupported) return;
-  s.sendV2(Array{
+void Wamp2Session::subscriptionRevoked(const std::string&, std::uint64_t subscriptionId,
+                                       const Status& why) noexcept {
+  if (closing() || !revocationSupported_) return;
+  send(Array{
       type(Type::Unsubscribed), Value(0),
       Value(Object{{"subscription", Value(subscriptionId)}, {"reason", Value(why.message())}})});
 }
 
-void Wamp2Protocol::call(Session& s, const Array& m) {
+void Wamp2Session::call(const Array& m) {
   const std::uint64_t request = idAt(m, 1);
-  if (!checkRequestId(s, request)) return;
+  if (!checkRequestId(request)) return;
   const Object& options = dictAt(m, 2);
   std::string why;
   if (!checkOptions(options,
@@ -411,43 +411,42 @@ void Wamp2Protocol::call(Session& s, const Array& m) {
                      {"timeout", Option::Int},
                      {"disclose_me", Option::Bool}},
                     why))
-    return abort(s, "wamp.error.protocol_violation", "CALL: " + why);
+    return abort("wamp.error.protocol_violation", "CALL: " + why);
   const std::string procedure = stringAt(m, 3);
   const Array empty;
   const Array& args = listAt(m, 4) ? *listAt(m, 4) : empty;
   const Object* kwargs = kwargsAt(m, 5);
   constexpr int kCall = static_cast<int>(Type::Call);
 
-  auto resultTo = [this, id = s.sessionId(), request](const Array& a, const Object* kw,
-                                                      bool progress) {
-    Session* live = sessions_(id);
-    if (!live || live->closing) return;
+  // Answers may come after this session left: they find the session again by id.
+  auto resultTo = [host = &services_.host, id = sessionId(), request](
+                      const Array& a, const Object* kw, bool progress) {
+    auto* live = static_cast<Wamp2Session*>(host->findSession(id));
+    if (!live || live->closing()) return;
     Object details;
     if (progress) details.set("progress", Value(true));
     Array reply{type(Type::Result), Value(request), Value(std::move(details)), Value(a)};
     if (kw) reply.push_back(Value(*kw));
-    live->sendV2(reply);
+    live->send(reply);
   };
-  auto errorTo = [this, id = s.sessionId(), request](const std::string& uri, const Array& a,
-                                                     const Object* kw) {
-    Session* live = sessions_(id);
-    if (!live || live->closing) return;
+  auto errorTo = [host = &services_.host, id = sessionId(), request](
+                     const std::string& uri, const Array& a, const Object* kw) {
+    auto* live = static_cast<Wamp2Session*>(host->findSession(id));
+    if (!live || live->closing()) return;
     Array reply{type(Type::Error), Value(kCall), Value(request),
                 Value(Object{}),   Value(uri),   Value(a)};
     if (kw) reply.push_back(Value(*kw));
-    live->sendV2(reply);
+    live->send(reply);
   };
 
-  if (builtins_) {
-    auto reply = [resultTo, errorTo](const Status& status, const Value& result) {
-      if (status)
-        resultTo(Array{result}, nullptr, false);
-      else
-        errorTo(status.uri(), Array{Value(status.message())}, nullptr);
-    };
-    if (builtins_(s, procedure, args, std::move(reply))) return;
-  }
-  if (dealer_.hasCallee(procedure)) {
+  auto reply = [resultTo, errorTo](const Status& status, const Value& result) {
+    if (status)
+      resultTo(Array{result}, nullptr, false);
+    else
+      errorTo(status.uri(), Array{Value(status.message())}, nullptr);
+  };
+  if (services_.host.builtin(*this, procedure, args, std::move(reply))) return;
+  if (services_.dealer.hasCallee(procedure)) {
     Dealer::CallOptions call;
     call.request = request;
     call.receiveProgress = flag(options, "receive_progress");
@@ -455,10 +454,10 @@ void Wamp2Protocol::call(Session& s, const Array& m) {
       call.timeoutMs = t->asUInt();
     call.discloseMe = flag(options, "disclose_me");
     call.kwargs = kwargs;
-    dealer_.invoke(s, procedure, args, call, resultTo, errorTo);
+    services_.dealer.invoke(*this, procedure, args, call, resultTo, errorTo);
     return;
   }
-  Dealer::Result r = dealer_.call(s, procedure, args);
+  Dealer::Result r = services_.dealer.call(*this, procedure, args);
   if (r.outcome == Dealer::Outcome::Done) return resultTo(Array{r.value}, nullptr, false);
   if (r.outcome == Dealer::Outcome::Failed)
     return errorTo(r.status.uri(), Array{Value(r.status.message())}, nullptr);
@@ -466,55 +465,113 @@ void Wamp2Protocol::call(Session& s, const Array& m) {
           nullptr);
 }
 
-void Wamp2Protocol::cancel(Session& s, const Array& m) {
+void Wamp2Session::cancel(const Array& m) {
   std::string why;
   if (!checkOptions(dictAt(m, 2), {{"mode", Option::String}}, why))
-    return abort(s, "wamp.error.protocol_violation", "CANCEL: " + why);
+    return abort("wamp.error.protocol_violation", "CANCEL: " + why);
   const std::string mode = text(dictAt(m, 2), "mode", "killnowait");
   if (mode != "skip" && mode != "kill" && mode != "killnowait")
-    return abort(s, "wamp.error.protocol_violation",
-                 "CANCEL: mode must be skip, kill or killnowait");
-  dealer_.cancel(s, idAt(m, 1), mode);
+    return abort("wamp.error.protocol_violation", "CANCEL: mode must be skip, kill or killnowait");
+  services_.dealer.cancel(*this, idAt(m, 1), mode);
 }
 
-void Wamp2Protocol::registerProcedure(Session& s, const Array& m) {
+void Wamp2Session::registerProcedure(const Array& m) {
   const std::uint64_t request = idAt(m, 1);
-  if (!checkRequestId(s, request)) return;
+  if (!checkRequestId(request)) return;
   const Object& options = dictAt(m, 2);
   std::string why;
   if (!checkOptions(options, {{"match", Option::String}, {"invoke", Option::String}}, why))
-    return abort(s, "wamp.error.protocol_violation", "REGISTER: " + why);
+    return abort("wamp.error.protocol_violation", "REGISTER: " + why);
   if (text(options, "match", "exact") != "exact")
-    return sendError(s, static_cast<int>(Type::Register), request, "wamp.error.option_not_allowed",
+    return sendError(static_cast<int>(Type::Register), request, "wamp.error.option_not_allowed",
                      "pattern-based registrations are not supported");
   const Dealer::Registered r =
-      dealer_.registerProcedure(s, stringAt(m, 3), text(options, "invoke", "single"));
+      services_.dealer.registerProcedure(*this, stringAt(m, 3), text(options, "invoke", "single"));
   if (!r.status)
-    return sendError(s, static_cast<int>(Type::Register), request, r.status.uri(),
-                     r.status.message());
-  s.sendV2(Array{type(Type::Registered), Value(request), Value(r.id)});
+    return sendError(static_cast<int>(Type::Register), request, r.status.uri(), r.status.message());
+  send(Array{type(Type::Registered), Value(request), Value(r.id)});
 }
 
-void Wamp2Protocol::unregister(Session& s, const Array& m) {
+void Wamp2Session::unregister(const Array& m) {
   const std::uint64_t request = idAt(m, 1);
-  if (!checkRequestId(s, request)) return;
-  if (!dealer_.unregister(s, idAt(m, 2)))
-    return sendError(s, static_cast<int>(Type::Unregister), request,
-                     "wamp.error.no_such_registration", "");
-  s.sendV2(Array{type(Type::Unregistered), Value(request)});
+  if (!checkRequestId(request)) return;
+  if (!services_.dealer.unregister(*this, idAt(m, 2)))
+    return sendError(static_cast<int>(Type::Unregister), request, "wamp.error.no_such_registration",
+                     "");
+  send(Array{type(Type::Unregistered), Value(request)});
 }
 
-void Wamp2Protocol::yield(Session& s, const Array& m) {
+void Wamp2Session::yield(const Array& m) {
   std::string why;
   if (!checkOptions(dictAt(m, 2), {{"progress", Option::Bool}}, why))
-    return abort(s, "wamp.error.protocol_violation", "YIELD: " + why);
-  dealer_.yield(s, idAt(m, 1), flag(dictAt(m, 2), "progress"), listAt(m, 3), kwargsAt(m, 4));
+    return abort("wamp.error.protocol_violation", "YIELD: " + why);
+  services_.dealer.yield(*this, idAt(m, 1), flag(dictAt(m, 2), "progress"), listAt(m, 3),
+                         kwargsAt(m, 4));
 }
 
-void Wamp2Protocol::error(Session& s, const Array& m) {
+void Wamp2Session::error(const Array& m) {
   if (m[1].asInt() != static_cast<int>(Type::Invocation))
-    return abort(s, "wamp.error.protocol_violation", "a client sends ERROR only for INVOCATION");
-  dealer_.calleeError(s, idAt(m, 2), stringAt(m, 4), listAt(m, 5), kwargsAt(m, 6));
+    return abort("wamp.error.protocol_violation", "a client sends ERROR only for INVOCATION");
+  services_.dealer.calleeError(*this, idAt(m, 2), stringAt(m, 4), listAt(m, 5), kwargsAt(m, 6));
+}
+
+void Wamp2Session::send(const Array& message) {
+  std::string bytes = wamp2::encode(message, serializer_);
+  if (serializer_ == wamp2::Serializer::Json)
+    link().sendText(std::move(bytes));
+  else
+    link().sendBinary(std::move(bytes));
+}
+
+bool Wamp2Session::deliver(Event& event) noexcept {
+  SharedFramePtr& frame = event.frame(frameSlot());
+  if (!frame) {
+    Object details;
+    if (event.viaPattern) details.set("topic", Value(std::string(event.topic)));
+    if (event.publisher) {
+      details.set("publisher", Value(event.publisher->sessionId()));
+      details.set("publisher_authid", Value(event.publisherAuthid));
+      details.set("publisher_authrole", Value(event.publisherAuthrole));
+    }
+    Array message{type(Type::Event), Value(event.subscription), Value(event.publication),
+                  Value(std::move(details))};
+    if (event.args) {
+      message.push_back(Value(*event.args));
+      if (event.kwargs) message.push_back(Value(*event.kwargs));
+    } else {
+      message.push_back(Value(Array{event.payload}));
+    }
+    try {
+      std::string bytes = wamp2::encode(message, serializer_);
+      frame = serializer_ == wamp2::Serializer::Json ? Transport::prepareText(bytes)
+                                                     : Transport::prepareBinary(bytes);
+    } catch (const std::exception& e) {
+      spdlog::error("topic {}: cannot encode a WAMP v2 event: {}", event.topic, e.what());
+      return false;
+    }
+  }
+  link().send(frame);
+  return true;
+}
+
+void Wamp2Session::invoke(std::uint64_t invocation, std::uint64_t registration, Object details,
+                          const Array& args, const Object* kwargs) noexcept {
+  Array message{type(Type::Invocation), Value(invocation), Value(registration),
+                Value(std::move(details)), Value(args)};
+  if (kwargs) message.push_back(Value(*kwargs));
+  send(message);
+}
+
+void Wamp2Session::interrupt(std::uint64_t invocation, const char* mode) noexcept {
+  if (closing() || !calleeCanceling_) return;
+  send(Array{type(Type::Interrupt), Value(invocation), Value(Object{{"mode", Value(mode)}})});
+}
+
+void Wamp2Session::shutdown() noexcept {
+  if (closing()) return;
+  if (phase_ == Phase::Established)
+    send(Array{type(Type::Goodbye), Value(Object{}), Value("wamp.close.system_shutdown")});
+  closeWith(Fault::ServerShutdown);
 }
 
 }  // namespace wampd::core
