@@ -1,0 +1,265 @@
+// The broker over fake peers and in-process handlers: subscription, fan-out with one frame
+// per wire format, exclusion and eligibility, slow subscribers, patterns, publish policy and
+// the migration of live topics when a generation is swapped in.
+#include "router/broker.h"
+
+#include <doctest/doctest.h>
+
+#include <asio/io_context.hpp>
+
+#include "fake_peer.h"
+
+namespace wampd::core {
+namespace {
+
+using testing::FakePeer;
+using testing::GenerationBuilder;
+using testing::HandlerLog;
+using testing::hosted;
+using testing::RecordingTopic;
+
+struct BrokerFixture {
+  asio::io_context io;
+  HandlerLog log;
+  std::shared_ptr<RecordingTopic> handler = hosted<RecordingTopic>("news", log);
+  Broker broker{io, BrokerLimits{}};
+
+  BrokerFixture() {
+    broker.setGeneration(GenerationBuilder()
+                             .route("news", "news/{id}", "news")
+                             .route("orphan", "orphan", "not.loaded")
+                             .route("backend", "backend/only", "news", "backend")
+                             .topic(handler)
+                             .build());
+  }
+  Broker::Result publish(FakePeer& from, const std::string& uri, const Value& event,
+                         const SessionIds& exclude = {}, const SessionIds& eligible = {},
+                         const Broker::PublishOptions* options = nullptr) {
+    return broker.publish(from, uri, event, exclude, eligible, options);
+  }
+};
+
+TEST_CASE_FIXTURE(BrokerFixture, "a publication reaches every subscriber, framed once per format") {
+  FakePeer a(1), b(2), c(3, {}, 2), publisher(4);
+  CHECK(broker.subscribe(a, "news/1").outcome == Broker::Outcome::Done);
+  CHECK(broker.subscribe(b, "news/1").outcome == Broker::Outcome::Done);
+  CHECK(broker.subscribe(c, "news/1").outcome == Broker::Outcome::Done);
+  CHECK(log.count("subscribe") == 3);
+
+  const Broker::Result r = publish(publisher, "news/1", Value("hello"));
+  CHECK(r.outcome == Broker::Outcome::Done);
+  CHECK(r.id != 0);
+  REQUIRE(a.received.size() == 1);
+  REQUIRE(b.received.size() == 1);
+  REQUIRE(c.received.size() == 1);
+  CHECK(a.received[0].payload == Value("hello"));
+  CHECK(a.received[0].topic == "news/1");
+  CHECK(a.received[0].publication == r.id);
+  // One frame per wire format: the first v1 subscriber made it, the second reused it.
+  CHECK(a.received[0].madeFrame + b.received[0].madeFrame == 1);
+  CHECK(c.received[0].madeFrame);
+  CHECK(publisher.received.empty());
+  CHECK(broker.counters().events == 1);
+  CHECK(broker.counters().deliveries == 3);
+}
+
+TEST_CASE_FIXTURE(BrokerFixture, "exclude and eligible lists filter by session id") {
+  FakePeer a(1), b(2), c(3);
+  for (FakePeer* p : {&a, &b, &c}) broker.subscribe(*p, "news/1");
+  publish(a, "news/1", Value(1), /*exclude=*/{1}, /*eligible=*/{});
+  publish(a, "news/1", Value(2), /*exclude=*/{}, /*eligible=*/{3});
+  CHECK(a.received.size() == 0);
+  CHECK(b.received.size() == 1);
+  CHECK(c.received.size() == 2);
+}
+
+TEST_CASE_FIXTURE(BrokerFixture, "large exclude lists filter exactly as small ones") {
+  std::vector<std::unique_ptr<FakePeer>> peers;
+  SessionIds exclude;
+  for (SessionId id = 1; id <= 40; ++id) {
+    peers.push_back(std::make_unique<FakePeer>(id));
+    broker.subscribe(*peers.back(), "news/1");
+    if (id % 2 == 0) exclude.push_back(id);
+  }
+  publish(*peers[0], "news/1", Value(1), exclude);
+  for (const auto& p : peers) CHECK(p->received.size() == (p->sessionId() % 2 == 0 ? 0u : 1u));
+}
+
+TEST_CASE_FIXTURE(BrokerFixture, "duplicates, unsubscribe and disconnect tell the handler once") {
+  FakePeer a(1);
+  CHECK(broker.subscribe(a, "news/1").outcome == Broker::Outcome::Done);
+  CHECK(broker.subscribe(a, "news/1").outcome == Broker::Outcome::Duplicate);
+  CHECK(broker.subscribe(a, "news/2").outcome == Broker::Outcome::Done);
+  CHECK(log.count("subscribe") == 2);
+  CHECK(broker.unsubscribe(a, "news/1").outcome == Broker::Outcome::Done);
+  CHECK(broker.unsubscribe(a, "news/1").outcome == Broker::Outcome::NotSubscribed);
+  broker.disconnect(a);
+  CHECK(log.count("unsubscribe") == 2);
+  CHECK(a.topics.empty());
+  CHECK(broker.subscribersByRoute().empty());
+}
+
+TEST_CASE_FIXTURE(BrokerFixture, "a refused subscription leaves no trace") {
+  FakePeer a(1);
+  log.refuse.push_back(1);
+  const Broker::Result r = broker.subscribe(a, "news/1");
+  CHECK(r.outcome == Broker::Outcome::Failed);
+  CHECK(r.status.uri() == "wamp.error.not_authorized");
+  CHECK(a.topics.empty());
+  publish(a, "news/1", Value(1));
+  CHECK(a.received.empty());
+}
+
+TEST_CASE_FIXTURE(BrokerFixture, "no route, and a route whose handler is not loaded") {
+  FakePeer a(1);
+  CHECK(broker.subscribe(a, "weather/1").outcome == Broker::Outcome::NoRoute);
+  CHECK(broker.subscribe(a, "orphan").outcome == Broker::Outcome::NoHandler);
+  CHECK(publish(a, "weather/1", Value(1)).outcome == Broker::Outcome::NoRoute);
+  CHECK(log.calls.empty());
+}
+
+TEST_CASE_FIXTURE(BrokerFixture, "a backend-only route refuses other publishers") {
+  FakePeer browser(1), backend(2, FakePeer::backend()), subscriber(3);
+  broker.subscribe(subscriber, "backend/only");
+  const Broker::Result refused = publish(browser, "backend/only", Value(1));
+  CHECK(refused.outcome == Broker::Outcome::Failed);
+  CHECK(refused.status.uri() == "wamp.error.not_authorized");
+  CHECK(publish(backend, "backend/only", Value(2)).outcome == Broker::Outcome::Done);
+  REQUIRE(subscriber.received.size() == 1);
+  CHECK(subscriber.received[0].payload == Value(2));
+}
+
+TEST_CASE_FIXTURE(BrokerFixture, "a subscriber that fell behind is cut off, the others served") {
+  FakePeer slow(1), fast(2);
+  broker.subscribe(slow, "news/1");
+  broker.subscribe(fast, "news/1");
+  slow.queued = BrokerLimits{}.maxSendQueueBytes + 1;
+  publish(fast, "news/1", Value(1), {}, {});
+  CHECK(slow.cutOff == 1);
+  CHECK(slow.received.empty());
+  CHECK(fast.received.size() == 1);
+  CHECK(broker.counters().slowSubscribersDisconnected == 1);
+  // Once cut off it takes no events: no second cut-off either.
+  publish(fast, "news/1", Value(2));
+  CHECK(slow.cutOff == 1);
+}
+
+TEST_CASE_FIXTURE(BrokerFixture, "identity filters and publisher disclosure (WAMP v2 options)") {
+  FakePeer alice(1, FakePeer::user("alice"), 2), bob(2, FakePeer::user("bob"), 2), anon(3);
+  for (FakePeer* p : {&alice, &bob, &anon}) broker.subscribe(*p, "news/1");
+  Broker::PublishOptions options;
+  options.eligibleAuthrole = {"user"};
+  options.excludeAuthid = {"bob"};
+  options.discloseMe = true;
+  FakePeer publisher(9, FakePeer::user("carol"), 2);
+  publish(publisher, "news/1", Value(1), {}, {}, &options);
+  REQUIRE(alice.received.size() == 1);
+  CHECK(alice.received[0].publisher == 9);
+  CHECK(bob.received.empty());
+  CHECK(anon.received.empty());
+}
+
+TEST_CASE_FIXTURE(BrokerFixture, "pattern subscribers get matching topics' events") {
+  FakePeer exact(1, {}, 2), prefix(2, {}, 2), wildcard(3, {}, 2), other(4, {}, 2);
+  broker.subscribe(exact, "news/1");
+  const Broker::Result p = broker.subscribePattern(prefix, "prefix", "news/");
+  CHECK(p.outcome == Broker::Outcome::Done);
+  CHECK(broker.subscribePattern(prefix, "prefix", "news/").outcome == Broker::Outcome::Duplicate);
+  broker.subscribePattern(other, "prefix", "sport/");
+  publish(exact, "news/1", Value(1));
+  REQUIRE(prefix.received.size() == 1);
+  CHECK(prefix.received[0].viaPattern);
+  CHECK(prefix.received[0].subscription == p.id);
+  CHECK(other.received.empty());
+  CHECK(Broker::patternMatches("wildcard", "a..c", "a.b.c"));
+  CHECK_FALSE(Broker::patternMatches("wildcard", "a..c", "a.b.d"));
+  CHECK_FALSE(Broker::patternMatches("wildcard", "a..c", "a.b.c.d"));
+  CHECK(broker.unsubscribeById(prefix, p.id).outcome == Broker::Outcome::Done);
+  publish(exact, "news/1", Value(2));
+  CHECK(prefix.received.size() == 1);
+}
+
+TEST_CASE_FIXTURE(BrokerFixture, "sessions that take no events are skipped") {
+  FakePeer closing(1), open(2);
+  broker.subscribe(closing, "news/1");
+  broker.subscribe(open, "news/1");
+  closing.open = false;
+  publish(open, "news/1", Value(1));
+  CHECK(closing.received.empty());
+  CHECK(open.received.size() == 1);
+  CHECK(broker.counters().deliveries == 1);
+}
+
+TEST_CASE_FIXTURE(BrokerFixture, "a swap keeps, moves or drops live topics") {
+  FakePeer a(1), b(2);
+  broker.subscribe(a, "news/1");
+  broker.subscribe(b, "orphan");  // no handler: not subscribed
+  const std::uint64_t subscription = broker.subscribe(b, "news/2").id;
+
+  SUBCASE("same handler: kept, its subscribers untouched") {
+    const Broker::Migration m = broker.setGeneration(
+        GenerationBuilder().route("news", "news/{id}", "news").topic(handler).build(2));
+    CHECK(m.kept == 2);
+    CHECK(m.moved == 0);
+    CHECK(m.dropped == 0);
+    CHECK(log.count("unsubscribe") == 0);
+  }
+  SUBCASE("another handler instance: moved, it sees onSubscribe, a refusal revokes") {
+    HandlerLog next;
+    next.refuse.push_back(2);
+    const Broker::Migration m =
+        broker.setGeneration(GenerationBuilder()
+                                 .route("news", "news/{id}", "news")
+                                 .topic(hosted<RecordingTopic>("news", next))
+                                 .build(2));
+    CHECK(m.moved == 2);
+    CHECK(log.count("unsubscribe") == 2);
+    CHECK(next.count("subscribe") == 2);
+    REQUIRE(b.revoked.size() == 1);
+    CHECK(b.revoked[0].topic == "news/2");
+    CHECK(b.revoked[0].subscription == subscription);
+    CHECK(a.revoked.empty());
+    publish(a, "news/2", Value(1));
+    CHECK(b.received.empty());
+  }
+  SUBCASE("route gone: dropped and revoked with no_such_subscription") {
+    const Broker::Migration m =
+        broker.setGeneration(GenerationBuilder().route("x", "x", "news").topic(handler).build(2));
+    CHECK(m.dropped == 2);
+    REQUIRE(a.revoked.size() == 1);
+    CHECK(a.revoked[0].uri == "wamp.error.no_such_subscription");
+    CHECK(a.topics.empty());
+    CHECK(broker.subscribersByRoute().empty());
+  }
+}
+
+TEST_CASE_FIXTURE(BrokerFixture, "subscribers are counted per route and WAMP version") {
+  FakePeer v1(1), v2(2, {}, 2);
+  broker.subscribe(v1, "news/1");
+  broker.subscribe(v2, "news/2");
+  const auto counts = broker.subscribersByRoute();
+  REQUIRE(counts.count("news") == 1);
+  CHECK(counts.at("news").total == 2);
+  CHECK(counts.at("news").v1 == 1);
+  CHECK(counts.at("news").v2 == 1);
+}
+
+TEST_CASE("a session may hold only so many subscriptions") {
+  asio::io_context io;
+  HandlerLog log;
+  BrokerLimits limits;
+  limits.maxSubscriptionsPerSession = 2;
+  Broker broker(io, limits);
+  broker.setGeneration(GenerationBuilder()
+                           .route("news", "news/{id}", "news")
+                           .topic(hosted<RecordingTopic>("news", log))
+                           .build());
+  FakePeer a(1);
+  CHECK(broker.subscribe(a, "news/1").outcome == Broker::Outcome::Done);
+  CHECK(broker.subscribe(a, "news/2").outcome == Broker::Outcome::Done);
+  CHECK(broker.subscribe(a, "news/3").outcome == Broker::Outcome::LimitReached);
+  CHECK(broker.subscribePattern(a, "prefix", "news/").outcome == Broker::Outcome::LimitReached);
+}
+
+}  // namespace
+}  // namespace wampd::core
