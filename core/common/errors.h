@@ -1,5 +1,11 @@
-// The one table that maps what can go wrong with a client onto the wire: WebSocket close
-// codes for faults that end a connection, WAMP error URIs for those that do not.
+// The one table of what can go wrong with a client and how each fault goes on the wire: its
+// WebSocket close code when it ends the connection, the `code` a WAMP v1 CALLERROR carries
+// in its details (as Gos sends them), and its WAMP v2 URI (ERROR, ABORT or GOODBYE reason).
+// Transport, sessions, router roles and wampctl all take codes and URIs from here; the URIs
+// plugin handlers return are the SDK's (wampd/errors.h) and the table uses those constants.
+//
+// Constraint: no close code or error URI is spelled anywhere else in core/, sdk/ or plugins/
+// (tests/unit/common/errors_test.cpp greps for strays).
 #pragma once
 
 #include <cstdint>
@@ -7,29 +13,71 @@
 
 namespace wampd::core {
 
+/// RFC 6455 section 7.4.1 close codes.
+enum class CloseCode : std::uint16_t {
+  Normal = 1000,
+  GoingAway = 1001,
+  ProtocolError = 1002,
+  UnsupportedData = 1003,
+  NoStatus = 1005,  // never sent: a close frame without a code
+  Abnormal = 1006,  // never sent: the connection ended without a close frame
+  InvalidPayload = 1007,
+  PolicyViolation = 1008,
+  TooBig = 1009,
+  MandatoryExtension = 1010,
+  InternalError = 1011,
+  ServiceRestart = 1012,
+  TryAgainLater = 1013,
+  BadGateway = 1014,
+};
+
+constexpr std::uint16_t wireCode(CloseCode c) noexcept {
+  return static_cast<std::uint16_t>(c);
+}
+
+/// True for the codes an endpoint may put in a close frame (section 7.4: the registered
+/// ones that are not reserved, and 3000-4999).
+bool sendableCloseCode(std::uint16_t code) noexcept;
+
 enum class Fault : std::uint8_t {
-  MalformedMessage,    // not JSON, not an array, wrong field types
+  // Ends the connection.
+  MalformedMessage,    // not JSON, not an array, wrong field types (Gos: 1007)
   UnknownMessageType,  // unknown type, or one only a server sends
   NoRoute,             // a topic no route matches ("Unable to find route", as Gos)
   MessageTooBig,       // over server.max_message_size
-  ServerShutdown,      // SIGINT/SIGTERM
+  FramingError,        // a WebSocket frame RFC 6455 forbids
+  InvalidUtf8,         // a text message or close reason that is not UTF-8
+  ServerShutdown,      // SIGINT/SIGTERM; v2: GOODBYE wamp.close.system_shutdown
   SlowConsumer,        // send queue over its bound
-  HandlerFailed,       // a handler threw or returned an error (connection stays)
-  NotAuthorized,       // refused subscribe/publish/call (connection stays)
-  NoSuchProcedure,     // CALL without a route or RPC handler (connection stays)
-  InvalidArgument,     // CALL arguments a handler rejected (connection stays)
+  OutOfMemory,         // the server could not buffer a frame
   LimitExceeded,       // too many prefixes/subscriptions on one connection
-  SubscriptionEnded,   // a reload took the topic's route away (connection stays)
   ProtocolViolation,   // WAMP v2: ABORT wamp.error.protocol_violation, then close
-  SessionEnded,        // WAMP v2: GOODBYE or ABORT ended the session
+  SessionEnded,        // WAMP v2: GOODBYE or ABORT ended the session (wamp.close.goodbye_and_out)
+  Leaving,             // WAMP v2 GOODBYE wamp.close.close_realm: a client (wampctl) leaves
+  // Answered; the connection stays (ABORT reasons: the session ends as SessionEnded).
+  NoSuchRealm,             // WAMP v2 HELLO for a realm this server does not serve (ABORT)
+  AuthenticationFailed,    // WAMP v2 ticket refused (ABORT)
+  HandlerFailed,           // a handler threw or returned an error
+  RuntimeError,            // a handler's generic runtime error
+  NotAuthorized,           // refused subscribe/publish/call, or an anonymous v2 HELLO
+  NoSuchProcedure,         // CALL without a route, RPC handler or callee
+  InvalidArgument,         // CALL arguments a handler rejected
+  NoSuchSubscription,      // a reload took the topic's route away, or UNSUBSCRIBE of nothing
+  InvalidUri,              // WAMP v2: no route matches the topic
+  NoSuchRegistration,      // WAMP v2 UNREGISTER of nothing
+  OptionNotAllowed,        // WAMP v2 option value not supported (match, invoke)
+  ProcedureAlreadyExists,  // WAMP v2 REGISTER of a served procedure
+  Canceled,                // WAMP v2 call canceled, or its callee left
+  Timeout,                 // WAMP v2 call timed out
+  ReloadFailed,            // wampd.reload: the new generation was refused
 };
 
 struct FaultInfo {
   /// WebSocket close code when the fault closes the connection; 0 when it does not.
   std::uint16_t closeCode;
-  /// Close reason or error description for humans.
+  /// Close reason, or error description, for humans.
   std::string_view reason;
-  /// WAMP error URI for faults answered with CALLERROR/ERROR.
+  /// WAMP v2 URI: ERROR's error, ABORT's or GOODBYE's reason; empty when v2 has none.
   std::string_view uri;
   /// The `code` Gos puts in a v1 CALLERROR's details (HTTP-like); 0 when not answered.
   std::uint16_t detailsCode;
@@ -37,7 +85,13 @@ struct FaultInfo {
 
 const FaultInfo& describe(Fault fault) noexcept;
 
-/// The fault a handler's Status URI stands for (unknown URIs: HandlerFailed).
+/// The fault a URI stands for (a handler's Status, a peer's ERROR or ABORT); unknown URIs:
+/// HandlerFailed.
 Fault faultForUri(std::string_view uri) noexcept;
+
+/// The fault's URI as a C string (Status takes std::string; the table's views are literals).
+inline const char* uriOf(Fault fault) noexcept {
+  return describe(fault).uri.data();
+}
 
 }  // namespace wampd::core

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <iostream>
 
+#include "common/errors.h"
 #include "common/json.h"
 #include "ctl/backend_session.h"
 #include "ctl/target.h"
@@ -176,8 +177,9 @@ int runReload(const GlobalOptions& options) {
   if (reply.isError) {
     // The server's message already reads "reload failed (...), generation N keeps serving:
     // FILE:LINE:COL: what".
-    if (reply.reason == "wampd.error.reload_failed") return fail(target, kFailed, reply.errorDesc);
-    if (reply.reason == "wamp.error.not_authorized")
+    const core::Fault fault = core::faultForUri(reply.reason);
+    if (fault == core::Fault::ReloadFailed) return fail(target, kFailed, reply.errorDesc);
+    if (fault == core::Fault::NotAuthorized)
       return fail(target, kFailed,
                   "the server refused the reload: " + reply.errorDesc + backendHint(target));
     return fail(target, kFailed, describeCallError(kProcedure, reply));

@@ -1,5 +1,6 @@
 #include "ctl/wamp2_messages.h"
 
+#include "common/errors.h"
 #include "common/json.h"
 #include "wamp/v2_codec.h"
 
@@ -104,7 +105,7 @@ std::string callMessage(std::uint64_t request, std::string_view procedure, const
 }
 
 std::string goodbyeMessage() {
-  return encode(Array{code(Type::Goodbye), Object{}, "wamp.close.close_realm"});
+  return encode(Array{code(Type::Goodbye), Object{}, core::uriOf(core::Fault::Leaving)});
 }
 
 bool parseWelcome(std::string_view text, Welcome& out, std::string& error) {

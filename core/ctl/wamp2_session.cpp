@@ -1,11 +1,12 @@
 #include "ctl/wamp2_session.h"
 
+#include "common/errors.h"
 #include "wamp/v2_codec.h"
 
 namespace wampd::ctl {
 namespace {
 
-constexpr std::uint16_t kNormalClosure = 1000;
+constexpr std::uint16_t kNormalClosure = core::wireCode(core::CloseCode::Normal);
 constexpr int kPublish = static_cast<int>(core::wamp2::Type::Publish);
 constexpr int kCall = static_cast<int>(core::wamp2::Type::Call);
 

@@ -2,14 +2,19 @@
 
 #include <chrono>
 
+#include "common/errors.h"
+
 namespace wampd::ctl {
 namespace {
 
-constexpr std::uint16_t kNormalClosure = 1000;
+using core::CloseCode;
+using core::wireCode;
+
+constexpr std::uint16_t kNormalClosure = wireCode(CloseCode::Normal);
 // Close codes that are never sent in a frame; websocketpp reports them for a close without
 // a status and for a connection that dropped without a close frame.
-constexpr std::uint16_t kNoStatus = 1005;
-constexpr std::uint16_t kAbnormalClosure = 1006;
+constexpr std::uint16_t kNoStatus = wireCode(CloseCode::NoStatus);
+constexpr std::uint16_t kAbnormalClosure = wireCode(CloseCode::Abnormal);
 // Answered by wampd without side effects (and by any WAMP v1 server, if only with an error).
 constexpr const char* kBarrierProcedure = "wampd.topics";
 

@@ -4,6 +4,8 @@
 #include <websocketpp/client.hpp>
 #include <websocketpp/config/asio_no_tls_client.hpp>
 
+#include "common/errors.h"
+
 namespace wampd::ctl {
 namespace {
 
@@ -182,7 +184,9 @@ std::string WsClient::describePeerClose() const {
   // 1005 and 1006 are never sent in a frame: websocketpp reports them for a close without
   // a status and for a connection that dropped without a close frame.
   const auto& peer = impl_->peerClose;
-  if (!peer || peer->code == 1005 || peer->code == 1006) return "";
+  if (!peer || peer->code == core::wireCode(core::CloseCode::NoStatus) ||
+      peer->code == core::wireCode(core::CloseCode::Abnormal))
+    return "";
   std::string text = " (close code " + std::to_string(peer->code);
   if (!peer->reason.empty()) text += ": " + peer->reason;
   return text + ")";

@@ -306,7 +306,7 @@ Broker::Migration Broker::setGeneration(std::shared_ptr<const Generation> genera
         spdlog::error("topic {}: onUnSubscribe failed during reload: {}", uri, status.message());
     }
     if (!entry) {
-      const Status gone = Status::error(describe(Fault::SubscriptionEnded).uri.data(),
+      const Status gone = Status::error(uriOf(Fault::NoSuchSubscription),
                                         "Topic \"" + uri + "\" is no longer served");
       for (Peer* s : subscribers) {
         removeSubscriber(*topic, *s);

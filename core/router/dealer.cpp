@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "common/errors.h"
+
 namespace wampd::core {
 namespace {
 
@@ -38,13 +40,13 @@ Dealer::Result Dealer::call(Peer& session, const std::string& uri, const Array& 
 Dealer::Registered Dealer::registerProcedure(Callee& callee, const std::string& uri,
                                              const std::string& invoke) {
   if (invoke != "single" && !sharedPolicy(invoke))
-    return {Status::error("wamp.error.option_not_allowed",
+    return {Status::error(uriOf(Fault::OptionNotAllowed),
                           "invoke policy '" + invoke + "' is not supported"),
             0};
   Request ignored;
   if (const Route* route = generation_->router.match(uri, ignored);
       route && generation_->plugins.rpcHandler(route->callback()))
-    return {Status::error("wamp.error.procedure_already_exists",
+    return {Status::error(uriOf(Fault::ProcedureAlreadyExists),
                           "\"" + uri + "\" is served by the server's RPC handler '" +
                               route->callback() + "'"),
             0};
@@ -57,11 +59,11 @@ Dealer::Registered Dealer::registerProcedure(Callee& callee, const std::string& 
     registrationsById_[r.id] = &r;
   } else if (r.invoke != invoke || invoke == "single") {
     return {Status::error(
-                "wamp.error.procedure_already_exists",
+                uriOf(Fault::ProcedureAlreadyExists),
                 "\"" + uri + "\" is already registered with invoke policy '" + r.invoke + "'"),
             0};
   } else if (std::find(r.callees.begin(), r.callees.end(), &callee) != r.callees.end()) {
-    return {Status::error("wamp.error.procedure_already_exists",
+    return {Status::error(uriOf(Fault::ProcedureAlreadyExists),
                           "this session already registered \"" + uri + "\""),
             0};
   }
@@ -96,7 +98,7 @@ void Dealer::invoke(Peer& caller, const std::string& uri, const Array& args,
   auto it = registrations_.find(uri);
   Callee* callee = it == registrations_.end() ? nullptr : pickCallee(it->second);
   if (!callee) {
-    onError("wamp.error.no_such_procedure", Array{Value("no callee for \"" + uri + "\"")}, nullptr);
+    onError(uriOf(Fault::NoSuchProcedure), Array{Value("no callee for \"" + uri + "\"")}, nullptr);
     return;
   }
   auto invocation = std::make_unique<Invocation>();
@@ -126,7 +128,7 @@ void Dealer::invoke(Peer& caller, const std::string& uri, const Array& args,
       auto found = invocations_.find(id);
       if (found == invocations_.end()) return;
       interrupt(*found->second, "killnowait");
-      fail(id, "wamp.error.timeout", "the call timed out");
+      fail(id, uriOf(Fault::Timeout), "the call timed out");
     });
   }
   if (options.request != 0) invocationOfCall_[{inv.caller, inv.request}] = inv.id;
@@ -185,7 +187,7 @@ void Dealer::cancel(Peer& caller, std::uint64_t request, const std::string& mode
     return;
   }
   if (mode != "skip") interrupt(inv, "killnowait");
-  fail(id, "wamp.error.canceled", "the call was canceled");
+  fail(id, uriOf(Fault::Canceled), "the call was canceled");
 }
 
 void Dealer::disconnect(Peer& session, Callee* callee) {
@@ -205,7 +207,7 @@ void Dealer::disconnect(Peer& session, Callee* callee) {
     if (inv->caller == session.sessionId()) made.push_back(id);
   }
   for (std::uint64_t id : served)
-    fail(id, "wamp.error.canceled", "callee disconnected from in-flight request");
+    fail(id, uriOf(Fault::Canceled), "callee disconnected from in-flight request");
   for (std::uint64_t id : made) {
     auto it = invocations_.find(id);
     if (it == invocations_.end()) continue;

@@ -274,7 +274,7 @@ bool Server::builtin(Session& session, const std::string& uri, const Array&, Cal
                           reply(Status(), Object{{"generation", Value(generation_->number)},
                                                  {"status", Value(message)}});
                         else
-                          reply(Status::error("wampd.error.reload_failed", message), Value());
+                          reply(Status::error(uriOf(Fault::ReloadFailed), message), Value());
                       });
     return true;
   }

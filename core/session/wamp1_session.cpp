@@ -112,10 +112,10 @@ void Wamp1Session::call(wamp1::Call& m) {
     return;
   }
   if (r.outcome == Dealer::Outcome::NoRoute) {
-    r.status = Status::error(describe(Fault::NoSuchProcedure).uri.data(),
-                             "No route matches procedure \"" + uri + "\"");
+    r.status =
+        Status::error(uriOf(Fault::NoSuchProcedure), "No route matches procedure \"" + uri + "\"");
   } else if (r.outcome == Dealer::Outcome::NoHandler) {
-    r.status = Status::error(describe(Fault::NoSuchProcedure).uri.data(),
+    r.status = Status::error(uriOf(Fault::NoSuchProcedure),
                              "A RPC handler for \"" + uri + "\" has not been registered");
   } else {
     spdlog::info("procedure {} failed for session {}: {}", uri, idText(), r.status.message());

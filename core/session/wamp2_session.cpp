@@ -144,36 +144,33 @@ void Wamp2Session::onMessage(std::string_view payload, bool binary) {
   Array m;
   std::string why;
   if (binary != (serializer_ == wamp2::Serializer::MsgPack))
-    return abort("wamp.error.protocol_violation", binary
-                                                      ? "binary frame on a wamp.2.json session"
-                                                      : "text frame on a wamp.2.msgpack session");
+    return abort(Fault::ProtocolViolation, binary ? "binary frame on a wamp.2.json session"
+                                                  : "text frame on a wamp.2.msgpack session");
   if (!wamp2::decode(payload, serializer_, m, why) || !wamp2::validateFromClient(m, why))
-    return abort("wamp.error.protocol_violation", why);
+    return abort(Fault::ProtocolViolation, why);
 
   const auto t = static_cast<Type>(wamp2::typeOf(m));
   if (phase_ == Phase::AwaitingHello) {
     if (t == Type::Hello) return hello(m);
-    if (t == Type::Abort) return abort("wamp.close.goodbye_and_out", "");
-    return abort(
-        "wamp.error.protocol_violation",
-        std::string(wamp2::typeName(static_cast<int>(t))) + " before the session was established");
+    if (t == Type::Abort) return abort(Fault::SessionEnded, "");
+    return abort(Fault::ProtocolViolation, std::string(wamp2::typeName(static_cast<int>(t))) +
+                                               " before the session was established");
   }
   if (phase_ == Phase::Challenged) {
     if (t == Type::Authenticate) return authenticate(m);
-    if (t == Type::Abort) return abort("wamp.close.goodbye_and_out", "");
-    return abort(
-        "wamp.error.protocol_violation",
-        std::string(wamp2::typeName(static_cast<int>(t))) + " while authentication is pending");
+    if (t == Type::Abort) return abort(Fault::SessionEnded, "");
+    return abort(Fault::ProtocolViolation, std::string(wamp2::typeName(static_cast<int>(t))) +
+                                               " while authentication is pending");
   }
   switch (t) {
     case Type::Hello:
-      return abort("wamp.error.protocol_violation", "HELLO on an established session");
+      return abort(Fault::ProtocolViolation, "HELLO on an established session");
     case Type::Authenticate:
-      return abort("wamp.error.protocol_violation", "AUTHENTICATE without a CHALLENGE");
+      return abort(Fault::ProtocolViolation, "AUTHENTICATE without a CHALLENGE");
     case Type::Goodbye:
       return goodbye();
     case Type::Abort:
-      return abort("wamp.close.goodbye_and_out", "");
+      return abort(Fault::SessionEnded, "");
     case Type::Publish:
       return publish(m);
     case Type::Subscribe:
@@ -193,27 +190,26 @@ void Wamp2Session::onMessage(std::string_view payload, bool binary) {
     case Type::Error:
       return error(m);
     default:
-      return abort("wamp.error.protocol_violation", "unexpected message");
+      return abort(Fault::ProtocolViolation, "unexpected message");
   }
 }
 
-void Wamp2Session::abort(const std::string& reason, const std::string& message) {
+void Wamp2Session::abort(Fault fault, const std::string& message) {
   if (closing()) return;
-  if (reason == "wamp.error.protocol_violation")
+  if (fault == Fault::ProtocolViolation)
     spdlog::info("session {} ({}): protocol violation: {}", idText(), remoteAddress(), message);
   Object details;
   if (!message.empty()) details.set("message", Value(message));
-  send(Array{type(Type::Abort), Value(std::move(details)), Value(reason)});
+  send(Array{type(Type::Abort), Value(std::move(details)), Value(uriOf(fault))});
   phase_ = Phase::Closed;
-  closeWith(reason == "wamp.error.protocol_violation" ? Fault::ProtocolViolation
-                                                      : Fault::SessionEnded);
+  closeWith(describe(fault).closeCode != 0 ? fault : Fault::SessionEnded);
 }
 
 void Wamp2Session::hello(const Array& m) {
   const std::string realm = stringAt(m, 1);
   const auto& realms = services_.host.realms();
   if (std::find(realms.begin(), realms.end(), realm) == realms.end())
-    return abort("wamp.error.no_such_realm", "no realm \"" + realm + "\" on this server");
+    return abort(Fault::NoSuchRealm, "no realm \"" + realm + "\" on this server");
   realm_ = realm;
   const Object& details = dictAt(m, 2);
   auto feature = [&details](const char* role, const char* name) {
@@ -232,7 +228,7 @@ void Wamp2Session::hello(const Array& m) {
     for (const Value& method : *methods->array())
       ticketOffered = ticketOffered || method.asString() == "ticket";
   if (!ticketOffered && mustAuthenticate_)
-    return abort("wamp.error.not_authorized",
+    return abort(Fault::NotAuthorized,
                  "anonymous sessions are not allowed: authenticate with authmethod \"ticket\"");
   if (ticketOffered) {
     pendingAuthid_ = text(details, "authid");
@@ -250,11 +246,11 @@ void Wamp2Session::authenticate(const Array& m) {
   if (!services_.host.authenticator().authenticateTicket(ticket, std::time(nullptr), decision)) {
     spdlog::warn("session {} ({}): ticket authentication failed: {}", idText(), remoteAddress(),
                  decision.reason);
-    return abort("wamp.error.authentication_failed", decision.reason);
+    return abort(Fault::AuthenticationFailed, decision.reason);
   }
   if (!pendingAuthid_.empty() && !decision.identity.anonymous &&
       decision.identity.username != pendingAuthid_)
-    return abort("wamp.error.authentication_failed",
+    return abort(Fault::AuthenticationFailed,
                  "the ticket is not for authid \"" + pendingAuthid_ + "\"");
   setIdentity(std::move(decision.identity));
   welcome("ticket");
@@ -269,7 +265,7 @@ void Wamp2Session::welcome(const std::string& authmethod) {
 }
 
 void Wamp2Session::goodbye() {
-  send(Array{type(Type::Goodbye), Value(Object{}), Value("wamp.close.goodbye_and_out")});
+  send(Array{type(Type::Goodbye), Value(Object{}), Value(uriOf(Fault::SessionEnded))});
   phase_ = Phase::Closed;
   closeWith(Fault::SessionEnded);
 }
@@ -279,9 +275,14 @@ bool Wamp2Session::checkRequestId(std::uint64_t id) {
     lastRequestId_ = id;
     return true;
   }
-  abort("wamp.error.protocol_violation",
+  abort(Fault::ProtocolViolation,
         "request id " + std::to_string(id) + " does not follow " + std::to_string(lastRequestId_));
   return false;
+}
+
+void Wamp2Session::sendError(int requestType, std::uint64_t request, Fault fault,
+                             const std::string& message) {
+  sendError(requestType, request, std::string(describe(fault).uri), message);
 }
 
 void Wamp2Session::sendError(int requestType, std::uint64_t request, const std::string& uri,
@@ -307,7 +308,7 @@ void Wamp2Session::publish(const Array& m) {
                      {"exclude_authrole", Option::StringList},
                      {"eligible_authrole", Option::StringList}},
                     why))
-    return abort("wamp.error.protocol_violation", "PUBLISH: " + why);
+    return abort(Fault::ProtocolViolation, "PUBLISH: " + why);
   const std::string topic = stringAt(m, 3);
   const Array* args = listAt(m, 4);
   const Object* kwargs = kwargsAt(m, 5);
@@ -337,12 +338,11 @@ void Wamp2Session::publish(const Array& m) {
       return;
     case Broker::Outcome::NoRoute:
       if (acknowledge)
-        sendError(kPublish, request, "wamp.error.invalid_uri",
-                  "no route matches \"" + topic + "\"");
+        sendError(kPublish, request, Fault::InvalidUri, "no route matches \"" + topic + "\"");
       return;
     case Broker::Outcome::NoHandler:
       if (acknowledge)
-        sendError(kPublish, request, "wamp.error.no_such_subscription",
+        sendError(kPublish, request, Fault::NoSuchSubscription,
                   "the topic's handler is not loaded");
       return;
     default:
@@ -356,12 +356,12 @@ void Wamp2Session::subscribe(const Array& m) {
   if (!checkRequestId(request)) return;
   std::string why;
   if (!checkOptions(dictAt(m, 2), {{"match", Option::String}}, why))
-    return abort("wamp.error.protocol_violation", "SUBSCRIBE: " + why);
+    return abort(Fault::ProtocolViolation, "SUBSCRIBE: " + why);
   const std::string match = text(dictAt(m, 2), "match", "exact");
   const std::string topic = stringAt(m, 3);
   constexpr int kSubscribe = static_cast<int>(Type::Subscribe);
   if (match != "exact" && match != "prefix" && match != "wildcard")
-    return sendError(kSubscribe, request, "wamp.error.option_not_allowed",
+    return sendError(kSubscribe, request, Fault::OptionNotAllowed,
                      "match policy \"" + match + "\" is not supported");
   const Broker::Result r = match == "exact"
                                ? services_.broker.subscribe(*this, topic)
@@ -371,13 +371,13 @@ void Wamp2Session::subscribe(const Array& m) {
     case Broker::Outcome::Duplicate:
       return send(Array{type(Type::Subscribed), Value(request), Value(r.id)});
     case Broker::Outcome::NoRoute:
-      return sendError(kSubscribe, request, "wamp.error.invalid_uri",
+      return sendError(kSubscribe, request, Fault::InvalidUri,
                        "no route matches \"" + topic + "\"");
     case Broker::Outcome::NoHandler:
-      return sendError(kSubscribe, request, "wamp.error.no_such_subscription",
+      return sendError(kSubscribe, request, Fault::NoSuchSubscription,
                        "the topic's handler is not loaded");
     case Broker::Outcome::LimitReached:
-      return abort("wamp.error.protocol_violation", "too many subscriptions");
+      return abort(Fault::ProtocolViolation, "too many subscriptions");
     default:
       return sendError(kSubscribe, request, r.status.uri(), r.status.message());
   }
@@ -388,8 +388,7 @@ void Wamp2Session::unsubscribe(const Array& m) {
   if (!checkRequestId(request)) return;
   const Broker::Result r = services_.broker.unsubscribeById(*this, idAt(m, 2));
   if (r.outcome == Broker::Outcome::NotSubscribed)
-    return sendError(static_cast<int>(Type::Unsubscribe), request,
-                     "wamp.error.no_such_subscription", "");
+    return sendError(static_cast<int>(Type::Unsubscribe), request, Fault::NoSuchSubscription, "");
   send(Array{type(Type::Unsubscribed), Value(request)});
 }
 
@@ -411,7 +410,7 @@ void Wamp2Session::call(const Array& m) {
                      {"timeout", Option::Int},
                      {"disclose_me", Option::Bool}},
                     why))
-    return abort("wamp.error.protocol_violation", "CALL: " + why);
+    return abort(Fault::ProtocolViolation, "CALL: " + why);
   const std::string procedure = stringAt(m, 3);
   const Array empty;
   const Array& args = listAt(m, 4) ? *listAt(m, 4) : empty;
@@ -461,17 +460,17 @@ void Wamp2Session::call(const Array& m) {
   if (r.outcome == Dealer::Outcome::Done) return resultTo(Array{r.value}, nullptr, false);
   if (r.outcome == Dealer::Outcome::Failed)
     return errorTo(r.status.uri(), Array{Value(r.status.message())}, nullptr);
-  errorTo("wamp.error.no_such_procedure", Array{Value("no procedure \"" + procedure + "\"")},
+  errorTo(uriOf(Fault::NoSuchProcedure), Array{Value("no procedure \"" + procedure + "\"")},
           nullptr);
 }
 
 void Wamp2Session::cancel(const Array& m) {
   std::string why;
   if (!checkOptions(dictAt(m, 2), {{"mode", Option::String}}, why))
-    return abort("wamp.error.protocol_violation", "CANCEL: " + why);
+    return abort(Fault::ProtocolViolation, "CANCEL: " + why);
   const std::string mode = text(dictAt(m, 2), "mode", "killnowait");
   if (mode != "skip" && mode != "kill" && mode != "killnowait")
-    return abort("wamp.error.protocol_violation", "CANCEL: mode must be skip, kill or killnowait");
+    return abort(Fault::ProtocolViolation, "CANCEL: mode must be skip, kill or killnowait");
   services_.dealer.cancel(*this, idAt(m, 1), mode);
 }
 
@@ -481,9 +480,9 @@ void Wamp2Session::registerProcedure(const Array& m) {
   const Object& options = dictAt(m, 2);
   std::string why;
   if (!checkOptions(options, {{"match", Option::String}, {"invoke", Option::String}}, why))
-    return abort("wamp.error.protocol_violation", "REGISTER: " + why);
+    return abort(Fault::ProtocolViolation, "REGISTER: " + why);
   if (text(options, "match", "exact") != "exact")
-    return sendError(static_cast<int>(Type::Register), request, "wamp.error.option_not_allowed",
+    return sendError(static_cast<int>(Type::Register), request, Fault::OptionNotAllowed,
                      "pattern-based registrations are not supported");
   const Dealer::Registered r =
       services_.dealer.registerProcedure(*this, stringAt(m, 3), text(options, "invoke", "single"));
@@ -496,22 +495,21 @@ void Wamp2Session::unregister(const Array& m) {
   const std::uint64_t request = idAt(m, 1);
   if (!checkRequestId(request)) return;
   if (!services_.dealer.unregister(*this, idAt(m, 2)))
-    return sendError(static_cast<int>(Type::Unregister), request, "wamp.error.no_such_registration",
-                     "");
+    return sendError(static_cast<int>(Type::Unregister), request, Fault::NoSuchRegistration, "");
   send(Array{type(Type::Unregistered), Value(request)});
 }
 
 void Wamp2Session::yield(const Array& m) {
   std::string why;
   if (!checkOptions(dictAt(m, 2), {{"progress", Option::Bool}}, why))
-    return abort("wamp.error.protocol_violation", "YIELD: " + why);
+    return abort(Fault::ProtocolViolation, "YIELD: " + why);
   services_.dealer.yield(*this, idAt(m, 1), flag(dictAt(m, 2), "progress"), listAt(m, 3),
                          kwargsAt(m, 4));
 }
 
 void Wamp2Session::error(const Array& m) {
   if (m[1].asInt() != static_cast<int>(Type::Invocation))
-    return abort("wamp.error.protocol_violation", "a client sends ERROR only for INVOCATION");
+    return abort(Fault::ProtocolViolation, "a client sends ERROR only for INVOCATION");
   services_.dealer.calleeError(*this, idAt(m, 2), stringAt(m, 4), listAt(m, 5), kwargsAt(m, 6));
 }
 
@@ -570,7 +568,7 @@ void Wamp2Session::interrupt(std::uint64_t invocation, const char* mode) noexcep
 void Wamp2Session::shutdown() noexcept {
   if (closing()) return;
   if (phase_ == Phase::Established)
-    send(Array{type(Type::Goodbye), Value(Object{}), Value("wamp.close.system_shutdown")});
+    send(Array{type(Type::Goodbye), Value(Object{}), Value(uriOf(Fault::ServerShutdown))});
   closeWith(Fault::ServerShutdown);
 }
 

@@ -42,9 +42,6 @@ class Wamp2Session final : public Session, public Callee {
   bool understandsInterrupt() const noexcept override { return calleeCanceling_; }
   void interrupt(std::uint64_t invocation, const char* mode) noexcept override;
 
-  /// ABORT with `reason` and close; for protocol violations and refused sessions.
-  void abort(const std::string& reason, const std::string& message);
-
   /// Largest request id gap tolerated: ids must grow, by at most this much.
   static constexpr std::uint64_t kMaxRequestIdStep = std::uint64_t{1} << 32;
 
@@ -66,8 +63,11 @@ class Wamp2Session final : public Session, public Callee {
   void error(const Array& m);
   /// Session-scope request ids must be increasing (the spec: sequential from 1).
   bool checkRequestId(std::uint64_t id);
+  /// ABORT with the fault's URI, then close; for protocol violations and refused sessions.
+  void abort(Fault fault, const std::string& message);
   void sendError(int requestType, std::uint64_t request, const std::string& uri,
                  const std::string& message);
+  void sendError(int requestType, std::uint64_t request, Fault fault, const std::string& message);
   /// Sends one message in this session's serializer.
   void send(const Array& message);
 

@@ -6,14 +6,13 @@
 #include <cerrno>
 #include <exception>
 
+#include "common/errors.h"
 #include "transport/handshake.h"
 #include "transport/shared_frame.h"
 
 namespace wampd::core::ws {
 namespace {
 
-constexpr std::uint16_t kAbnormal = 1006;  // never sent: no close frame was received
-constexpr std::uint16_t kNoStatus = 1005;
 // Enough frames per sendmsg for any burst; the kernel's IOV_MAX is 1024.
 constexpr int kMaxIov = 256;
 // Reads per readiness before other connections get their turn.
@@ -203,7 +202,7 @@ void Connection::sendText(std::string text) noexcept {
   try {
     enqueue(std::make_shared<const SharedFrame>(encodeFrame(Opcode::Text, text)));
   } catch (const std::bad_alloc&) {
-    abort(1011, "out of memory");
+    abortWith(Fault::OutOfMemory);
   }
 }
 
@@ -211,7 +210,7 @@ void Connection::sendBinary(std::string bytes) noexcept {
   try {
     enqueue(std::make_shared<const SharedFrame>(encodeFrame(Opcode::Binary, bytes)));
   } catch (const std::bad_alloc&) {
-    abort(1011, "out of memory");
+    abortWith(Fault::OutOfMemory);
   }
 }
 
@@ -223,17 +222,22 @@ void Connection::abort(std::uint16_t code, std::string_view reason) noexcept {
   startClose(code, reason, true);
 }
 
+void Connection::abortWith(Fault fault) noexcept {
+  const FaultInfo& info = describe(fault);
+  startClose(info.closeCode, info.reason, true);
+}
+
 void Connection::enqueue(SharedFramePtr frame) noexcept {
   if (closeQueued_ || state_ != State::Open) return;
   try {
     queue_.push_back(std::move(frame));
   } catch (const std::bad_alloc&) {
-    startClose(1011, "out of memory", true);
+    abortWith(Fault::OutOfMemory);
     return;
   }
   queuedBytes_ += queue_.back()->bytes().size();
   if (queuedBytes_ > host_.options().maxQueuedBytes) {
-    startClose(1008, "Send queue limit exceeded", true);
+    abortWith(Fault::SlowConsumer);
     return;
   }
   requestFlush();
@@ -263,7 +267,8 @@ void Connection::startClose(std::uint16_t code, std::string_view reason,
       queue_.resize(keep);
     }
     // A close without a status code is echoed the same way (RFC 6455 section 5.5.1).
-    std::string payload = code == kNoStatus ? std::string() : closePayload(code, reason);
+    std::string payload =
+        code == wireCode(CloseCode::NoStatus) ? std::string() : closePayload(code, reason);
     queue_.push_back(std::make_shared<const SharedFrame>(encodeFrame(Opcode::Close, payload)));
     queuedBytes_ += queue_.back()->bytes().size();
     closeQueued_ = true;
@@ -370,9 +375,11 @@ void Connection::finish() noexcept {
   std::string().swap(inbox_);
   if (opened_) {
     // The peer's code when it sent one, else ours; 1006 when neither side's frame was seen.
-    const bool peerCode = peerCode_ != 0 && peerCode_ != kNoStatus;
-    const std::uint16_t code = peerCode ? peerCode_ : localCode_ ? localCode_ : kAbnormal;
-    host_.listener().onClose(*this, code, peerCode ? peerReason_ : localReason_);
+    const bool peerCode = peerCode_ != 0 && peerCode_ != wireCode(CloseCode::NoStatus);
+    const std::uint16_t closeCode = peerCode     ? peerCode_
+                                    : localCode_ ? localCode_
+                                                 : wireCode(CloseCode::Abnormal);
+    host_.listener().onClose(*this, closeCode, peerCode ? peerReason_ : localReason_);
   }
   host_.release(*this);
 }

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/errors.h"
 #include "transport/frame_codec.h"
 #include "transport/transport.h"
 
@@ -76,6 +77,8 @@ class Connection final : public Link, public std::enable_shared_from_this<Connec
   void requestFlush() noexcept;
   void waitWritable();
   void startClose(std::uint16_t code, std::string_view reason, bool discardQueued) noexcept;
+  /// Closes with the fault's code and reason, dropping what is queued.
+  void abortWith(Fault fault) noexcept;
   void armTimer(std::chrono::milliseconds after);
   /// Ends the connection: closes the socket, tells the listener (once), leaves the host.
   void finish() noexcept;

@@ -2,44 +2,19 @@
 
 #include <cstring>
 
+#include "common/errors.h"
 #include "transport/utf8.h"
 
 namespace wampd::core::ws {
 namespace {
 
-constexpr std::uint16_t kProtocolError = 1002;
-constexpr std::uint16_t kInvalidPayload = 1007;
-constexpr std::uint16_t kTooBig = 1009;
-constexpr std::uint16_t kNoStatus = 1005;
-
-FrameEvent failure(std::uint16_t code, const char* reason) {
+// The close code comes from the fault table; the reason sent is the specific one.
+FrameEvent failure(Fault fault, const char* reason) {
   FrameEvent e;
   e.kind = FrameEvent::Kind::Failure;
-  e.code = code;
+  e.code = describe(fault).closeCode;
   e.reason = reason;
   return e;
-}
-
-// RFC 6455 section 7.4: the codes an endpoint may send.
-bool sendableCloseCode(std::uint16_t code) noexcept {
-  if (code >= 3000 && code <= 4999) return true;
-  switch (code) {
-    case 1000:
-    case 1001:
-    case 1002:
-    case 1003:
-    case 1007:
-    case 1008:
-    case 1009:
-    case 1010:
-    case 1011:
-    case 1012:
-    case 1013:
-    case 1014:
-      return true;
-    default:
-      return false;
-  }
 }
 
 void unmask(char* p, std::size_t n, const unsigned char key[4]) noexcept {
@@ -97,8 +72,8 @@ FrameEvent FrameReader::next(char* data, std::size_t size) {
   const auto b1 = static_cast<unsigned char>(data[1]);
   const bool fin = b0 & 0x80;
   const auto opcode = static_cast<Opcode>(b0 & 0x0F);
-  if (b0 & 0x70) return failure(kProtocolError, "reserved bits set without an extension");
-  if (!(b1 & 0x80)) return failure(kProtocolError, "client frames must be masked");
+  if (b0 & 0x70) return failure(Fault::FramingError, "reserved bits set without an extension");
+  if (!(b1 & 0x80)) return failure(Fault::FramingError, "client frames must be masked");
   const bool control = (b0 & 0x08) != 0;
   switch (opcode) {
     case Opcode::Continuation:
@@ -109,7 +84,7 @@ FrameEvent FrameReader::next(char* data, std::size_t size) {
     case Opcode::Pong:
       break;
     default:
-      return failure(kProtocolError, "unknown opcode");
+      return failure(Fault::FramingError, "unknown opcode");
   }
 
   std::uint64_t length = b1 & 0x7F;
@@ -118,26 +93,26 @@ FrameEvent FrameReader::next(char* data, std::size_t size) {
     if (size < 4) return {};
     length = (static_cast<std::uint64_t>(static_cast<unsigned char>(data[2])) << 8) |
              static_cast<unsigned char>(data[3]);
-    if (length < 126) return failure(kProtocolError, "length not minimally encoded");
+    if (length < 126) return failure(Fault::FramingError, "length not minimally encoded");
     header = 4;
   } else if (length == 127) {
     if (size < 10) return {};
     length = 0;
     for (int i = 2; i < 10; ++i) length = (length << 8) | static_cast<unsigned char>(data[i]);
-    if (length >> 63) return failure(kProtocolError, "frame length out of range");
-    if (length <= 0xFFFF) return failure(kProtocolError, "length not minimally encoded");
+    if (length >> 63) return failure(Fault::FramingError, "frame length out of range");
+    if (length <= 0xFFFF) return failure(Fault::FramingError, "length not minimally encoded");
     header = 10;
   }
   if (control) {
-    if (!fin) return failure(kProtocolError, "fragmented control frame");
-    if (length > 125) return failure(kProtocolError, "control frame over 125 bytes");
+    if (!fin) return failure(Fault::FramingError, "fragmented control frame");
+    if (length > 125) return failure(Fault::FramingError, "control frame over 125 bytes");
   } else {
     if (opcode == Opcode::Continuation && !inMessage_)
-      return failure(kProtocolError, "continuation frame without a message");
+      return failure(Fault::FramingError, "continuation frame without a message");
     if (opcode != Opcode::Continuation && inMessage_)
-      return failure(kProtocolError, "new message inside a fragmented one");
+      return failure(Fault::FramingError, "new message inside a fragmented one");
     const std::uint64_t total = (inMessage_ ? message_.size() : 0) + length;
-    if (total > maxMessageSize_) return failure(kTooBig, "message too big");
+    if (total > maxMessageSize_) return failure(Fault::MessageTooBig, "message too big");
   }
   // The size check comes before waiting for the payload: a peer announcing a huge frame is
   // refused at once instead of being buffered.
@@ -161,17 +136,17 @@ FrameEvent FrameReader::next(char* data, std::size_t size) {
       e.kind = FrameEvent::Kind::Pong;
       return e;
     case Opcode::Close: {
-      if (n == 1) return failure(kProtocolError, "close frame with a 1-byte payload");
+      if (n == 1) return failure(Fault::FramingError, "close frame with a 1-byte payload");
       e.kind = FrameEvent::Kind::Close;
       if (n == 0) {
-        e.code = kNoStatus;
+        e.code = wireCode(CloseCode::NoStatus);
         return e;
       }
       e.code = static_cast<std::uint16_t>((static_cast<unsigned char>(payload[0]) << 8) |
                                           static_cast<unsigned char>(payload[1]));
-      if (!sendableCloseCode(e.code)) return failure(kProtocolError, "invalid close code");
+      if (!sendableCloseCode(e.code)) return failure(Fault::FramingError, "invalid close code");
       e.payload = bytes.substr(2);
-      if (!isValidUtf8(e.payload)) return failure(kInvalidPayload, "close reason not UTF-8");
+      if (!isValidUtf8(e.payload)) return failure(Fault::InvalidUtf8, "close reason not UTF-8");
       return e;
     }
     default:
@@ -195,7 +170,7 @@ FrameEvent FrameReader::next(char* data, std::size_t size) {
     whole = message_;
     inMessage_ = false;
   }
-  if (!binary && !isValidUtf8(whole)) return failure(kInvalidPayload, "text message not UTF-8");
+  if (!binary && !isValidUtf8(whole)) return failure(Fault::InvalidUtf8, "text message not UTF-8");
   e.kind = FrameEvent::Kind::Message;
   e.binary = binary;
   e.payload = whole;

@@ -1,5 +1,5 @@
 // WAMP error URIs that handlers and the host share. The host maps each onto the wire (v1
-// CALLERROR details, v2 ERROR) in one table, core/errors.cpp.
+// CALLERROR details, v2 ERROR) in its one table of faults, core/common/errors.cpp.
 #pragma once
 
 namespace wampd::errors {

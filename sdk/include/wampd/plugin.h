@@ -31,9 +31,9 @@ Status guard(F&& f) noexcept {
   try {
     return f();
   } catch (const std::exception& e) {
-    return Status::error("wampd.error.handler_failed", e.what());
+    return Status::error(errors::kHandlerFailed, e.what());
   } catch (...) {
-    return Status::error("wampd.error.handler_failed", "unknown exception");
+    return Status::error(errors::kHandlerFailed, "unknown exception");
   }
 }
 

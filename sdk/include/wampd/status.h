@@ -4,6 +4,8 @@
 #include <string>
 #include <utility>
 
+#include "wampd/errors.h"
+
 namespace wampd {
 
 /// The outcome of a handler call. A default-constructed Status is success.
@@ -18,7 +20,7 @@ class Status {
   static Status ok() { return Status(); }
   /// The client is not allowed to do this (subscribe, publish, call).
   static Status refused(std::string message) {
-    return Status("wamp.error.not_authorized", std::move(message));
+    return Status(errors::kNotAuthorized, std::move(message));
   }
   /// The handler failed; `uri` names the kind of failure.
   static Status error(std::string uri, std::string message) {
@@ -33,7 +35,7 @@ class Status {
  private:
   Status(std::string uri, std::string message)
       : uri_(std::move(uri)), message_(std::move(message)) {
-    if (uri_.empty()) uri_ = "wamp.error.runtime_error";
+    if (uri_.empty()) uri_ = errors::kRuntimeError;
   }
 
   std::string uri_;

@@ -158,7 +158,9 @@ inline void Object::append(std::string key, Value value) {
   entries_.emplace_back(std::move(key), std::move(value));
 }
 
-inline Value& Object::valueAt(std::size_t i) { return entries_[i].second; }
+inline Value& Object::valueAt(std::size_t i) {
+  return entries_[i].second;
+}
 
 inline bool Object::operator==(const Object& other) const {
   return entries_ == other.entries_;
