@@ -305,7 +305,7 @@ class PluginLoader {
   void createTopic(const Loaded& loaded, const ManifestService& service, TopicFactory factory,
                    const Arguments& arguments) {
     std::string error;
-    TopicHandler* raw = factory(arguments, error);
+    boundary::TopicEndpoint* raw = factory(arguments, error);
     if (raw == nullptr) refuseConstruction(loaded, service, error);
     TopicHandlerEntry entry;
     entry.handler = holdWithLibrary(raw, loaded.library);
@@ -328,7 +328,7 @@ class PluginLoader {
   void createRpc(const Loaded& loaded, const ManifestService& service, RpcFactory factory,
                  const Arguments& arguments) {
     std::string error;
-    RpcHandler* raw = factory(arguments, error);
+    boundary::RpcEndpoint* raw = factory(arguments, error);
     if (raw == nullptr) refuseConstruction(loaded, service, error);
     RpcHandlerEntry entry;
     entry.handler = holdWithLibrary(raw, loaded.library);
@@ -345,7 +345,7 @@ class PluginLoader {
   void createUserProvider(const Loaded& loaded, const ManifestService& service,
                           UserProviderFactory factory, const Arguments& arguments) {
     std::string error;
-    UserProvider* raw = factory(arguments, error);
+    boundary::UserProviderEndpoint* raw = factory(arguments, error);
     if (raw == nullptr) refuseConstruction(loaded, service, error);
     set_.users_.push_back(holdWithLibrary(raw, loaded.library));
     record_.userProviders.push_back(set_.users_.back());

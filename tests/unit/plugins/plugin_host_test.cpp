@@ -213,7 +213,7 @@ TEST_CASE("the sample routing file is installed where integration tests look") {
 
 TEST_CASE("a handler outlives its PluginSet and keeps its library loaded") {
   const std::string library = fixtureFile("sample", ".so");
-  std::shared_ptr<RpcHandler> handler;
+  std::shared_ptr<boundary::RpcEndpoint> handler;
   {
     PluginSet set = loadPlugins({fixtureDir("sample")}, {});
     handler = set.rpcHandler("sample.rpc")->handler;
