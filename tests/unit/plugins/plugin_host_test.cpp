@@ -9,6 +9,7 @@
 #include <fstream>
 #include <functional>
 #include <string>
+#include <utility>
 
 #include "../sdk/fake_host.h"
 #include "wampd/abi.h"
@@ -240,6 +241,24 @@ TEST_CASE("a library with another build signature is refused naming both") {
   CHECK(f.where.file == fixtureFile("wrong_signature", ".so"));
   CHECK(contains(f.what, "'wampd-abi-1;othercc-1;libother;cplusplus-201703L'"));
   CHECK(contains(f.what, std::string("'") + WAMPD_BUILD_SIGNATURE + "'"));
+}
+
+TEST_CASE("a library built in another standard library mode is refused by its signature") {
+  // Both build trees compile without these modes; the fixtures each turn one on.
+  const std::string host = WAMPD_BUILD_SIGNATURE;
+  REQUIRE(contains(host, ";glibcxx-assertions-0;glibcxx-debug-0;"));
+  const std::pair<const char*, const char*> fixtures[] = {
+      {"glibcxx_assertions", ";glibcxx-assertions-1;glibcxx-debug-0;"},
+      {"glibcxx_debug", ";glibcxx-assertions-1;glibcxx-debug-1;"}};
+  for (const auto& fixture : fixtures) {
+    const std::string name = fixture.first, mode = fixture.second;
+    CAPTURE(name);
+    Failure f = loadFailure({fixtureDir(name)});
+    CHECK(f.where.file == fixtureFile(name, ".so"));
+    CHECK(contains(f.what, fixtureFile(name, ".so") + ": plugin build signature '"));
+    CHECK(contains(f.what, mode));
+    CHECK(contains(f.what, "'" + host + "'"));
+  }
 }
 
 TEST_CASE("a shared library that is not a wampd plugin is refused") {
