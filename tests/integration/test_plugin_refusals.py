@@ -20,8 +20,8 @@ GOOD_FIXTURES = {"sample", "user_provider", "versioned", "versioned-v1", "versio
 
 def host_abi_version():
     """WAMPD_ABI_VERSION as the SDK the host was built with defines it."""
-    header = (SOURCE_DIR / "sdk" / "include" / "wampd" / "abi.h").read_text()
-    return re.search(r"#define WAMPD_ABI_VERSION (\d+)", header).group(1)
+    header = (SOURCE_DIR / "sdk" / "include" / "wampd" / "abi_version.h").read_text()
+    return re.search(r'#define WAMPD_ABI_VERSION "([0-9a-f]+)"', header).group(1)
 
 
 # name -> (the file the message must name, words that state the specific reason).

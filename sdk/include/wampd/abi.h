@@ -8,15 +8,15 @@
 // standard as the host; the build signature captures exactly those facts, and a mismatch is
 // refused with a message naming the file instead of crashing later.
 //
-// Constraint: bump WAMPD_ABI_VERSION whenever any class in sdk/ changes layout or gains,
-// loses or reorders a virtual function.
+// WAMPD_ABI_VERSION is not written by hand: abi_version.h derives it from the SDK headers,
+// and a test fails until scripts/update-abi-version has recorded a header change.
 #pragma once
 
+// Any standard header will do: it defines the library macros the #ifs below test.
 #include <cstdint>
 
-// Two spellings of one number: the integer the host compares, the text in the signature.
-#define WAMPD_ABI_VERSION 1u
-#define WAMPD_ABI_VERSION_TEXT "1"
+#include "wampd/abi_version.h"
+
 #define WAMPD_SDK_VERSION "0.1.0"
 
 #define WAMPD_STRINGIFY_DETAIL(x) #x
@@ -66,10 +66,9 @@
 #define WAMPD_STDLIB_ID "unknown-stdlib"
 #endif
 
-// Identifies everything a C++-typed boundary depends on besides the ABI version.
-#define WAMPD_BUILD_SIGNATURE                                                   \
-  "wampd-abi-" WAMPD_ABI_VERSION_TEXT ";" WAMPD_COMPILER_ID ";" WAMPD_STDLIB_ID \
-  ";cplusplus-" WAMPD_STRINGIFY(__cplusplus)
+// Identifies everything a C++-typed boundary depends on besides the SDK headers themselves.
+#define WAMPD_BUILD_SIGNATURE \
+  WAMPD_COMPILER_ID ";" WAMPD_STDLIB_ID ";cplusplus-" WAMPD_STRINGIFY(__cplusplus)
 
 #define WAMPD_EXPORT __attribute__((visibility("default")))
 

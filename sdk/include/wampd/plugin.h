@@ -206,7 +206,7 @@ class Registry {
 /// Defines the plugin's exported symbols and its one registration function.
 #define WAMPD_PLUGIN(registry)                                                               \
   static void wampdRegisterClasses(::wampd::Registry& registry);                             \
-  extern "C" WAMPD_EXPORT const std::uint32_t wampd_plugin_abi_version = WAMPD_ABI_VERSION;  \
+  extern "C" WAMPD_EXPORT const char wampd_plugin_abi_version[] = WAMPD_ABI_VERSION;         \
   extern "C" WAMPD_EXPORT const char wampd_plugin_build_signature[] = WAMPD_BUILD_SIGNATURE; \
   extern "C" WAMPD_EXPORT int wampd_plugin_register(::wampd::Registry* r) noexcept {         \
     try {                                                                                    \

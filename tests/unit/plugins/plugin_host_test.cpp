@@ -233,13 +233,13 @@ TEST_CASE("a library with another ABI version is refused before any of its code 
   CHECK(f.where.file == fixtureFile("wrong_abi", ".so"));
   CHECK(contains(f.what, fixtureFile("wrong_abi", ".so") + ": "));
   CHECK(contains(f.what, "ABI version 999"));
-  CHECK(contains(f.what, "ABI version " + std::to_string(WAMPD_ABI_VERSION)));
+  CHECK(contains(f.what, "ABI version " WAMPD_ABI_VERSION ";"));
 }
 
 TEST_CASE("a library with another build signature is refused naming both") {
   Failure f = loadFailure({fixtureDir("wrong_signature")});
   CHECK(f.where.file == fixtureFile("wrong_signature", ".so"));
-  CHECK(contains(f.what, "'wampd-abi-1;othercc-1;libother;cplusplus-201703L'"));
+  CHECK(contains(f.what, "'othercc-1;libother;cplusplus-201703L'"));
   CHECK(contains(f.what, std::string("'") + WAMPD_BUILD_SIGNATURE + "'"));
 }
 

@@ -244,9 +244,9 @@ TEST_CASE("factories return nullptr with the reason when a constructor throws") 
 }
 
 TEST_CASE("WAMPD_PLUGIN exports the ABI data and a registration function that never throws") {
-  CHECK(wampd_plugin_abi_version == WAMPD_ABI_VERSION);
+  CHECK(std::strcmp(wampd_plugin_abi_version, WAMPD_ABI_VERSION) == 0);
+  CHECK(std::strlen(WAMPD_ABI_VERSION) == 64);  // a sha256 in hex (abi_version.h)
   CHECK(std::strcmp(wampd_plugin_build_signature, WAMPD_BUILD_SIGNATURE) == 0);
-  CHECK(std::string(wampd_plugin_build_signature).find("wampd-abi-") == 0);
 
   RecordingRegistry registry;
   registrationThrows = false;
