@@ -29,6 +29,7 @@ def host_abi_version():
 REFUSALS = {
     "wrong_abi": ("fixture_wrong_abi.so",
                   ["ABI version 999", f"ABI version {host_abi_version()}"]),
+    "integer_abi": ("fixture_integer_abi.so", ["ABI version (not text", "older than this one"]),
     "wrong_signature": ("fixture_wrong_signature.so",
                         ["build signature", "othercc-1;libother"]),
     "glibcxx_assertions": ("fixture_glibcxx_assertions.so",

@@ -236,6 +236,13 @@ TEST_CASE("a library with another ABI version is refused before any of its code 
   CHECK(contains(f.what, "ABI version " WAMPD_ABI_VERSION ";"));
 }
 
+TEST_CASE("a library whose ABI version is an integer, as older SDKs wrote it, is refused") {
+  Failure f = loadFailure({fixtureDir("integer_abi")});
+  CHECK(f.where.file == fixtureFile("integer_abi", ".so"));
+  CHECK(contains(f.what, fixtureFile("integer_abi", ".so") + ": plugin ABI version (not text"));
+  CHECK(contains(f.what, "ABI version " WAMPD_ABI_VERSION ";"));
+}
+
 TEST_CASE("a library with another build signature is refused naming both") {
   Failure f = loadFailure({fixtureDir("wrong_signature")});
   CHECK(f.where.file == fixtureFile("wrong_signature", ".so"));
