@@ -10,4 +10,4 @@
 // lets a plugin built against other headers corrupt the server.
 #pragma once
 
-#define WAMPD_ABI_VERSION "93cafaab3a24dd92569bb13c3311597175641c9b87a673e4c8412a0fbcb4d1f6"
+#define WAMPD_ABI_VERSION "4a7943ee36ae736acfbfa6a3817dc2b449f6a0fa1ef71a9fb849f6eac11b8b2c"

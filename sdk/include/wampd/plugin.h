@@ -53,7 +53,7 @@ class Hosted;
 
 namespace detail {
 
-/// The part of every Hosted<T>: owns the author's object.
+/// Holds T by value: the host's one delete, through the endpoint, ends both.
 template <class T, class Endpoint>
 class HostedBase : public Endpoint {
  public:
@@ -62,7 +62,7 @@ class HostedBase : public Endpoint {
   HostedBase(const HostedBase&) = delete;
   HostedBase& operator=(const HostedBase&) = delete;
 
-  /// The author's object, for a plugin's own tests.
+  /// For a plugin's own tests; the host, holding only the endpoint, cannot call this.
   T& handler() noexcept { return handler_; }
   const T& handler() const noexcept { return handler_; }
 
