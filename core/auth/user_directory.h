@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "common/config_error.h"
-#include "wampd/user_provider.h"
+#include "wampd/boundary.h"
 
 namespace wampd::core::auth {
 
@@ -29,7 +29,7 @@ class UserDirectory {
   /// `usersFile` empty: no file provider. Throws ConfigError when the file is broken now.
   explicit UserDirectory(std::string usersFile);
 
-  void addProvider(std::shared_ptr<UserProvider> provider) {
+  void addProvider(std::shared_ptr<boundary::UserProviderEndpoint> provider) {
     providers_.push_back(std::move(provider));
   }
 
@@ -40,7 +40,7 @@ class UserDirectory {
  private:
   void reloadIfChanged();
 
-  std::vector<std::shared_ptr<UserProvider>> providers_;
+  std::vector<std::shared_ptr<boundary::UserProviderEndpoint>> providers_;
   std::string file_;
   UserMap users_;
   std::int64_t loadedStamp_ = -1;  // mtime in ns + size: what was loaded

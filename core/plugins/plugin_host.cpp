@@ -21,8 +21,8 @@ using LibraryPtr = std::shared_ptr<Library>;
 
 constexpr const char* kLibraryExtension = ".so";
 constexpr const char* kManifestExtension = ".yml";
-// A signature longer than this is not one WAMPD_BUILD_SIGNATURE wrote.
-constexpr std::size_t kMaxSignatureLength = 512;
+// A version or signature longer than this is not one the SDK wrote.
+constexpr std::size_t kMaxSymbolTextLength = 512;
 
 struct PluginFiles {
   std::string library;
@@ -99,6 +99,20 @@ LibraryPtr openLibrary(const std::string& path) {
   }
 }
 
+/// The text a `const char[]` data symbol holds, at most kMaxSymbolTextLength bytes of it.
+std::string symbolText(const Library& library, const char* symbol) {
+  const char* text = &library.get<const char>(symbol);
+  return std::string(text, strnlen(text, kMaxSymbolTextLength));
+}
+
+/// `text` as a message may show it. A plugin built by an SDK whose ABI version was an integer
+/// exports bytes, not text.
+std::string printable(const std::string& text) {
+  const bool isText = !text.empty() && std::all_of(text.begin(), text.end(),
+                                                   [](char c) { return c >= 0x20 && c < 0x7f; });
+  return isText ? text : "(not text: an SDK older than this one?)";
+}
+
 /// Refuses a library built against another SDK before any of its functions runs: the
 /// two symbols are data, so reading them executes nothing of the plugin.
 void checkAbi(const Library& library, const std::string& path) {
@@ -108,19 +122,17 @@ void checkAbi(const Library& library, const std::string& path) {
       throw ConfigError({path}, std::string("not a wampd plugin: it lacks the symbol ") + symbol +
                                     " (define the plugin with WAMPD_PLUGIN from <wampd/plugin.h>)");
   }
-  std::uint32_t version = library.get<const std::uint32_t>(abi::kAbiVersionSymbol);
+  const std::string version = symbolText(library, abi::kAbiVersionSymbol);
   if (version != WAMPD_ABI_VERSION)
-    throw ConfigError({path}, "plugin ABI version " + std::to_string(version) +
-                                  " does not match this wampd's ABI version " +
-                                  std::to_string(WAMPD_ABI_VERSION) +
+    throw ConfigError({path}, "plugin ABI version " + printable(version) +
+                                  " does not match this wampd's ABI version " WAMPD_ABI_VERSION
                                   "; rebuild the plugin against this wampd's SDK");
-  const char* signature = &library.get<const char>(abi::kBuildSignatureSymbol);
-  std::string pluginSignature(signature, strnlen(signature, kMaxSignatureLength));
+  const std::string pluginSignature = symbolText(library, abi::kBuildSignatureSymbol);
   if (pluginSignature != WAMPD_BUILD_SIGNATURE)
     throw ConfigError({path}, "plugin build signature '" + pluginSignature +
                                   "' does not match this wampd's '" WAMPD_BUILD_SIGNATURE
                                   "'; rebuild the plugin with the same compiler, standard "
-                                  "library and C++ standard");
+                                  "library, library mode and C++ standard");
 }
 
 struct ClassFactories {
@@ -305,7 +317,7 @@ class PluginLoader {
   void createTopic(const Loaded& loaded, const ManifestService& service, TopicFactory factory,
                    const Arguments& arguments) {
     std::string error;
-    TopicHandler* raw = factory(arguments, error);
+    boundary::TopicEndpoint* raw = factory(arguments, error);
     if (raw == nullptr) refuseConstruction(loaded, service, error);
     TopicHandlerEntry entry;
     entry.handler = holdWithLibrary(raw, loaded.library);
@@ -328,7 +340,7 @@ class PluginLoader {
   void createRpc(const Loaded& loaded, const ManifestService& service, RpcFactory factory,
                  const Arguments& arguments) {
     std::string error;
-    RpcHandler* raw = factory(arguments, error);
+    boundary::RpcEndpoint* raw = factory(arguments, error);
     if (raw == nullptr) refuseConstruction(loaded, service, error);
     RpcHandlerEntry entry;
     entry.handler = holdWithLibrary(raw, loaded.library);
@@ -345,7 +357,7 @@ class PluginLoader {
   void createUserProvider(const Loaded& loaded, const ManifestService& service,
                           UserProviderFactory factory, const Arguments& arguments) {
     std::string error;
-    UserProvider* raw = factory(arguments, error);
+    boundary::UserProviderEndpoint* raw = factory(arguments, error);
     if (raw == nullptr) refuseConstruction(loaded, service, error);
     set_.users_.push_back(holdWithLibrary(raw, loaded.library));
     record_.userProviders.push_back(set_.users_.back());

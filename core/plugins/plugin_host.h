@@ -24,9 +24,7 @@
 
 #include "common/config_error.h"
 #include "wampd/arguments.h"
-#include "wampd/rpc_handler.h"
-#include "wampd/topic_handler.h"
-#include "wampd/user_provider.h"
+#include "wampd/boundary.h"
 
 namespace wampd::core {
 
@@ -64,14 +62,14 @@ Manifest loadManifest(const std::string& path);
 Arguments resolveArguments(const ManifestService& service, const Parameters& parameters);
 
 struct TopicHandlerEntry {
-  std::shared_ptr<TopicHandler> handler;
-  TopicHandlerDescription description;  // name, periodic timers
+  std::shared_ptr<boundary::TopicEndpoint> handler;
+  boundary::TopicHandlerDescription description;  // name, periodic timers
   std::string serviceId;
   std::string library;  // path of the .so
 };
 
 struct RpcHandlerEntry {
-  std::shared_ptr<RpcHandler> handler;
+  std::shared_ptr<boundary::RpcEndpoint> handler;
   std::string name;
   std::string serviceId;
   std::string library;
@@ -97,7 +95,7 @@ struct LoadedLibrary {
   Parameters parameters;         // the server parameters it was created with
   std::shared_ptr<void> handle;  // the library; what it made also holds it
   std::vector<std::string> topicNames, rpcNames;
-  std::vector<std::shared_ptr<UserProvider>> userProviders;
+  std::vector<std::shared_ptr<boundary::UserProviderEndpoint>> userProviders;
 };
 
 /// Everything the plugin directories provide, keyed by handler name (getName()).
@@ -112,7 +110,8 @@ class PluginSet {
     return rpcs_;
   }
   /// User providers (services tagged wampd.user_provider), in load order.
-  const std::vector<std::shared_ptr<UserProvider>>& userProviders() const noexcept {
+  const std::vector<std::shared_ptr<boundary::UserProviderEndpoint>>& userProviders()
+      const noexcept {
     return users_;
   }
   /// The libraries loaded, in load order.
@@ -131,7 +130,7 @@ class PluginSet {
   friend class PluginLoader;
   std::map<std::string, TopicHandlerEntry, std::less<>> topics_;
   std::map<std::string, RpcHandlerEntry, std::less<>> rpcs_;
-  std::vector<std::shared_ptr<UserProvider>> users_;
+  std::vector<std::shared_ptr<boundary::UserProviderEndpoint>> users_;
   std::vector<std::string> libraries_;
   std::vector<LoadedLibrary> loaded_;
   std::size_t reused_ = 0;

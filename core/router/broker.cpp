@@ -47,8 +47,8 @@ class TopicState final : public wampd::Topic, public std::enable_shared_from_thi
     const std::string& own = route_->spec().publishPolicy;
     return own.empty() ? generation_->config.auth.defaultPublish : own;
   }
-  TopicHandler& handler() const noexcept { return *entry_->handler; }
-  const TopicHandler* handlerIdentity() const noexcept { return entry_->handler.get(); }
+  boundary::TopicEndpoint& handler() const noexcept { return *entry_->handler; }
+  const boundary::TopicEndpoint* handlerIdentity() const noexcept { return entry_->handler.get(); }
   const Route* route() const noexcept { return route_; }
   const std::vector<Peer*>& subscribers() const noexcept { return subscribers_; }
 

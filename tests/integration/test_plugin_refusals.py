@@ -20,8 +20,8 @@ GOOD_FIXTURES = {"sample", "user_provider", "versioned", "versioned-v1", "versio
 
 def host_abi_version():
     """WAMPD_ABI_VERSION as the SDK the host was built with defines it."""
-    header = (SOURCE_DIR / "sdk" / "include" / "wampd" / "abi.h").read_text()
-    return re.search(r"#define WAMPD_ABI_VERSION (\d+)", header).group(1)
+    header = (SOURCE_DIR / "sdk" / "include" / "wampd" / "abi_version.h").read_text()
+    return re.search(r'#define WAMPD_ABI_VERSION "([0-9a-f]+)"', header).group(1)
 
 
 # name -> (the file the message must name, words that state the specific reason).
@@ -29,8 +29,13 @@ def host_abi_version():
 REFUSALS = {
     "wrong_abi": ("fixture_wrong_abi.so",
                   ["ABI version 999", f"ABI version {host_abi_version()}"]),
+    "integer_abi": ("fixture_integer_abi.so", ["ABI version (not text", "older than this one"]),
     "wrong_signature": ("fixture_wrong_signature.so",
                         ["build signature", "othercc-1;libother"]),
+    "glibcxx_assertions": ("fixture_glibcxx_assertions.so",
+                           ["build signature", "glibcxx-assertions-1;glibcxx-debug-0"]),
+    "glibcxx_debug": ("fixture_glibcxx_debug.so",
+                      ["build signature", "glibcxx-assertions-1;glibcxx-debug-1"]),
     "no_symbols": ("fixture_no_symbols.so", ["not a wampd plugin", "wampd_plugin_"]),
     "missing_class": ("fixture_missing_class.yml",
                       ["MissingTopic", "not registered", "fixture.missing", "RealTopic"]),

@@ -22,11 +22,6 @@ class RpcHandler {
   /// non-ok Status becomes the caller's CALLERROR/ERROR.
   virtual Status onCall(Connection& connection, const Request& request, const Array& args,
                         Value& result) = 0;
-
-  // ---- The boundary, implemented by Hosted<T> inside the plugin library. ----
-  virtual Status hostDescribe(std::string& name) noexcept = 0;
-  virtual Status hostCall(Connection& c, const Request& r, const Array& args,
-                          Value& result) noexcept = 0;
 };
 
 }  // namespace wampd

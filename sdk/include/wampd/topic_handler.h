@@ -22,17 +22,11 @@ struct PeriodicTimer {
   std::chrono::milliseconds interval{0};
 };
 
-/// What the host learns about a handler once, when it is created.
-struct TopicHandlerDescription {
-  std::string name;
-  std::vector<PeriodicTimer> timers;
-};
-
 /// Serves the topics of every route whose `handler.callback` equals getName().
 ///
 /// The host calls a handler from its one I/O thread, never concurrently. Handlers may throw:
-/// the host gets a Status instead (see Hosted<T>), the client an error, and everyone else is
-/// unaffected.
+/// Hosted<T> (plugin.h), through which the host calls, turns that into a Status; the client
+/// gets an error and everyone else is unaffected.
 class TopicHandler {
  public:
   virtual ~TopicHandler() = default;
@@ -56,15 +50,6 @@ class TopicHandler {
   virtual std::vector<PeriodicTimer> periodicTimers() const { return {}; }
   /// One of periodicTimers() fired for `topic`.
   virtual void onTimer(Topic& topic, const PeriodicTimer& timer);
-
-  // ---- The boundary. The host calls only these; Hosted<T> implements them inside the
-  // plugin library, so an exception never leaves plugin code. ----
-  virtual Status hostDescribe(TopicHandlerDescription& out) noexcept = 0;
-  virtual Status hostSubscribe(Connection& c, Topic& t, const Request& r) noexcept = 0;
-  virtual Status hostUnSubscribe(Connection& c, Topic& t, const Request& r) noexcept = 0;
-  virtual Status hostPublish(Connection& c, Topic& t, const Request& r, const Value& event,
-                             const SessionIds& exclude, const SessionIds& eligible) noexcept = 0;
-  virtual Status hostTimer(Topic& t, const PeriodicTimer& timer) noexcept = 0;
 };
 
 inline Status TopicHandler::onSubscribe(Connection&, Topic&, const Request&) {

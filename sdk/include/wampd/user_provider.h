@@ -8,8 +8,6 @@
 #include <string_view>
 #include <vector>
 
-#include "wampd/status.h"
-
 namespace wampd {
 
 struct User {
@@ -29,9 +27,6 @@ class UserProvider {
   /// Fills `out` and returns true when `username` is known. Called on the I/O thread at each
   /// authenticated handshake: answer from memory.
   virtual bool loadUserByUsername(std::string_view username, User& out) = 0;
-
-  // ---- The boundary, implemented by Hosted<T> inside the plugin library. ----
-  virtual Status hostLoadUser(std::string_view username, User& out, bool& found) noexcept = 0;
 };
 
 }  // namespace wampd

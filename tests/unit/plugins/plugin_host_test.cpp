@@ -9,6 +9,7 @@
 #include <fstream>
 #include <functional>
 #include <string>
+#include <utility>
 
 #include "../sdk/fake_host.h"
 #include "wampd/abi.h"
@@ -213,7 +214,7 @@ TEST_CASE("the sample routing file is installed where integration tests look") {
 
 TEST_CASE("a handler outlives its PluginSet and keeps its library loaded") {
   const std::string library = fixtureFile("sample", ".so");
-  std::shared_ptr<RpcHandler> handler;
+  std::shared_ptr<boundary::RpcEndpoint> handler;
   {
     PluginSet set = loadPlugins({fixtureDir("sample")}, {});
     handler = set.rpcHandler("sample.rpc")->handler;
@@ -232,14 +233,39 @@ TEST_CASE("a library with another ABI version is refused before any of its code 
   CHECK(f.where.file == fixtureFile("wrong_abi", ".so"));
   CHECK(contains(f.what, fixtureFile("wrong_abi", ".so") + ": "));
   CHECK(contains(f.what, "ABI version 999"));
-  CHECK(contains(f.what, "ABI version " + std::to_string(WAMPD_ABI_VERSION)));
+  CHECK(contains(f.what, "ABI version " WAMPD_ABI_VERSION ";"));
+}
+
+TEST_CASE("a library whose ABI version is an integer, as older SDKs wrote it, is refused") {
+  Failure f = loadFailure({fixtureDir("integer_abi")});
+  CHECK(f.where.file == fixtureFile("integer_abi", ".so"));
+  CHECK(contains(f.what, fixtureFile("integer_abi", ".so") + ": plugin ABI version (not text"));
+  CHECK(contains(f.what, "ABI version " WAMPD_ABI_VERSION ";"));
 }
 
 TEST_CASE("a library with another build signature is refused naming both") {
   Failure f = loadFailure({fixtureDir("wrong_signature")});
   CHECK(f.where.file == fixtureFile("wrong_signature", ".so"));
-  CHECK(contains(f.what, "'wampd-abi-1;othercc-1;libother;cplusplus-201703L'"));
+  CHECK(contains(f.what, "'othercc-1;libother;cplusplus-201703L'"));
   CHECK(contains(f.what, std::string("'") + WAMPD_BUILD_SIGNATURE + "'"));
+}
+
+TEST_CASE("a library built in another standard library mode is refused by its signature") {
+  // Both build trees compile without these modes; the fixtures each turn one on.
+  const std::string host = WAMPD_BUILD_SIGNATURE;
+  REQUIRE(contains(host, ";glibcxx-assertions-0;glibcxx-debug-0;"));
+  const std::pair<const char*, const char*> fixtures[] = {
+      {"glibcxx_assertions", ";glibcxx-assertions-1;glibcxx-debug-0;"},
+      {"glibcxx_debug", ";glibcxx-assertions-1;glibcxx-debug-1;"}};
+  for (const auto& fixture : fixtures) {
+    const std::string name = fixture.first, mode = fixture.second;
+    CAPTURE(name);
+    Failure f = loadFailure({fixtureDir(name)});
+    CHECK(f.where.file == fixtureFile(name, ".so"));
+    CHECK(contains(f.what, fixtureFile(name, ".so") + ": plugin build signature '"));
+    CHECK(contains(f.what, mode));
+    CHECK(contains(f.what, "'" + host + "'"));
+  }
 }
 
 TEST_CASE("a shared library that is not a wampd plugin is refused") {

@@ -10,8 +10,8 @@ using wampd::testing::FakeTopic;
 
 TEST_CASE("the handler name is argument #0") {
   Hosted<BroadcastTopic> topic(Arguments({Value("oro_sync.maintenance")}));
-  CHECK(topic.getName() == "oro_sync.maintenance");
-  TopicHandlerDescription description;
+  CHECK(topic.handler().getName() == "oro_sync.maintenance");
+  boundary::TopicHandlerDescription description;
   REQUIRE(topic.hostDescribe(description).isOk());
   CHECK(description.name == "oro_sync.maintenance");
   CHECK(description.timers.empty());
@@ -19,7 +19,7 @@ TEST_CASE("the handler name is argument #0") {
 
 TEST_CASE("a missing name fails construction") {
   std::string error;
-  CHECK(detail::create<TopicHandler, BroadcastTopic>(Arguments{}, error) == nullptr);
+  CHECK(detail::create<BroadcastTopic>(Arguments{}, error) == nullptr);
   CHECK(error == "missing argument #0");
 }
 
