@@ -10,4 +10,4 @@
 // lets a plugin built against other headers corrupt the server.
 #pragma once
 
-#define WAMPD_ABI_VERSION "4a7943ee36ae736acfbfa6a3817dc2b449f6a0fa1ef71a9fb849f6eac11b8b2c"
+#define WAMPD_ABI_VERSION "c4f7d0057eb94f52ff09f7b6e480bb05886bd938323418f21b3374b11202ef09"

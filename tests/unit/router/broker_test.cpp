@@ -21,7 +21,7 @@ using testing::RecordingTopic;
 struct BrokerFixture {
   asio::io_context io;
   HandlerLog log;
-  std::shared_ptr<RecordingTopic> handler = hosted<RecordingTopic>("news", log);
+  std::shared_ptr<boundary::TopicEndpoint> handler = hosted<RecordingTopic>("news", log);
   Broker broker{io, BrokerLimits{}};
 
   BrokerFixture() {

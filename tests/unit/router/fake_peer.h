@@ -161,14 +161,14 @@ class GenerationBuilder {
     generation_->router.add(std::move(spec));
     return *this;
   }
-  GenerationBuilder& topic(std::shared_ptr<TopicHandler> handler) {
+  GenerationBuilder& topic(std::shared_ptr<boundary::TopicEndpoint> handler) {
     TopicHandlerEntry entry;
     entry.handler = std::move(handler);
     REQUIRE(entry.handler->hostDescribe(entry.description).isOk());
     REQUIRE(generation_->plugins.addInProcess(std::move(entry)));
     return *this;
   }
-  GenerationBuilder& rpc(std::shared_ptr<RpcHandler> handler) {
+  GenerationBuilder& rpc(std::shared_ptr<boundary::RpcEndpoint> handler) {
     RpcHandlerEntry entry;
     entry.handler = std::move(handler);
     REQUIRE(entry.handler->hostDescribe(entry.name).isOk());
@@ -185,7 +185,7 @@ class GenerationBuilder {
 };
 
 template <class T, class... Args>
-std::shared_ptr<T> hosted(Args&&... args) {
+std::shared_ptr<Hosted<T>> hosted(Args&&... args) {
   return std::make_shared<Hosted<T>>(std::forward<Args>(args)...);
 }
 
