@@ -23,15 +23,13 @@
 #include <vector>
 
 #include "common/config_error.h"
+#include "common/parameters.h"
 #include "wampd/arguments.h"
 #include "wampd/rpc_handler.h"
 #include "wampd/topic_handler.h"
 #include "wampd/user_provider.h"
 
 namespace wampd::core {
-
-/// `%name%` parameters: server config `parameters:` overridden by `--param NAME=VALUE`.
-using Parameters = std::map<std::string, std::string>;
 
 inline constexpr std::string_view kTopicTag = "gos_web_socket.topic";
 inline constexpr std::string_view kRpcTag = "gos_web_socket.rpc";
