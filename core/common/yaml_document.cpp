@@ -26,36 +26,38 @@ std::string join(const std::vector<std::string_view>& words) {
   return out;
 }
 
+[[noreturn]] void refuse(const std::string& path, const std::string& unreadable,
+                         const char* reason) {
+  throw ConfigError({path}, unreadable.empty() ? reason : unreadable);
+}
+
+ConfigError syntaxError(const std::string& file, const YAML::Exception& e) {
+  SourceLocation where{file};
+  if (!e.mark.is_null()) where = {file, e.mark.line + 1, e.mark.column + 1};
+  return ConfigError(where, "YAML syntax error: " + e.msg);
+}
+
 }  // namespace
 
 YamlDocument YamlDocument::loadFile(const std::string& path, const std::string& unreadable) {
   namespace fs = std::filesystem;
-  const auto refuse = [&](const char* reason) {
-    throw ConfigError({path}, unreadable.empty() ? reason : unreadable);
-  };
   std::error_code ec;
-  if (!fs::exists(path, ec)) refuse("no such file");
-  if (fs::is_directory(path, ec)) refuse("is a directory, not a file");
+  if (!fs::exists(path, ec)) refuse(path, unreadable, "no such file");
+  if (fs::is_directory(path, ec)) refuse(path, unreadable, "is a directory, not a file");
   try {
     return YamlDocument(path, YAML::LoadFile(path));
   } catch (const YAML::BadFile&) {
-    refuse("cannot read the file");
+    refuse(path, unreadable, "cannot read the file");
   } catch (const YAML::Exception& e) {
-    SourceLocation where{path};
-    if (!e.mark.is_null()) where = {path, e.mark.line + 1, e.mark.column + 1};
-    throw ConfigError(where, "YAML syntax error: " + e.msg);
+    throw syntaxError(path, e);
   }
-  return YamlDocument(path, YAML::Node());  // not reached: refuse() throws
 }
 
 YamlDocument YamlDocument::parse(const std::string& text, std::string file) {
   try {
-    YAML::Node root = YAML::Load(text);
-    return YamlDocument(std::move(file), root);
+    return YamlDocument(file, YAML::Load(text));
   } catch (const YAML::Exception& e) {
-    SourceLocation where{file};
-    if (!e.mark.is_null()) where = {file, e.mark.line + 1, e.mark.column + 1};
-    throw ConfigError(where, "YAML syntax error: " + e.msg);
+    throw syntaxError(file, e);
   }
 }
 
