@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "auth/auth_config.h"
 #include "auth/user_directory.h"
-#include "config/server_config.h"
 #include "wampd/identity.h"
 
 namespace wampd::core::auth {

@@ -1,28 +1,15 @@
 #include "auth/user_directory.h"
 
 #include <spdlog/spdlog.h>
-#include <yaml-cpp/yaml.h>
 
 #include <filesystem>
+
+#include "common/yaml_document.h"
 
 namespace wampd::core::auth {
 namespace {
 
 namespace fs = std::filesystem;
-
-SourceLocation at(const std::string& file, const YAML::Node& node) {
-  const YAML::Mark mark = node.Mark();
-  return mark.is_null() ? SourceLocation{file, 0, 0}
-                        : SourceLocation{file, mark.line + 1, mark.column + 1};
-}
-
-std::int64_t integer(const std::string& file, const YAML::Node& node, const char* what) {
-  try {
-    return node.as<std::int64_t>();
-  } catch (const YAML::Exception&) {
-    throw ConfigError(at(file, node), std::string(what) + " must be an integer");
-  }
-}
 
 std::int64_t stampOf(const std::string& file) {
   std::error_code ec;
@@ -36,50 +23,39 @@ std::int64_t stampOf(const std::string& file) {
 }  // namespace
 
 UserMap loadUsersFile(const std::string& path) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const YAML::BadFile&) {
-    throw ConfigError({path}, "cannot read the users file");
-  } catch (const YAML::Exception& e) {
-    throw ConfigError(
-        {path, e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1},
-        "YAML syntax error: " + e.msg);
-  }
+  const YamlDocument doc = YamlDocument::loadFile(path, "cannot read the users file");
+  const YAML::Node& root = doc.root();
   UserMap users;
   if (root.IsNull()) return users;
-  const YAML::Node list = root.IsMap() ? root["users"] : YAML::Node();
-  if (!list || !list.IsSequence())
-    throw ConfigError(at(path, root), "a users file is a map with a 'users' list");
-  for (const YAML::Node& entry : list) {
-    if (!entry.IsMap()) throw ConfigError(at(path, entry), "each user must be a map");
+  if (!root.IsMap() || !root["users"] || !root["users"].IsSequence())
+    doc.fail(root, "a users file is a map with a 'users' list");
+  // Refuses any other key: a misspelt section beside 'users' would otherwise go unnoticed.
+  doc.entries(root, {}, {"users"});
+  for (const YAML::Node& entry : root["users"]) {
+    if (!entry.IsMap()) doc.fail(entry, "each user must be a map");
     User user;
-    for (const auto& kv : entry) {
-      const std::string key = kv.first.as<std::string>("");
-      const YAML::Node& v = kv.second;
+    for (const YamlEntry& field : doc.entries(entry)) {
+      const std::string& key = field.key;
+      const YAML::Node& v = field.value;
       if (key == "username" && v.IsScalar()) {
         user.username = v.Scalar();
       } else if (key == "id") {
-        user.id = integer(path, v, "id");
+        user.id = doc.integer(v, "id");
       } else if (key == "password" && v.IsScalar()) {
         user.password = v.Scalar();
       } else if (key == "roles" && v.IsSequence()) {
-        for (const YAML::Node& r : v) user.roles.push_back(r.as<std::string>(""));
+        for (const YAML::Node& r : v) user.roles.push_back(doc.nonEmpty(r, "a role"));
       } else if (key == "organizations" && v.IsSequence()) {
         for (const YAML::Node& o : v)
-          user.organizations.push_back(integer(path, o, "an organization id"));
+          user.organizations.push_back(doc.integer(o, "an organization id"));
       } else {
-        throw ConfigError(at(path, kv.first),
-                          "unknown or malformed key '" + key +
-                              "' (expected username, id, password, roles, organizations)");
+        doc.fail(field.keyNode, "unknown or malformed key '" + key +
+                                    "' (expected username, id, password, roles, organizations)");
       }
     }
-    if (user.username.empty())
-      throw ConfigError(at(path, entry), "a user needs a non-empty username");
-    if (user.id <= 0)
-      throw ConfigError(at(path, entry), "user '" + user.username + "' needs an id > 0");
-    if (users.count(user.username))
-      throw ConfigError(at(path, entry), "user '" + user.username + "' is listed twice");
+    if (user.username.empty()) doc.fail(entry, "a user needs a non-empty username");
+    if (user.id <= 0) doc.fail(entry, "user '" + user.username + "' needs an id > 0");
+    if (users.count(user.username)) doc.fail(entry, "user '" + user.username + "' is listed twice");
     users.emplace(user.username, std::move(user));
   }
   return users;

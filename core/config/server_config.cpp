@@ -1,15 +1,14 @@
 #include "config/server_config.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <array>
 #include <cctype>
-#include <charconv>
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
 #include <string_view>
 #include <utility>
+
+#include "common/yaml_document.h"
 
 #ifndef WAMPD_BUILD_CONFIG
 #error "WAMPD_BUILD_CONFIG must be defined by the build (core/CMakeLists.txt)"
@@ -23,43 +22,28 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::size_t kMinMessageSize = 1024;
+constexpr std::int64_t kMinMessageSize = 1024;
 
-// What every field reader needs: where it is, for errors and relative paths.
+// What every field reader needs: the document, for errors, and its directory, for relative
+// paths.
 class Context {
  public:
-  explicit Context(std::string file)
-      : file_(std::move(file)), directory_(fs::path(file_).parent_path()) {}
+  explicit Context(const YamlDocument& doc)
+      : doc_(doc), directory_(fs::path(doc.file()).parent_path()) {}
 
-  const std::string& file() const { return file_; }
-
-  SourceLocation at(const YAML::Node& node) const {
-    const YAML::Mark mark = node.Mark();
-    if (mark.is_null()) return {file_, 0, 0};
-    return {file_, mark.line + 1, mark.column + 1};
-  }
+  const YamlDocument& doc() const { return doc_; }
 
   [[noreturn]] void fail(const YAML::Node& node, const std::string& what) const {
-    throw ConfigError(at(node), what);
+    doc_.fail(node, what);
   }
 
   std::string string(const YAML::Node& node, const std::string& name) const {
-    if (!node.IsScalar() || node.Scalar().empty()) fail(node, name + " must be a non-empty string");
-    return node.Scalar();
+    return doc_.nonEmpty(node, name);
   }
 
-  // Non-negative decimal integer within [min, max].
-  std::uint64_t integer(const YAML::Node& node, const std::string& name, std::uint64_t min,
-                        std::uint64_t max) const {
-    const std::string range =
-        name + " must be an integer from " + std::to_string(min) + " to " + std::to_string(max);
-    if (!node.IsScalar()) fail(node, range);
-    const std::string& text = node.Scalar();
-    std::uint64_t value = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max)
-      fail(node, range + ", found '" + text + "'");
-    return value;
+  std::int64_t integer(const YAML::Node& node, const std::string& name, std::int64_t min,
+                       std::int64_t max) const {
+    return doc_.integer(node, name, min, max);
   }
 
   // A path as written, made absolute against the config file's directory.
@@ -77,7 +61,7 @@ class Context {
   }
 
  private:
-  std::string file_;
+  const YamlDocument& doc_;
   fs::path directory_;
 };
 
@@ -92,29 +76,12 @@ struct Field {
 template <std::size_t N>
 void readSection(const Context& ctx, const YAML::Node& node, const std::string& section,
                  const std::array<Field, N>& fields, ServerConfig& config) {
-  const std::string where = section.empty() ? "the config file" : "'" + section + "'";
-  if (node.IsNull()) return;
-  if (!node.IsMap()) ctx.fail(node, where + " must be a map");
-  std::vector<std::pair<std::string, SourceLocation>> seen;
-  for (const auto& entry : node) {
-    if (!entry.first.IsScalar()) ctx.fail(entry.first, "a key in " + where + " must be a string");
-    const std::string& key = entry.first.Scalar();
-    for (const auto& [earlier, location] : seen)
-      if (earlier == key)
-        ctx.fail(entry.first,
-                 "duplicate key '" + key + "' in " + where + " (first at " + location.str() + ")");
-    seen.emplace_back(key, ctx.at(entry.first));
-    const Field* field = nullptr;
+  std::vector<std::string_view> allowed;
+  for (const Field& f : fields) allowed.push_back(f.key);
+  const YamlMapName name{"", section.empty() ? "the config file" : "'" + section + "'"};
+  for (const YamlEntry& entry : ctx.doc().entries(node, name, allowed))
     for (const Field& f : fields)
-      if (f.key == key) field = &f;
-    if (!field) {
-      std::string expected;
-      for (const Field& f : fields) expected += (expected.empty() ? "" : ", ") + std::string(f.key);
-      ctx.fail(entry.first,
-               "unknown key '" + key + "' in " + where + " (expected " + expected + ")");
-    }
-    field->read(ctx, entry.second, config);
-  }
+      if (f.key == entry.key) f.read(ctx, entry.value, config);
 }
 
 void readHost(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
@@ -127,7 +94,7 @@ void readPort(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
 
 void readMaxMessageSize(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
   c.maxMessageSize = static_cast<std::size_t>(ctx.integer(
-      v, "server.max_message_size", kMinMessageSize, std::numeric_limits<std::size_t>::max()));
+      v, "server.max_message_size", kMinMessageSize, std::numeric_limits<std::int64_t>::max()));
 }
 
 void readRealms(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
@@ -177,27 +144,19 @@ void readRouting(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
 }
 
 void readParameters(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
-  if (v.IsNull()) return;
-  if (!v.IsMap()) ctx.fail(v, "'parameters' must be a map of names to values");
-  for (const auto& entry : v) {
-    const std::string name = ctx.string(entry.first, "a parameter name");
-    if (c.parameters.count(name)) ctx.fail(entry.first, "parameter '" + name + "' is given twice");
+  if (!v.IsNull() && !v.IsMap()) ctx.fail(v, "'parameters' must be a map of names to values");
+  for (const YamlEntry& entry : ctx.doc().entries(v, {"", "'parameters'"})) {
+    const std::string name = ctx.string(entry.keyNode, "a parameter name");
     // As in Symfony, a null parameter substitutes as empty text.
-    if (entry.second.IsNull()) {
+    if (entry.value.IsNull()) {
       c.parameters[name] = "";
       continue;
     }
-    if (!entry.second.IsScalar())
-      ctx.fail(entry.second, "parameter '" + name + "' must be a scalar (text, number or boolean)");
-    c.parameters[name] = entry.second.Scalar();
+    if (!entry.value.IsScalar())
+      ctx.fail(entry.value,
+               "parameter '" + name + "' must be a scalar value (text, number or boolean)");
+    c.parameters[name] = entry.value.Scalar();
   }
-}
-
-bool boolean(const Context& ctx, const YAML::Node& v, const std::string& name) {
-  bool value = false;
-  if (!v.IsScalar() || !YAML::convert<bool>::decode(v, value))
-    ctx.fail(v, name + " must be true or false");
-  return value;
 }
 
 std::vector<std::string> strings(const Context& ctx, const YAML::Node& v, const std::string& name) {
@@ -212,7 +171,7 @@ void readSecret(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
   c.auth.secret = ctx.string(v, "auth.secret");
 }
 void readAllowAnonymous(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
-  c.auth.allowAnonymous = boolean(ctx, v, "auth.allow_anonymous");
+  c.auth.allowAnonymous = ctx.doc().boolean(v, "auth.allow_anonymous");
 }
 void readUsersFile(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
   c.auth.usersFile = ctx.path(v, "auth.users_file");
@@ -274,21 +233,6 @@ constexpr std::array<Field, 6> kTopLevelFields{{
     {"auth", readAuth},
 }};
 
-YAML::Node loadYaml(const std::string& file) {
-  std::error_code ec;
-  if (!fs::exists(file, ec)) throw ConfigError({file}, "no such file");
-  if (fs::is_directory(file, ec)) throw ConfigError({file}, "is a directory, not a file");
-  try {
-    return YAML::LoadFile(file);
-  } catch (const YAML::BadFile&) {
-    throw ConfigError({file}, "cannot read the file");
-  } catch (const YAML::Exception& e) {
-    SourceLocation where{file, 0, 0};
-    if (!e.mark.is_null()) where = {file, e.mark.line + 1, e.mark.column + 1};
-    throw ConfigError(where, "YAML syntax error: " + e.msg);
-  }
-}
-
 }  // namespace
 
 ServerConfig loadServerConfig(const std::string& path, const Parameters& overrides) {
@@ -297,8 +241,8 @@ ServerConfig loadServerConfig(const std::string& path, const Parameters& overrid
   if (ec) absolute = path;
   ServerConfig config;
   config.file = absolute.lexically_normal().string();
-  const Context ctx(config.file);
-  readSection(ctx, loadYaml(config.file), "", kTopLevelFields, config);
+  const YamlDocument doc = YamlDocument::loadFile(config.file);
+  readSection(Context(doc), doc.root(), "", kTopLevelFields, config);
   for (const auto& [name, value] : overrides) config.parameters[name] = value;
   // Keeps the secret out of files that get committed or shown.
   if (const char* secret = std::getenv("WAMPD_SECRET"); secret && *secret)

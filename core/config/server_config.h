@@ -7,32 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "auth/auth_config.h"
 #include "common/config_error.h"
-#include "plugins/plugin_host.h"
+#include "common/parameters.h"
 
 namespace wampd::core {
-
-/// `auth:` — tickets, the backend's proof, origins and who may publish by default.
-struct AuthConfig {
-  /// Oro's kernel secret: the salt of ticket digests and the password of anonymous tickets.
-  /// $WAMPD_SECRET overrides it. Empty: every ticket is refused.
-  std::string secret;
-  /// Connections without a ticket are let in as anonymous (Oro's behaviour).
-  bool allowAnonymous = true;
-  /// The bundled user provider's YAML file (absolute); empty: no users from a file.
-  std::string usersFile;
-  /// Proves a connection is the backend when it is the last segment of the upgrade URL's
-  /// path. Empty: derived from the secret (see auth::backendToken).
-  std::string backendToken;
-  /// Source addresses whose connections are the backend without any token.
-  std::vector<std::string> trustedAddresses;
-  /// Origins allowed to connect (a bare host or scheme://host[:port]); empty: any.
-  std::vector<std::string> allowedOrigins;
-  /// Who may publish to a route that does not say: anyone, authenticated or backend.
-  std::string defaultPublish = "anyone";
-  std::int64_t ticketMaxAge = 300;
-  std::int64_t ticketMaxFuture = 30;
-};
 
 struct ServerConfig {
   /// Absolute path of the file this was loaded from.

@@ -23,13 +23,11 @@
 #include <vector>
 
 #include "common/config_error.h"
+#include "common/parameters.h"
 #include "wampd/arguments.h"
 #include "wampd/boundary.h"
 
 namespace wampd::core {
-
-/// `%name%` parameters: server config `parameters:` overridden by `--param NAME=VALUE`.
-using Parameters = std::map<std::string, std::string>;
 
 inline constexpr std::string_view kTopicTag = "gos_web_socket.topic";
 inline constexpr std::string_view kRpcTag = "gos_web_socket.rpc";

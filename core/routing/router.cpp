@@ -1,10 +1,10 @@
 #include "routing/router.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <utility>
+
+#include "common/yaml_document.h"
 
 namespace wampd::core {
 namespace {
@@ -94,211 +94,133 @@ const SourceLocation& orElse(const SourceLocation& preferred, const SourceLocati
 
 // ---- routing files ----
 
-SourceLocation locate(const std::string& file, const YAML::Mark& mark) {
-  if (mark.is_null()) return {file, 0, 0};
-  return {file, mark.line + 1, mark.column + 1};
-}
-
 class RoutingFileReader {
  public:
-  explicit RoutingFileReader(std::string file) : file_(std::move(file)) {}
+  explicit RoutingFileReader(const std::string& file) : doc_(YamlDocument::loadFile(file)) {}
 
-  std::vector<RouteSpec> read() {
-    const YAML::Node root = load();
+  std::vector<RouteSpec> read() const {
+    const YAML::Node& root = doc_.root();
     std::vector<RouteSpec> specs;
     if (root.IsNull()) return specs;
     if (!root.IsMap())
       fail(root, "a routing file is a map of route names to routes, found " + describe(root));
-    for (const auto& entry : root) {
-      const std::string name = scalar(entry.first, "a route name");
-      for (const RouteSpec& earlier : specs)
-        if (earlier.name == name)
-          fail(entry.first, "duplicate route name '" + name + "' (first defined at " +
-                                earlier.where.str() + ")");
-      specs.push_back(route(name, entry.first, entry.second));
-    }
+    // Worded as Router::add words a name defined in two files.
+    const auto duplicateName = [](const std::string& name, const SourceLocation& first) {
+      return "duplicate route name '" + name + "' (first defined at " + first.str() + ")";
+    };
+    for (const YamlEntry& entry : doc_.entries(root, {}, {}, duplicateName))
+      specs.push_back(route(entry.key, entry.keyNode, entry.value));
     // Compiling reports bad channels and requirements now, not when the router is built.
     for (const RouteSpec& spec : specs) [[maybe_unused]] const Route compiled(spec);
     return specs;
   }
 
  private:
-  YAML::Node load() const {
-    std::error_code ec;
-    if (!fs::exists(file_, ec)) throw ConfigError({file_}, "no such file");
-    if (fs::is_directory(file_, ec)) throw ConfigError({file_}, "is a directory, not a file");
-    try {
-      return YAML::LoadFile(file_);
-    } catch (const YAML::BadFile&) {
-      throw ConfigError({file_}, "cannot read the file");
-    } catch (const YAML::Exception& e) {
-      throw ConfigError(locate(file_, e.mark), "YAML syntax error: " + e.msg);
-    }
-  }
-
   RouteSpec route(const std::string& name, const YAML::Node& key, const YAML::Node& body) const {
     if (!body.IsMap()) fail(key, "route '" + name + "' must be a map, found " + describe(body));
     RouteSpec spec;
     spec.name = name;
     spec.where = at(key);
+    const std::string owner = "route '" + name + "'";
     const YAML::Node* channel = nullptr;
     const YAML::Node* callback = nullptr;
-    for (const auto& field : body) {
-      const std::string k = scalar(field.first, "a route key");
-      const YAML::Node& v = field.second;
+    const std::vector<YamlEntry> fields = doc_.entries(
+        body, {owner, ""},
+        {"channel", "pattern", "handler", "callback", "requirements", "defaults", "publish"});
+    for (const YamlEntry& field : fields) {
+      const std::string& k = field.key;
+      const YAML::Node& v = field.value;
       if (k == "channel" || k == "pattern") {
-        if (channel) fail(field.first, "route '" + name + "': the channel is given twice");
+        if (channel) fail(field.keyNode, owner + ": the channel is given twice");
         channel = &v;
-        spec.channel = scalar(v, "route '" + name + "': '" + k + "'");
+        spec.channel = scalar(v, owner + ": '" + k + "'");
         spec.channelWhere = at(v);
-      } else if (k == "handler") {
-        if (callback) fail(field.first, "route '" + name + "': the handler is given twice");
+      } else if (k == "handler" || k == "callback") {
+        if (callback) fail(field.keyNode, owner + ": the handler is given twice");
         callback = &v;
-        readHandler(name, v, spec);
-      } else if (k == "callback") {
-        if (callback) fail(field.first, "route '" + name + "': the handler is given twice");
-        callback = &v;
-        spec.callback = scalar(v, "route '" + name + "': 'callback'");
+        if (k == "handler")
+          readHandler(name, v, spec);
+        else
+          spec.callback = scalar(v, owner + ": 'callback'");
       } else if (k == "requirements") {
         readRequirements(name, v, spec);
       } else if (k == "defaults") {
         readDefaults(name, v, spec);
-      } else if (k == "publish") {
-        spec.publishPolicy = scalar(v, "route '" + name + "': 'publish'");
       } else {
-        fail(field.first, "route '" + name + "': unknown key '" + k +
-                              "' (expected channel, handler, requirements, defaults or publish)");
+        spec.publishPolicy = scalar(v, owner + ": 'publish'");
       }
     }
-    if (!channel) fail(key, "route '" + name + "' has no 'channel'");
-    if (spec.channel.empty()) fail(*channel, "route '" + name + "': the channel is empty");
-    if (!callback) fail(key, "route '" + name + "' has no handler (handler: { callback: NAME })");
-    if (spec.callback.empty()) fail(*callback, "route '" + name + "': the callback is empty");
+    if (!channel) fail(key, owner + " has no 'channel'");
+    if (spec.channel.empty()) fail(*channel, owner + ": the channel is empty");
+    if (!callback) fail(key, owner + " has no handler (handler: { callback: NAME })");
+    if (spec.callback.empty()) fail(*callback, owner + ": the callback is empty");
     return spec;
   }
 
   void readHandler(const std::string& name, const YAML::Node& handler, RouteSpec& spec) const {
-    if (!handler.IsMap())
-      fail(handler, "route '" + name + "': 'handler' must be a map with a 'callback'");
+    const std::string owner = "route '" + name + "'";
+    if (!handler.IsMap()) fail(handler, owner + ": 'handler' must be a map with a 'callback'");
     bool hasCallback = false;
-    for (const auto& field : handler) {
-      const std::string k = scalar(field.first, "a handler key");
-      if (k == "callback") {
+    for (const YamlEntry& field :
+         doc_.entries(handler, {owner, "'handler'"}, {"callback", "args"})) {
+      if (field.key == "callback") {
         hasCallback = true;
-        spec.callback = scalar(field.second, "route '" + name + "': 'handler.callback'");
-      } else if (k == "args") {
-        if (field.second.IsNull()) continue;
-        if (!field.second.IsSequence())
-          fail(field.second, "route '" + name + "': 'handler.args' must be a list");
-        for (const YAML::Node& arg : field.second) spec.args.push_back(toValue(arg));
-      } else {
-        fail(field.first,
-             "route '" + name + "': unknown key 'handler." + k + "' (expected callback or args)");
+        spec.callback = scalar(field.value, owner + ": 'handler.callback'");
+      } else if (!field.value.IsNull()) {
+        if (!field.value.IsSequence()) fail(field.value, owner + ": 'handler.args' must be a list");
+        for (const YAML::Node& arg : field.value) spec.args.push_back(doc_.value(arg));
       }
     }
-    if (!hasCallback) fail(handler, "route '" + name + "': 'handler' has no 'callback'");
+    if (!hasCallback) fail(handler, owner + ": 'handler' has no 'callback'");
   }
 
   void readRequirements(const std::string& name, const YAML::Node& node, RouteSpec& spec) const {
-    if (node.IsNull()) return;
-    if (!node.IsMap()) fail(node, "route '" + name + "': 'requirements' must be a map");
-    for (const auto& entry : node) {
-      const std::string var = scalar(entry.first, "a placeholder name");
-      const std::string context = "route '" + name + "': requirement '" + var + "'";
+    const std::string owner = "route '" + name + "'";
+    if (!node.IsNull() && !node.IsMap()) fail(node, owner + ": 'requirements' must be a map");
+    for (const YamlEntry& entry : doc_.entries(node, {owner, "'requirements'"})) {
+      const std::string context = owner + ": requirement '" + entry.key + "'";
       RouteRequirement requirement;
-      requirement.where = at(entry.first);
-      const YAML::Node& v = entry.second;
+      requirement.where = at(entry.keyNode);
+      const YAML::Node& v = entry.value;
       if (v.IsScalar()) {
         requirement.pattern = v.Scalar();
       } else if (v.IsMap()) {
         requirement.pattern = std::string(kDefaultPlaceholderPattern);
-        for (const auto& field : v) {
-          const std::string k = scalar(field.first, "a requirement key");
-          if (k == "pattern")
-            requirement.pattern = scalar(field.second, context + ": 'pattern'");
-          else if (k == "wildcard")
-            requirement.wildcard = boolean(field.second, context + ": 'wildcard'");
+        for (const YamlEntry& field : doc_.entries(v, {context, ""}, {"pattern", "wildcard"})) {
+          if (field.key == "pattern")
+            requirement.pattern = scalar(field.value, context + ": 'pattern'");
           else
-            fail(field.first, context + ": unknown key '" + k + "' (expected pattern or wildcard)");
+            requirement.wildcard = doc_.boolean(field.value, context + ": 'wildcard'");
         }
       } else {
         fail(v, context + " must be a pattern or { pattern: REGEX, wildcard: BOOL }");
       }
-      if (!spec.requirements.emplace(var, std::move(requirement)).second)
-        fail(entry.first, context + " is given twice");
+      spec.requirements.emplace(entry.key, std::move(requirement));
     }
   }
 
   void readDefaults(const std::string& name, const YAML::Node& node, RouteSpec& spec) const {
-    if (node.IsNull()) return;
-    if (!node.IsMap()) fail(node, "route '" + name + "': 'defaults' must be a map");
-    for (const auto& entry : node) {
-      const std::string var = scalar(entry.first, "a default's name");
-      const std::string value =
-          entry.second.IsNull()
-              ? ""
-              : scalar(entry.second, "route '" + name + "': default '" + var + "'");
-      if (!spec.defaults.emplace(var, value).second)
-        fail(entry.first, "route '" + name + "': default '" + var + "' is given twice");
-    }
-  }
-
-  Value toValue(const YAML::Node& node) const {
-    switch (node.Type()) {
-      case YAML::NodeType::Scalar:
-        return Value(node.Scalar());
-      case YAML::NodeType::Sequence: {
-        Array array;
-        for (const YAML::Node& item : node) array.push_back(toValue(item));
-        return Value(std::move(array));
-      }
-      case YAML::NodeType::Map: {
-        Object object;
-        for (const auto& entry : node)
-          object.set(scalar(entry.first, "a key"), toValue(entry.second));
-        return Value(std::move(object));
-      }
-      default:
-        return Value();
-    }
+    const std::string owner = "route '" + name + "'";
+    if (!node.IsNull() && !node.IsMap()) fail(node, owner + ": 'defaults' must be a map");
+    for (const YamlEntry& entry : doc_.entries(node, {owner, "'defaults'"}))
+      spec.defaults.emplace(
+          entry.key,
+          entry.value.IsNull() ? "" : scalar(entry.value, owner + ": default '" + entry.key + "'"));
   }
 
   std::string scalar(const YAML::Node& node, const std::string& what) const {
-    if (!node.IsScalar()) fail(node, what + " must be a string, found " + describe(node));
-    return node.Scalar();
+    return doc_.scalar(node, what);
   }
 
-  bool boolean(const YAML::Node& node, const std::string& what) const {
-    if (node.IsScalar()) {
-      const std::string& s = node.Scalar();
-      if (s == "true" || s == "True" || s == "TRUE") return true;
-      if (s == "false" || s == "False" || s == "FALSE") return false;
-    }
-    fail(node, what + " must be true or false");
-  }
+  static std::string describe(const YAML::Node& node) { return YamlDocument::describe(node); }
 
-  static std::string describe(const YAML::Node& node) {
-    switch (node.Type()) {
-      case YAML::NodeType::Null:
-        return "nothing";
-      case YAML::NodeType::Scalar:
-        return "'" + node.Scalar() + "'";
-      case YAML::NodeType::Sequence:
-        return "a list";
-      case YAML::NodeType::Map:
-        return "a map";
-      default:
-        return "an undefined node";
-    }
-  }
-
-  SourceLocation at(const YAML::Node& node) const { return locate(file_, node.Mark()); }
+  SourceLocation at(const YAML::Node& node) const { return doc_.at(node); }
 
   [[noreturn]] void fail(const YAML::Node& node, const std::string& what) const {
-    throw ConfigError(at(node), what);
+    doc_.fail(node, what);
   }
 
-  std::string file_;
+  YamlDocument doc_;
 };
 
 bool isRoutingFileName(const fs::path& path) {

@@ -136,6 +136,11 @@ TEST_CASE("loadUsersFile errors name file, line and column") {
   checkError(dir, "users:\n  - { username: a }\n", ":2:5", "user 'a' needs an id > 0");
   checkError(dir, "users:\n  - { username: a, id: 1 }\n  - { username: a, id: 2 }\n", ":3:5",
              "user 'a' is listed twice");
+  checkError(dir, "users:\n  - { username: a, id: 1, id: 2 }\n", ":2:27",
+             "duplicate key 'id' (first at " + dir.file("users.yml") + ":2:20)");
+  checkError(dir, "users: []\nuser: []\n", ":2:1", "unknown key 'user' (expected users)");
+  checkError(dir, "users:\n  - { username: a, id: 1, roles: [[x]] }\n", ":2:35",
+             "a role must be a non-empty string, found a list");
 }
 
 TEST_CASE("a users file error never quotes a password") {

@@ -159,6 +159,10 @@ TEST_CASE("config errors name file, line and column") {
   SUBCASE("parameter not a scalar") {
     checkError("invalid/parameter_not_scalar.yml", 3, 11, "parameter 'listed' must be a scalar");
   }
+  SUBCASE("a boolean is true or false, not YAML 1.1's yes") {
+    checkError("invalid/boolean_yes.yml", 2, 20,
+               "auth.allow_anonymous must be true or false, found 'yes'");
+  }
   SUBCASE("duplicate key names both") {
     checkError("invalid/duplicate_key.yml", 3, 3,
                "duplicate key 'port' in 'server' (first at " +

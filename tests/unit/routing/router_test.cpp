@@ -381,6 +381,11 @@ TEST_CASE("routing file errors name file, line and column") {
   SUBCASE("unclosed placeholder") {
     checkError("invalid/unclosed_placeholder.yml", 2, 12, "'{' without a matching '}'");
   }
+  SUBCASE("a key written twice in a route names both") {
+    checkError("invalid/duplicate_key.yml", 5, 3,
+               "route 'twice': duplicate key 'publish' (first at " +
+                   fixture("invalid/duplicate_key.yml") + ":4:3)");
+  }
   SUBCASE("duplicate route name in one file names both") {
     checkError("invalid/duplicate_in_file.yml", 4, 1,
                "duplicate route name 'twice' (first defined at " +
