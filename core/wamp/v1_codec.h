@@ -53,6 +53,10 @@ struct DecodeError {
   std::string detail;
 };
 
+/// The type `code` names; false for anything but an integer from 0 to 8 (a wider integer
+/// must not wrap onto a known type).
+bool toType(const Value& code, Type& type) noexcept;
+
 /// Decodes one message a client sent. False (with `error`) for malformed JSON, a non-array,
 /// wrong field types or counts, and unknown or server-only types.
 bool decode(std::string_view text, Message& out, DecodeError& error);
