@@ -113,7 +113,8 @@ std::string expandCurie(std::string_view uri, const PrefixMap& prefixes) {
 }
 
 std::string encodeWelcome(std::string_view sessionId, std::string_view serverIdent) {
-  return json::serialize(Array{Value(0), Value(sessionId), Value(1), Value(serverIdent)});
+  return json::serialize(Array{Value(static_cast<int>(Type::Welcome)), Value(sessionId),
+                               Value(kProtocolVersion), Value(serverIdent)});
 }
 
 std::string encodeCallResult(const Value& callId, const Value& result) {

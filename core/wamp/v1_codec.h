@@ -24,6 +24,9 @@ enum class Type : int {
   Event = 8,
 };
 
+/// WELCOME's protocol version.
+inline constexpr int kProtocolVersion = 1;
+
 struct Prefix {
   std::string prefix;
   std::string uri;
