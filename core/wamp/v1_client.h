@@ -21,7 +21,7 @@ std::string encodeCall(std::string_view callId, std::string_view procUri, const 
 
 struct Welcome {
   std::string sessionId;
-  /// Not a string on the wire: its JSON.
+  /// Its JSON when the server sent something other than a string.
   std::string serverIdent;
 };
 
