@@ -5,12 +5,14 @@
 #include <memory>
 #include <string>
 
-#include "ctl/call_reply.h"
 #include "ctl/commands.h"
 #include "ctl/ws_client.h"
+#include "wamp/call_reply.h"
 #include "wampd/value.h"
 
 namespace wampd::ctl {
+
+using core::wamp::CallReply;
 
 /// How a publish ended.
 enum class PublishOutcome {

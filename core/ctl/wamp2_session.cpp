@@ -1,27 +1,28 @@
 #include "ctl/wamp2_session.h"
 
 #include "common/errors.h"
-#include "wamp/v2_codec.h"
+#include "wamp/v2_client.h"
 
 namespace wampd::ctl {
 namespace {
 
+namespace wamp2 = core::wamp2;
+
 constexpr std::uint16_t kNormalClosure = core::wireCode(core::CloseCode::Normal);
-constexpr int kPublish = static_cast<int>(core::wamp2::Type::Publish);
-constexpr int kCall = static_cast<int>(core::wamp2::Type::Call);
+constexpr const char* kAgent = "wampctl";
 
 }  // namespace
 
 bool Wamp2Session::open(const std::string& url, const std::string& shownUrl, std::string& error) {
-  if (!ws_.connect(url, shownUrl, wamp2::kSubprotocol, error) ||
-      !ws_.send(wamp2::helloMessage(realm_), error))
+  if (!ws_.connect(url, shownUrl, wamp2::kJsonSubprotocol, error) ||
+      !ws_.send(wamp2::encodeHello(realm_, kAgent), error))
     return false;
   std::string text;
   if (!ws_.receive(text, error)) {
     error = "no WELCOME from " + shownUrl + ": " + error + ws_.describePeerClose();
     return false;
   }
-  if (wamp2::parseWelcome(text, welcome_, error)) return true;
+  if (wamp2::decodeWelcome(text, welcome_, error)) return true;
   ended_ = true;
   return false;
 }
@@ -38,8 +39,8 @@ PublishOutcome Wamp2Session::publishAndClose(const std::string& topic, const Val
                                              CallReply& refusal, std::string& error) {
   const std::uint64_t request = ++lastRequest_;
   CallReply reply;
-  if (!ws_.send(wamp2::publishMessage(request, topic, payload), error) ||
-      !awaitAnswer(kPublish, request, reply, error)) {
+  if (!ws_.send(wamp2::encodePublish(request, topic, payload), error) ||
+      !awaitAnswer(wamp2::Type::Publish, request, reply, error)) {
     error = "publish to '" + topic + "' not confirmed: " + error;
     close();
     return PublishOutcome::Failed;
@@ -55,14 +56,14 @@ PublishOutcome Wamp2Session::publishAndClose(const std::string& topic, const Val
 bool Wamp2Session::call(const std::string& procedure, const Array& args, CallReply& reply,
                         std::string& error) {
   const std::uint64_t request = ++lastRequest_;
-  if (ws_.send(wamp2::callMessage(request, procedure, args), error) &&
-      awaitAnswer(kCall, request, reply, error))
+  if (ws_.send(wamp2::encodeCall(request, procedure, args), error) &&
+      awaitAnswer(wamp2::Type::Call, request, reply, error))
     return true;
   error = "no answer to the call of '" + procedure + "': " + error;
   return false;
 }
 
-bool Wamp2Session::awaitAnswer(int requestType, std::uint64_t request, CallReply& reply,
+bool Wamp2Session::awaitAnswer(wamp2::Type requestType, std::uint64_t request, CallReply& reply,
                                std::string& error) {
   std::string text;
   while (ws_.receive(text, error)) {
@@ -82,7 +83,7 @@ bool Wamp2Session::awaitAnswer(int requestType, std::uint64_t request, CallReply
 
 void Wamp2Session::close() {
   std::string ignored;
-  if (!ended_ && ws_.send(wamp2::goodbyeMessage(), ignored)) {
+  if (!ended_ && ws_.send(wamp2::encodeGoodbye(), ignored)) {
     std::string text;
     while (ws_.receive(text, ignored))
       if (wamp2::endsSession(text)) break;

@@ -6,8 +6,8 @@
 #include <string>
 
 #include "ctl/backend_session.h"
-#include "ctl/wamp2_messages.h"
 #include "ctl/ws_client.h"
+#include "wamp/v2_client.h"
 
 namespace wampd::ctl {
 
@@ -32,11 +32,12 @@ class Wamp2Session final : public BackendSession {
 
  private:
   // Reads until the answer to `request`; false when the session or connection ended first.
-  bool awaitAnswer(int requestType, std::uint64_t request, CallReply& reply, std::string& error);
+  bool awaitAnswer(core::wamp2::Type requestType, std::uint64_t request, CallReply& reply,
+                   std::string& error);
 
   WsClient ws_;
   std::string realm_;
-  wamp2::Welcome welcome_;
+  core::wamp2::Welcome welcome_;
   std::uint64_t lastRequest_ = 0;
   // The server ended the session (ABORT, GOODBYE): no GOODBYE of ours is due.
   bool ended_ = false;

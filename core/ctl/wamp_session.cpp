@@ -3,10 +3,12 @@
 #include <chrono>
 
 #include "common/errors.h"
+#include "wamp/v1_client.h"
 
 namespace wampd::ctl {
 namespace {
 
+namespace wamp1 = core::wamp1;
 using core::CloseCode;
 using core::wireCode;
 
@@ -33,7 +35,7 @@ bool WampSession::open(const std::string& url, const std::string& shownUrl, std:
     error = "no WELCOME from " + shownUrl + ": " + error + ws_.describePeerClose();
     return false;
   }
-  return wamp::parseWelcome(text, welcome_, error);
+  return wamp1::decodeWelcome(text, welcome_, error);
 }
 
 std::string WampSession::describeWelcome() const {
@@ -46,13 +48,13 @@ PublishOutcome WampSession::publishAndClose(const std::string& topic, const Valu
   // be read before closing: a call sent after the publish is answered after the publish's
   // refusal, if there is one (the server handles a connection's messages in order).
   const std::string barrierId = newCallId();
-  if (!ws_.send(wamp::publishMessage(topic, payload), error) ||
-      !ws_.send(wamp::callMessage(barrierId, kBarrierProcedure, {}), error))
+  if (!ws_.send(wamp1::encodePublish(topic, payload), error) ||
+      !ws_.send(wamp1::encodeCall(barrierId, kBarrierProcedure, {}), error))
     return PublishOutcome::Failed;
   std::string text;
   while (ws_.receive(text, error)) {
     CallReply reply;
-    if (wamp::parseCallReply(text, topic, reply) && reply.isError) {
+    if (wamp1::decodeCallReply(text, topic, reply) && reply.isError) {
       refusal = std::move(reply);
       error = "the server refused the publish to '" + topic + "': " + refusal.errorDesc;
       if (refusal.errorDetails)
@@ -61,7 +63,7 @@ PublishOutcome WampSession::publishAndClose(const std::string& topic, const Valu
       close();
       return PublishOutcome::Refused;
     }
-    if (wamp::parseCallReply(text, barrierId, reply)) break;
+    if (wamp1::decodeCallReply(text, barrierId, reply)) break;
   }
   if (!ws_.peerClose() && !ws_.close(kNormalClosure, error)) {
     error = "publish to '" + topic + "' not confirmed: " + error;
@@ -81,10 +83,10 @@ PublishOutcome WampSession::publishAndClose(const std::string& topic, const Valu
 bool WampSession::call(const std::string& procedure, const Array& args, CallReply& reply,
                        std::string& error) {
   const std::string callId = newCallId();
-  if (!ws_.send(wamp::callMessage(callId, procedure, args), error)) return false;
+  if (!ws_.send(wamp1::encodeCall(callId, procedure, args), error)) return false;
   std::string text;
   while (ws_.receive(text, error))
-    if (wamp::parseCallReply(text, callId, reply)) return true;
+    if (wamp1::decodeCallReply(text, callId, reply)) return true;
   error = "no answer to the call of '" + procedure + "': " + error + ws_.describePeerClose();
   return false;
 }

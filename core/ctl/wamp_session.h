@@ -5,8 +5,8 @@
 #include <string>
 
 #include "ctl/backend_session.h"
-#include "ctl/wamp_messages.h"
 #include "ctl/ws_client.h"
+#include "wamp/v1_client.h"
 #include "wampd/value.h"
 
 namespace wampd::ctl {
@@ -35,7 +35,7 @@ class WampSession final : public BackendSession {
 
  private:
   WsClient ws_;
-  wamp::Welcome welcome_;
+  core::wamp1::Welcome welcome_;
 };
 
 }  // namespace wampd::ctl

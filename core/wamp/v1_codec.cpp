@@ -19,6 +19,15 @@ bool stringAt(const Array& a, std::size_t i, std::string& out) {
 
 }  // namespace
 
+bool toType(const Value& code, Type& type) noexcept {
+  if (code.type() != Value::Type::Int) return false;
+  const std::int64_t number = code.asInt();
+  if (number < static_cast<int>(Type::Welcome) || number > static_cast<int>(Type::Event))
+    return false;
+  type = static_cast<Type>(number);
+  return true;
+}
+
 bool decode(std::string_view text, Message& out, DecodeError& error) {
   Value root;
   std::string parseError;
@@ -30,8 +39,11 @@ bool decode(std::string_view text, Message& out, DecodeError& error) {
   if (!(*a)[0].isInteger())
     return fail(error, Fault::MalformedMessage, "the message type must be an integer");
 
-  const std::int64_t type = (*a)[0].asInt();
-  switch (static_cast<Type>(type)) {
+  Type type{};
+  if (!toType((*a)[0], type))
+    return fail(error, Fault::UnknownMessageType,
+                "unknown message type " + json::serialize((*a)[0]));
+  switch (type) {
     case Type::Prefix: {
       Prefix m;
       if (a->size() != 3 || !stringAt(*a, 1, m.prefix) || !stringAt(*a, 2, m.uri))
@@ -82,10 +94,12 @@ bool decode(std::string_view text, Message& out, DecodeError& error) {
     case Type::CallResult:
     case Type::CallError:
     case Type::Event:
-      return fail(error, Fault::UnknownMessageType,
-                  "message type " + std::to_string(type) + " is sent only by servers");
+      return fail(
+          error, Fault::UnknownMessageType,
+          "message type " + std::to_string(static_cast<int>(type)) + " is sent only by servers");
   }
-  return fail(error, Fault::UnknownMessageType, "unknown message type " + std::to_string(type));
+  return fail(error, Fault::UnknownMessageType,
+              "unknown message type " + std::to_string(static_cast<int>(type)));
 }
 
 std::string expandCurie(std::string_view uri, const PrefixMap& prefixes) {
@@ -99,7 +113,8 @@ std::string expandCurie(std::string_view uri, const PrefixMap& prefixes) {
 }
 
 std::string encodeWelcome(std::string_view sessionId, std::string_view serverIdent) {
-  return json::serialize(Array{Value(0), Value(sessionId), Value(1), Value(serverIdent)});
+  return json::serialize(Array{Value(static_cast<int>(Type::Welcome)), Value(sessionId),
+                               Value(kProtocolVersion), Value(serverIdent)});
 }
 
 std::string encodeCallResult(const Value& callId, const Value& result) {

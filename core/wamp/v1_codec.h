@@ -24,6 +24,9 @@ enum class Type : int {
   Event = 8,
 };
 
+/// WELCOME's protocol version.
+inline constexpr int kProtocolVersion = 1;
+
 struct Prefix {
   std::string prefix;
   std::string uri;
@@ -52,6 +55,10 @@ struct DecodeError {
   Fault fault = Fault::MalformedMessage;
   std::string detail;
 };
+
+/// The type `code` names; false for anything but an integer from 0 to 8 (a wider integer
+/// must not wrap onto a known type).
+bool toType(const Value& code, Type& type) noexcept;
 
 /// Decodes one message a client sent. False (with `error`) for malformed JSON, a non-array,
 /// wrong field types or counts, and unknown or server-only types.

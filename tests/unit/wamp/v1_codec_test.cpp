@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <string>
+#include <string_view>
+
 using namespace wampd;
 using namespace wampd::core;
 
@@ -63,6 +66,32 @@ TEST_CASE("server-only and unknown types are refused as such") {
                            "[8,\"t\",1]", "[99]", "[-1]"}) {
     CAPTURE(text);
     CHECK(refused(text).fault == Fault::UnknownMessageType);
+  }
+}
+
+// The type is an int-sized enum: a wider integer must not wrap onto a known type.
+TEST_CASE("message types outside 0..8 are unknown however they are written") {
+  for (const char* text :
+       {"[4294967303,\"t\",\"x\"]", "[4294967301,\"t\"]", "[-4294967289,\"t\",\"x\"]",
+        "[9223372036854775807,\"t\"]", "[-9223372036854775808,\"t\"]",
+        "[18446744073709551615,\"t\"]", "[18446744073709551607,\"t\",\"x\"]", "[-1,\"t\"]",
+        "[9,\"t\"]", "[2147483648,\"t\"]"}) {
+    const std::string shown = text;
+    CAPTURE(shown);
+    const wamp1::DecodeError error = refused(text);
+    CHECK(error.fault == Fault::UnknownMessageType);
+    // The detail names the type the client sent, not what it would wrap to.
+    const std::string sent(text + 1, std::string_view(text).find(',') - 1);
+    CHECK_MESSAGE(error.detail.find(sent) != std::string::npos, error.detail);
+  }
+}
+
+TEST_CASE("a message type that is not an integer is malformed") {
+  for (const char* text : {"[7.5,\"t\",\"x\"]", "[7.0,\"t\",\"x\"]", "[5e0,\"t\"]", "[1e300,\"t\"]",
+                           "[true,\"t\"]", "[null,\"t\"]", "[[7],\"t\"]"}) {
+    const std::string shown = text;
+    CAPTURE(shown);
+    CHECK(refused(text).fault == Fault::MalformedMessage);
   }
 }
 

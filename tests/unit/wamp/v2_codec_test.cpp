@@ -391,6 +391,8 @@ TEST_CASE("typeOf and typeName") {
   CHECK(wamp2::typeOf(Array{Value(48.0)}) == 0);
   CHECK(wamp2::typeOf(Array{Value(INT64_MAX)}) == 0);
   CHECK(wamp2::typeOf(Array{Value(UINT64_MAX)}) == 0);
+  // 2^32 + 48: an int-sized cast would make it CALL.
+  CHECK(wamp2::typeOf(Array{Value(4294967344LL)}) == 0);
   const std::vector<std::pair<wamp2::Type, std::string>> names{
       {wamp2::Type::Hello, "HELLO"},
       {wamp2::Type::Welcome, "WELCOME"},
@@ -572,6 +574,8 @@ TEST_CASE("server-only, unknown and malformed types fail") {
   CHECK(validationError(Array{Value(-1)}).find("unknown") != std::string::npos);
   CHECK(validationError(Array{Value(UINT64_MAX)}).find("unknown") != std::string::npos);
   CHECK(validationError(Array{Value(INT64_MAX)}).find("unknown") != std::string::npos);
+  CHECK(validationError(Array{Value(4294967312LL), Value(1), Value(Object{}), Value("t")})
+            .find("unknown message type 4294967312") != std::string::npos);
   CHECK(validationError(Array{}).find("empty") != std::string::npos);
   CHECK(validationError(Array{Value("HELLO"), Value("realm"), Value(Object{})}).find("integer") !=
         std::string::npos);

@@ -1,4 +1,5 @@
-// The answer to a call (or a refused publish), whichever WAMP version carried it.
+// The answer a client gets to a call (or to a publish the router refused), whichever WAMP
+// version carried it: wampctl's commands read one shape for v1 and v2.
 #pragma once
 
 #include <optional>
@@ -6,11 +7,11 @@
 
 #include "wampd/value.h"
 
-namespace wampd::ctl {
+namespace wampd::core::wamp {
 
 struct CallReply {
   bool isError = false;
-  /// The result (v1: CALLRESULT's; v2: see wamp2_messages.h), or a v2 publication id.
+  /// The result (v1: CALLRESULT's; v2: see v2_client.h), or a v2 publication id.
   Value result;
   /// The error URI on the wire: v1 puts the procedure (or topic) there, as Gos does.
   std::string errorUri;
@@ -24,4 +25,4 @@ struct CallReply {
   std::string reason;
 };
 
-}  // namespace wampd::ctl
+}  // namespace wampd::core::wamp

@@ -1,25 +1,21 @@
-#include "ctl/wamp2_messages.h"
+#include "wamp/v2_client.h"
 
 #include "common/errors.h"
 #include "common/json.h"
-#include "wamp/v2_codec.h"
 
-namespace wampd::ctl::wamp2 {
+namespace wampd::core::wamp2 {
 namespace {
-
-namespace codec = core::wamp2;
-using codec::Type;
 
 Value code(Type type) {
   return Value(static_cast<int>(type));
 }
 
-std::string encode(Array message) {
-  return codec::encode(message, codec::Serializer::Json);
+std::string encodeJson(const Array& message) {
+  return encode(message, Serializer::Json);
 }
 
 bool isType(const Array& message, Type type) {
-  return codec::typeOf(message) == static_cast<int>(type);
+  return typeOf(message) == static_cast<int>(type);
 }
 
 std::string textAt(const Array& message, std::size_t index) {
@@ -80,7 +76,7 @@ CallReply errorOf(const Array& message) {
   if (args && args->size() == 1 && (*args)[0].isString())
     reply.errorDesc = std::string((*args)[0].asString());
   else if (args && !args->empty())
-    reply.errorDesc = core::json::serialize(Value(*args));
+    reply.errorDesc = json::serialize(Value(*args));
   if (const Object* kwargs = dictAt(message, 6); kwargs && !kwargs->empty())
     reply.errorDetails = Value(*kwargs);
   return reply;
@@ -88,30 +84,30 @@ CallReply errorOf(const Array& message) {
 
 }  // namespace
 
-std::string helloMessage(std::string_view realm) {
+std::string encodeHello(std::string_view realm, std::string_view agent) {
   Object roles{{"publisher", Object{{"features", Object{}}}},
                {"caller", Object{{"features", Object{}}}}};
-  return encode(
-      Array{code(Type::Hello), realm, Object{{"agent", "wampctl"}, {"roles", std::move(roles)}}});
+  return encodeJson(
+      Array{code(Type::Hello), realm, Object{{"agent", agent}, {"roles", std::move(roles)}}});
 }
 
-std::string publishMessage(std::uint64_t request, std::string_view topic, const Value& payload) {
-  return encode(
+std::string encodePublish(std::uint64_t request, std::string_view topic, const Value& payload) {
+  return encodeJson(
       Array{code(Type::Publish), request, Object{{"acknowledge", true}}, topic, Array{payload}});
 }
 
-std::string callMessage(std::uint64_t request, std::string_view procedure, const Array& args) {
-  return encode(Array{code(Type::Call), request, Object{}, procedure, args});
+std::string encodeCall(std::uint64_t request, std::string_view procedure, const Array& args) {
+  return encodeJson(Array{code(Type::Call), request, Object{}, procedure, args});
 }
 
-std::string goodbyeMessage() {
-  return encode(Array{code(Type::Goodbye), Object{}, core::uriOf(core::Fault::Leaving)});
+std::string encodeGoodbye() {
+  return encodeJson(Array{code(Type::Goodbye), Object{}, uriOf(Fault::Leaving)});
 }
 
-bool parseWelcome(std::string_view text, Welcome& out, std::string& error) {
+bool decodeWelcome(std::string_view text, Welcome& out, std::string& error) {
   Array message;
   std::string why;
-  if (!codec::decode(text, codec::Serializer::Json, message, why)) {
+  if (!decode(text, Serializer::Json, message, why)) {
     error = "server sent malformed JSON instead of WELCOME: " + why;
     return false;
   }
@@ -134,28 +130,28 @@ bool parseWelcome(std::string_view text, Welcome& out, std::string& error) {
   return true;
 }
 
-Reading readAnswer(std::string_view text, int requestType, std::uint64_t request, CallReply& reply,
+Reading readAnswer(std::string_view text, Type requestType, std::uint64_t request, CallReply& reply,
                    std::string& error) {
   Array message;
   std::string why;
-  if (!codec::decode(text, codec::Serializer::Json, message, why)) {
+  if (!decode(text, Serializer::Json, message, why)) {
     error = "server sent malformed JSON: " + why;
     return Reading::Ended;
   }
   if (readEnd(message, error)) return Reading::Ended;
-  if (isType(message, Type::Error) && message.size() >= 5 && message[1].asInt() == requestType &&
-      answers(message[2], request)) {
+  if (isType(message, Type::Error) && message.size() >= 5 &&
+      message[1].asInt() == static_cast<int>(requestType) && answers(message[2], request)) {
     reply = errorOf(message);
     return Reading::Answered;
   }
-  if (requestType == static_cast<int>(Type::Publish) && isType(message, Type::Published) &&
-      message.size() >= 3 && answers(message[1], request)) {
+  if (requestType == Type::Publish && isType(message, Type::Published) && message.size() >= 3 &&
+      answers(message[1], request)) {
     reply = CallReply{};
     reply.result = message[2];
     return Reading::Answered;
   }
-  if (requestType == static_cast<int>(Type::Call) && isType(message, Type::Result) &&
-      message.size() >= 3 && answers(message[1], request)) {
+  if (requestType == Type::Call && isType(message, Type::Result) && message.size() >= 3 &&
+      answers(message[1], request)) {
     const Object* details = dictAt(message, 2);
     if (const Value* progress = details ? details->find("progress") : nullptr;
         progress && progress->asBool())
@@ -170,8 +166,8 @@ Reading readAnswer(std::string_view text, int requestType, std::uint64_t request
 bool endsSession(std::string_view text) {
   Array message;
   std::string ignored;
-  return codec::decode(text, codec::Serializer::Json, message, ignored) &&
+  return decode(text, Serializer::Json, message, ignored) &&
          (isType(message, Type::Goodbye) || isType(message, Type::Abort));
 }
 
-}  // namespace wampd::ctl::wamp2
+}  // namespace wampd::core::wamp2

@@ -1,12 +1,11 @@
-#include "ctl/wamp2_messages.h"
+#include "wamp/v2_client.h"
 
 #include <doctest/doctest.h>
 
 #include "common/json.h"
-#include "wamp/v2_codec.h"
 
 using namespace wampd;
-using namespace wampd::ctl;
+namespace wamp2 = wampd::core::wamp2;
 
 namespace {
 
@@ -14,8 +13,8 @@ namespace {
 Array asServerSees(const std::string& text) {
   Array message;
   std::string error;
-  REQUIRE_MESSAGE(core::wamp2::decode(text, core::wamp2::Serializer::Json, message, error), error);
-  REQUIRE_MESSAGE(core::wamp2::validateFromClient(message, error), error);
+  REQUIRE_MESSAGE(wamp2::decode(text, wamp2::Serializer::Json, message, error), error);
+  REQUIRE_MESSAGE(wamp2::validateFromClient(message, error), error);
   return message;
 }
 
@@ -25,45 +24,48 @@ Value json(const char* text) {
   return value;
 }
 
-constexpr int kPublish = 16;
-constexpr int kCall = 48;
+constexpr wamp2::Type kPublish = wamp2::Type::Publish;
+constexpr wamp2::Type kCall = wamp2::Type::Call;
 
 }  // namespace
 
-TEST_CASE("helloMessage joins the realm as publisher and caller, offering no authentication") {
-  Array hello = asServerSees(wamp2::helloMessage("realm1"));
+TEST_CASE("encodeHello joins the realm as publisher and caller, offering no authentication") {
+  Array hello = asServerSees(wamp2::encodeHello("realm1", "wampctl"));
   CHECK(hello[0] == Value(1));
   CHECK(hello[1] == Value("realm1"));
   const Value* roles = hello[2].find("roles");
   REQUIRE(roles);
   CHECK(roles->find("publisher"));
   CHECK(roles->find("caller"));
+  const Value* agent = hello[2].find("agent");
+  REQUIRE(agent);
+  CHECK(*agent == Value("wampctl"));
   CHECK_FALSE(hello[2].find("authmethods"));
 }
 
-TEST_CASE("publishMessage asks for an acknowledgement and sends the payload as one argument") {
+TEST_CASE("encodePublish asks for an acknowledgement and sends the payload as one argument") {
   Value payload = json(R"([{"username":"admin","tagname":"x"}])");
-  Array publish = asServerSees(wamp2::publishMessage(7, "oro/data/update", payload));
+  Array publish = asServerSees(wamp2::encodePublish(7, "oro/data/update", payload));
   CHECK(Value(publish) ==
         Value(Array{16, 7, Object{{"acknowledge", true}}, "oro/data/update", Array{payload}}));
 }
 
-TEST_CASE("callMessage sends the arguments as the argument list") {
-  Array call = asServerSees(wamp2::callMessage(3, "sample/sum", Array{2, 3}));
+TEST_CASE("encodeCall sends the arguments as the argument list") {
+  Array call = asServerSees(wamp2::encodeCall(3, "sample/sum", Array{2, 3}));
   CHECK(Value(call) == Value(Array{48, 3, Object{}, "sample/sum", Array{2, 3}}));
-  Array bare = asServerSees(wamp2::callMessage(4, "wampd.topics", {}));
+  Array bare = asServerSees(wamp2::encodeCall(4, "wampd.topics", {}));
   CHECK(Value(bare) == Value(Array{48, 4, Object{}, "wampd.topics", Array{}}));
 }
 
-TEST_CASE("goodbyeMessage closes the realm") {
-  Array goodbye = asServerSees(wamp2::goodbyeMessage());
+TEST_CASE("encodeGoodbye closes the realm") {
+  Array goodbye = asServerSees(wamp2::encodeGoodbye());
   CHECK(Value(goodbye) == Value(Array{6, Object{}, "wamp.close.close_realm"}));
 }
 
-TEST_CASE("parseWelcome reads the session id and who the server took us for") {
+TEST_CASE("decodeWelcome reads the session id and who the server took us for") {
   wamp2::Welcome welcome;
   std::string error;
-  REQUIRE(wamp2::parseWelcome(
+  REQUIRE(wamp2::decodeWelcome(
       R"([2,9007199254740992,{"realm":"realm1","authid":"","authrole":"backend","roles":{}}])",
       welcome, error));
   CHECK(welcome.sessionId == 9007199254740992ULL);
@@ -71,25 +73,25 @@ TEST_CASE("parseWelcome reads the session id and who the server took us for") {
   CHECK(welcome.authrole == "backend");
 }
 
-TEST_CASE("parseWelcome reports ABORT, CHALLENGE and anything else") {
+TEST_CASE("decodeWelcome reports ABORT, CHALLENGE and anything else") {
   wamp2::Welcome welcome;
   std::string error;
-  CHECK_FALSE(wamp2::parseWelcome(
+  CHECK_FALSE(wamp2::decodeWelcome(
       R"([3,{"message":"no realm \"x\" on this server"},"wamp.error.no_such_realm"])", welcome,
       error));
   CHECK(error ==
         "the server aborted the session: wamp.error.no_such_realm: no realm \"x\" on this "
         "server");
-  CHECK_FALSE(wamp2::parseWelcome(R"([4,"ticket",{}])", welcome, error));
+  CHECK_FALSE(wamp2::decodeWelcome(R"([4,"ticket",{}])", welcome, error));
   CHECK(error.find("ticket") != std::string::npos);
-  CHECK_FALSE(wamp2::parseWelcome(R"([0,"123",1,"wampd"])", welcome, error));
+  CHECK_FALSE(wamp2::decodeWelcome(R"([0,"123",1,"wampd"])", welcome, error));
   CHECK(error.find("WAMP v2 WELCOME") != std::string::npos);
-  CHECK_FALSE(wamp2::parseWelcome("[2,", welcome, error));
+  CHECK_FALSE(wamp2::decodeWelcome("[2,", welcome, error));
   CHECK(error.find("malformed") != std::string::npos);
 }
 
 TEST_CASE("readAnswer takes PUBLISHED for the publish it answers") {
-  CallReply reply;
+  wamp2::CallReply reply;
   std::string error;
   CHECK(wamp2::readAnswer("[17,5,123]", kPublish, 4, reply, error) == wamp2::Reading::Unrelated);
   CHECK(wamp2::readAnswer("[17,5,123]", kCall, 5, reply, error) == wamp2::Reading::Unrelated);
@@ -99,7 +101,7 @@ TEST_CASE("readAnswer takes PUBLISHED for the publish it answers") {
 }
 
 TEST_CASE("readAnswer reads an ERROR: its URI, its arguments and keyword arguments") {
-  CallReply reply;
+  wamp2::CallReply reply;
   std::string error;
   CHECK(wamp2::readAnswer(R"([8,48,5,{},"wamp.error.not_authorized",["no"]])", kPublish, 5, reply,
                           error) == wamp2::Reading::Unrelated);
@@ -125,7 +127,7 @@ TEST_CASE("readAnswer reads an ERROR: its URI, its arguments and keyword argumen
 }
 
 TEST_CASE("readAnswer gives a RESULT's single argument, else its list, else args and kwargs") {
-  CallReply reply;
+  wamp2::CallReply reply;
   std::string error;
   REQUIRE(wamp2::readAnswer("[50,2,{},[5]]", kCall, 2, reply, error) == wamp2::Reading::Answered);
   CHECK(reply.result == Value(5));
@@ -140,7 +142,7 @@ TEST_CASE("readAnswer gives a RESULT's single argument, else its list, else args
 }
 
 TEST_CASE("readAnswer skips events, progressive results and other requests' answers") {
-  CallReply reply;
+  wamp2::CallReply reply;
   std::string error;
   CHECK(wamp2::readAnswer(R"([36,1,2,{},["e"]])", kCall, 2, reply, error) ==
         wamp2::Reading::Unrelated);
@@ -150,7 +152,7 @@ TEST_CASE("readAnswer skips events, progressive results and other requests' answ
 }
 
 TEST_CASE("readAnswer ends on ABORT, GOODBYE and malformed bytes") {
-  CallReply reply;
+  wamp2::CallReply reply;
   std::string error;
   CHECK(wamp2::readAnswer(R"([3,{"message":"bad"},"wamp.error.protocol_violation"])", kCall, 1,
                           reply, error) == wamp2::Reading::Ended);
@@ -167,4 +169,20 @@ TEST_CASE("endsSession recognises GOODBYE and ABORT only") {
   CHECK(wamp2::endsSession(R"([3,{},"wamp.error.protocol_violation"])"));
   CHECK_FALSE(wamp2::endsSession(R"([36,1,2,{}])"));
   CHECK_FALSE(wamp2::endsSession("not json"));
+}
+
+TEST_CASE("a message type out of int's range answers nothing and ends nothing") {
+  wamp2::CallReply reply;
+  std::string error;
+  // 2^32 + 17 (PUBLISHED), 2^32 + 50 (RESULT), 2^32 + 3 (ABORT), 2^32 + 6 (GOODBYE).
+  CHECK(wamp2::readAnswer("[4294967313,5,123]", kPublish, 5, reply, error) ==
+        wamp2::Reading::Unrelated);
+  CHECK(wamp2::readAnswer("[4294967346,2,{},[5]]", kCall, 2, reply, error) ==
+        wamp2::Reading::Unrelated);
+  CHECK(wamp2::readAnswer(R"([4294967299,{},"wamp.error.protocol_violation"])", kCall, 2, reply,
+                          error) == wamp2::Reading::Unrelated);
+  CHECK_FALSE(wamp2::endsSession(R"([4294967302,{},"wamp.close.goodbye_and_out"])"));
+  wamp2::Welcome welcome;
+  CHECK_FALSE(wamp2::decodeWelcome(R"([4294967298,1,{}])", welcome, error));
+  CHECK(error.find("WAMP v2 WELCOME") != std::string::npos);
 }
