@@ -19,7 +19,7 @@ struct V2 : Client<Wamp2Session> {
   V2(Router& r, SessionId id, wamp2::Serializer serializer = wamp2::Serializer::Json)
       : Client(r, id, serializer, /*mustAuthenticate=*/false) {}
 
-  /// HELLO announcing `features` (JSON, inside "roles"); the WELCOME taken.
+  /// HELLO with `roles` (a JSON object, where clients announce features); the WELCOME taken.
   void join(
       const std::string& roles = R"({"subscriber":{},"publisher":{},"caller":{},"callee":{}})") {
     receive(R"([1,"realm1",{"roles":)" + roles + "}]");
