@@ -315,6 +315,54 @@ TEST_CASE_FIXTURE(Wamp2Fixture, "CANCEL fails the call and interrupts a callee t
   CHECK(interrupt[2] == parsed(R"({"mode":"killnowait"})"));
 }
 
+TEST_CASE_FIXTURE(Wamp2Fixture, "CANCEL kill waits for the callee's answer") {
+  a.join();
+  b.join(kCanceling);
+  b.registerProcedure(1, "app.slow");
+  a.receive(R"([48,1,{},"app.slow",[]])");
+  const std::string id = std::to_string(b.next()[1].asUInt());
+  a.receive(R"([49,1,{"mode":"kill"}])");
+  CHECK(b.next() == *parsed("[69," + id + R"(,{"mode":"kill"}])").array());
+  CHECK(a.link.sent.empty());
+  b.receive("[8,68," + id + R"(,{},"wamp.error.canceled"])");
+  const Array error = a.next();
+  CHECK(error[0] == Value(8));
+  CHECK(error[2] == Value(1));
+  CHECK(error[4] == Value("wamp.error.canceled"));
+}
+
+TEST_CASE_FIXTURE(Wamp2Fixture, "a YIELD from a session that was not invoked is ignored") {
+  V2 c{*this, 33};
+  a.join();
+  b.join();
+  c.join();
+  b.registerProcedure(1, "app.echo");
+  a.receive(R"([48,1,{},"app.echo",[]])");
+  const std::string id = std::to_string(b.next()[1].asUInt());
+  c.receive("[70," + id + R"(,{},["forged"]])");
+  CHECK(a.link.sent.empty());
+  b.receive("[70," + id + R"(,{},["real"]])");
+  CHECK(a.next() == *parsed(R"([50,1,{},["real"]])").array());
+}
+
+TEST_CASE_FIXTURE(Wamp2Fixture, "UNSUBSCRIBE and UNREGISTER of unknown ids are errors") {
+  a.join();
+  const std::uint64_t subscription = a.subscribe(1, "news/1");
+  a.receive("[34,2," + std::to_string(subscription) + "]");
+  CHECK(a.next() == *parsed("[35,2]").array());
+  CHECK(log.count("unsubscribe") == 1);
+  a.receive("[34,3," + std::to_string(subscription) + "]");
+  CHECK(a.next()[4] == Value("wamp.error.no_such_subscription"));
+
+  const std::uint64_t registration = a.registerProcedure(4, "app.echo");
+  a.receive("[66,5," + std::to_string(registration) + "]");
+  CHECK(a.next() == *parsed("[67,5]").array());
+  CHECK_FALSE(dealer.hasCallee("app.echo"));
+  a.receive("[66,6," + std::to_string(registration) + "]");
+  CHECK(a.next()[4] == Value("wamp.error.no_such_registration"));
+  CHECK(a.link.closes.empty());
+}
+
 TEST_CASE_FIXTURE(Wamp2Fixture, "a callee that did not announce call canceling gets no INTERRUPT") {
   a.join();
   b.join();
