@@ -150,7 +150,10 @@ void Wamp1Session::unsubscribe(wamp1::Unsubscribe& m) {
 void Wamp1Session::publish(wamp1::Publish& m) {
   const std::string uri = wamp1::expandCurie(m.topic, prefixes_);
   const SessionIds exclude = excludeList(m.exclude, sessionId());
-  const SessionIds eligible = sessionList(m.eligible);
+  SessionIds eligible = sessionList(m.eligible);
+  // Ratchet restricts delivery whenever the list is not empty, so one naming no session id
+  // reaches no one (session id 0 is never assigned); only an empty list means "everyone".
+  if (m.eligible.array() && !m.eligible.array()->empty() && eligible.empty()) eligible.push_back(0);
   answerTopic(uri, services_.broker.publish(*this, uri, m.event, exclude, eligible), "onPublish");
 }
 

@@ -90,6 +90,37 @@ class FakePeer final : public Peer {
   int version_;
 };
 
+struct Invoked {
+  std::uint64_t invocation = 0;
+  std::uint64_t registration = 0;
+  Object details;
+  Array args;
+  bool hasKwargs = false;
+  Object kwargs;
+};
+
+/// A callee that records what the dealer asks of it, INTERRUPTs included (a session, not
+/// the dealer, drops them for a callee that did not announce call canceling).
+class FakeCallee final : public Callee {
+ public:
+  explicit FakeCallee(bool understands = true) : understands_(understands) {}
+  void invoke(std::uint64_t invocation, std::uint64_t registration, Object details,
+              const Array& args, const Object* kwargs) noexcept override {
+    invoked.push_back({invocation, registration, std::move(details), args, kwargs != nullptr,
+                       kwargs ? *kwargs : Object{}});
+  }
+  bool understandsInterrupt() const noexcept override { return understands_; }
+  void interrupt(std::uint64_t invocation, const char* mode) noexcept override {
+    interrupts.emplace_back(invocation, mode);
+  }
+
+  std::vector<Invoked> invoked;
+  std::vector<std::pair<std::uint64_t, std::string>> interrupts;
+
+ private:
+  bool understands_;
+};
+
 /// What the in-process handlers were asked, in order: "subscribe 7 a/b", "publish 7 a/b".
 struct HandlerLog {
   std::vector<std::string> calls;
