@@ -146,7 +146,7 @@ class FakeHost final : public SessionHost {
 struct Router {
   asio::io_context io;
   HandlerLog log;
-  std::shared_ptr<RecordingTopic> news = hosted<RecordingTopic>("news", log);
+  std::shared_ptr<boundary::TopicEndpoint> news = hosted<RecordingTopic>("news", log);
   Broker broker{io, BrokerLimits{}};
   Dealer dealer{io};
   FakeHost host;
