@@ -9,6 +9,8 @@
 #include <cmath>
 #include <vector>
 
+#include "common/base64.h"
+#include "common/utf8.h"
 #include "common/value_tree_builder.h"
 
 namespace wampd::core::json {
@@ -81,7 +83,15 @@ void write(const Value& v, Writer& w) {
       break;
     case Value::Type::String: {
       std::string_view s = v.asString();
-      w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+      if (isValidUtf8(s)) {
+        w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+        break;
+      }
+      // Bytes (a WAMP v2 msgpack bin, or any string that is not UTF-8) have no JSON form of
+      // their own; WAMP's is "\0" and their base64, for v1 and v2 readers alike.
+      std::string text(1, '\0');
+      base64::append(s, text);
+      w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
       break;
     }
     case Value::Type::Array:

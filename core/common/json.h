@@ -16,7 +16,9 @@ bool parse(std::string_view text, Value& out, std::string* error = nullptr);
 inline constexpr int kMaxDepth = 64;
 
 /// Appends the compact JSON form of `value` to `out`, byte for byte as PHP's json_encode
-/// (which Ratchet uses) writes it: `/` escaped as `\/`, non-ASCII as `\uXXXX`.
+/// (which Ratchet uses) writes it: `/` escaped as `\/`, non-ASCII as `\uXXXX`. JSON has no
+/// bytes, NaN or infinity: a string that is not UTF-8 is written in WAMP's form for binary
+/// ("\0" followed by its base64), a non-finite number as null.
 void serializeTo(const Value& value, std::string& out);
 std::string serialize(const Value& value);
 

@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "common/errors.h"
-#include "transport/utf8.h"
+#include "common/utf8.h"
 
 namespace wampd::core::ws {
 namespace {

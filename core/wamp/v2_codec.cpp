@@ -9,7 +9,9 @@
 #include <msgpack.hpp>
 #include <vector>
 
+#include "common/base64.h"
 #include "common/json.h"
+#include "common/utf8.h"
 #include "common/value_tree_builder.h"
 
 namespace wampd::core::wamp2 {
@@ -17,134 +19,8 @@ namespace {
 
 // ---- binary payloads ----
 // Value has one string type; bytes are the strings that are not UTF-8. On the wire msgpack
-// carries them as bin (str must be UTF-8) and wamp.2.json, as the spec says, as a string of
-// "\0" followed by their base64.
-
-bool isUtf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto lead = static_cast<unsigned char>(s[i]);
-    if (lead < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t length = 0;
-    std::uint32_t codePoint = 0;
-    if (lead >= 0xc2 && lead <= 0xdf) {
-      length = 2;
-      codePoint = lead & 0x1fu;
-    } else if (lead >= 0xe0 && lead <= 0xef) {
-      length = 3;
-      codePoint = lead & 0x0fu;
-    } else if (lead >= 0xf0 && lead <= 0xf4) {
-      length = 4;
-      codePoint = lead & 0x07u;
-    } else {
-      return false;
-    }
-    if (s.size() - i < length) return false;
-    for (std::size_t k = 1; k < length; ++k) {
-      const auto next = static_cast<unsigned char>(s[i + k]);
-      if ((next & 0xc0u) != 0x80u) return false;
-      codePoint = (codePoint << 6) | (next & 0x3fu);
-    }
-    const bool overlong =
-        (length == 3 && codePoint < 0x800) || (length == 4 && codePoint < 0x10000);
-    const bool surrogate = codePoint >= 0xd800 && codePoint <= 0xdfff;
-    if (overlong || surrogate || codePoint > 0x10ffff) return false;
-    i += length;
-  }
-  return true;
-}
-
-constexpr char kBase64Alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-void appendBase64(std::string_view bytes, std::string& out) {
-  std::size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const std::uint32_t group = static_cast<unsigned char>(bytes[i]) << 16 |
-                                static_cast<unsigned char>(bytes[i + 1]) << 8 |
-                                static_cast<unsigned char>(bytes[i + 2]);
-    for (int shift = 18; shift >= 0; shift -= 6)
-      out.push_back(kBase64Alphabet[(group >> shift) & 63]);
-  }
-  const std::size_t rest = bytes.size() - i;
-  if (rest == 0) return;
-  std::uint32_t group = static_cast<unsigned char>(bytes[i]) << 16;
-  if (rest == 2) group |= static_cast<unsigned char>(bytes[i + 1]) << 8;
-  out.push_back(kBase64Alphabet[(group >> 18) & 63]);
-  out.push_back(kBase64Alphabet[(group >> 12) & 63]);
-  out.push_back(rest == 2 ? kBase64Alphabet[(group >> 6) & 63] : '=');
-  out.push_back('=');
-}
-
-int base64Digit(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-// Padded base64 only, as the spec's peers write it; anything else is not binary.
-bool decodeBase64(std::string_view text, std::string& out) {
-  if (text.size() % 4 != 0) return false;
-  out.clear();
-  out.reserve(text.size() / 4 * 3);
-  for (std::size_t i = 0; i < text.size(); i += 4) {
-    const bool last = i + 4 == text.size();
-    const std::size_t padding = last ? (text[i + 3] == '=' ? (text[i + 2] == '=' ? 2 : 1) : 0) : 0;
-    std::uint32_t group = 0;
-    for (std::size_t k = 0; k < 4; ++k) {
-      const int digit = k < 4 - padding ? base64Digit(text[i + k]) : 0;
-      if (digit < 0) return false;
-      group = group << 6 | static_cast<std::uint32_t>(digit);
-    }
-    out.push_back(static_cast<char>(group >> 16));
-    if (padding < 2) out.push_back(static_cast<char>(group >> 8));
-    if (padding < 1) out.push_back(static_cast<char>(group));
-  }
-  return true;
-}
-
-// JSON has no NaN or infinities (json::serializeTo would write nothing for them), and no bytes.
-bool needsJsonRewrite(const Value& v) {
-  if (v.isString()) return !isUtf8(v.asString());
-  if (v.type() == Value::Type::Double) return !std::isfinite(v.asDouble());
-  if (const Array* a = v.array())
-    return std::any_of(a->begin(), a->end(),
-                       [](const Value& item) { return needsJsonRewrite(item); });
-  if (const Object* o = v.object())
-    return std::any_of(o->begin(), o->end(),
-                       [](const Object::Entry& entry) { return needsJsonRewrite(entry.second); });
-  return false;
-}
-
-// A copy of `v` with every byte string in its JSON form and every non-finite double null;
-// keys are left as they are.
-Value rewrittenForJson(const Value& v) {
-  if (v.type() == Value::Type::Double) return std::isfinite(v.asDouble()) ? v : Value();
-  if (v.isString()) {
-    if (isUtf8(v.asString())) return v;
-    std::string text(1, '\0');
-    appendBase64(v.asString(), text);
-    return Value(std::move(text));
-  }
-  if (const Array* a = v.array()) {
-    Array copy;
-    copy.reserve(a->size());
-    for (const Value& item : *a) copy.push_back(rewrittenForJson(item));
-    return Value(std::move(copy));
-  }
-  if (const Object* o = v.object()) {
-    Object copy;
-    for (const auto& [key, item] : *o) copy.set(key, rewrittenForJson(item));
-    return Value(std::move(copy));
-  }
-  return v;
-}
+// carries them as bin (str must be UTF-8) and JSON, as the spec says, as a string of "\0"
+// followed by their base64 (json::serializeTo writes that form).
 
 bool isJsonBytesForm(std::string_view s) {
   return !s.empty() && s[0] == '\0';
@@ -167,7 +43,7 @@ bool containsJsonBytesForm(const Value& v) {
 void restoreBytes(Value& v) {
   if (v.isString()) {
     std::string bytes;
-    if (isJsonBytesForm(v.asString()) && decodeBase64(v.asString().substr(1), bytes))
+    if (isJsonBytesForm(v.asString()) && base64::decode(v.asString().substr(1), bytes))
       v = Value(std::move(bytes));
     return;
   }
@@ -362,7 +238,7 @@ void pack(const Value& v, Packer& packer, std::string& out) {
     case Value::Type::String: {
       std::string_view s = v.asString();
       const std::uint32_t n = length32(s.size());
-      if (isUtf8(s)) {
+      if (isValidUtf8(s)) {
         packer.pack_str(n);
         packer.pack_str_body(s.data(), n);
       } else {
@@ -583,10 +459,7 @@ void encodeTo(const Array& message, Serializer serializer, std::string& out) {
     out.push_back('[');
     for (std::size_t i = 0; i < message.size(); ++i) {
       if (i > 0) out.push_back(',');
-      if (needsJsonRewrite(message[i]))
-        json::serializeTo(rewrittenForJson(message[i]), out);
-      else
-        json::serializeTo(message[i], out);
+      json::serializeTo(message[i], out);
     }
     out.push_back(']');
     return;

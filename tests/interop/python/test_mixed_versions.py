@@ -71,6 +71,30 @@ def test_v2_publication_reaches_v1_and_v2_subscribers(server, publisher_serializ
     run(scenario())
 
 
+def test_v2_binary_payload_reaches_v1_and_json_subscribers_as_valid_json(server):
+    """Bytes (msgpack bin) have no JSON type: v1 and wamp.2.json subscribers get WAMP's JSON
+    form for binary, "\\0" and the base64, inside a message that parses; the msgpack
+    subscriber gets the bytes back."""
+    async def scenario():
+        payload = [b"\xff\xfe\x00abc", "caf\u00e9"]
+        async with Clients() as clients:
+            json_sub = await clients.connect(server.url, "json")
+            msgpack_sub = await clients.connect(server.url, "msgpack")
+            logs = [await subscribe_log(s, ORO_TOPIC) for s in (json_sub, msgpack_sub)]
+            backend = await clients.connect(server.backend_url, "msgpack")
+            async with await v1_subscribed(server.url, ORO_TOPIC) as v1_sub:
+                await backend.publish(ORO_TOPIC, *payload,
+                                      options=PublishOptions(acknowledge=True))
+                # recv_event parses the frame as JSON: malformed JSON fails here.
+                assert await v1_sub.recv_event(ORO_TOPIC) == [
+                    EVENT, ORO_TOPIC, ["\x00//4AYWJj", "caf\u00e9"]]
+                for log in logs:
+                    [(args, _, _)] = await log.at_least(1)
+                    assert args == payload
+
+    run(scenario())
+
+
 def test_exclusion_and_eligibility_name_sessions_of_either_version(server):
     async def scenario():
         t = "interop.mixed-lists.event"

@@ -157,3 +157,19 @@ TEST_CASE("parse works without an error string") {
   CHECK(json::parse("[1]", v));
   CHECK(v == Value(Array{1}));
 }
+
+TEST_CASE("bytes are written in WAMP's JSON form for binary, and the output parses") {
+  // A WAMP v2 msgpack publisher's bin argument, next to a UTF-8 string.
+  const Value event(Array{Value(std::string("\xff\xfe\x00"
+                                            "abc",
+                                            6)),
+                          Value("caf\xc3\xa9")});
+  const std::string text = json::serialize(event);
+  CHECK(text == R"(["\u0000\/\/4AYWJj","caf\u00e9"])");
+  Value back;
+  REQUIRE(json::parse(text, back));
+  CHECK(back == Value(Array{Value(std::string("\0//4AYWJj", 9)), Value("caf\xc3\xa9")}));
+  // Keys are text: a value's bytes never leak into them.
+  CHECK(json::serialize(Value(Object{{"k", Value(std::string("\x80", 1))}})) ==
+        R"({"k":"\u0000gA=="})");
+}

@@ -1,4 +1,4 @@
-#include "transport/utf8.h"
+#include "common/utf8.h"
 
 #include <doctest/doctest.h>
 
@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-using wampd::core::ws::isValidUtf8;
-using wampd::core::ws::utf8PrefixLength;
+using wampd::core::isValidUtf8;
+using wampd::core::utf8PrefixLength;
 
 namespace {
 

@@ -1,8 +1,8 @@
-#include "transport/utf8.h"
+#include "common/utf8.h"
 
 #include <cstdint>
 
-namespace wampd::core::ws {
+namespace wampd::core {
 
 bool isValidUtf8(std::string_view text) noexcept {
   const auto* p = reinterpret_cast<const unsigned char*>(text.data());
@@ -56,4 +56,4 @@ std::size_t utf8PrefixLength(std::string_view text, std::size_t limit) noexcept 
   return n;
 }
 
-}  // namespace wampd::core::ws
+}  // namespace wampd::core

@@ -5,11 +5,11 @@
 #include <cstddef>
 #include <string_view>
 
-namespace wampd::core::ws {
+namespace wampd::core {
 
 bool isValidUtf8(std::string_view text) noexcept;
 
 /// The longest prefix of `text` of at most `limit` bytes that does not split a character.
 std::size_t utf8PrefixLength(std::string_view text, std::size_t limit) noexcept;
 
-}  // namespace wampd::core::ws
+}  // namespace wampd::core
