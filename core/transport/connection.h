@@ -55,6 +55,7 @@ class Connection final : public Link, public std::enable_shared_from_this<Connec
   void sendBinary(std::string bytes) noexcept override;
   void close(std::uint16_t code, std::string_view reason) noexcept override;
   void abort(std::uint16_t code, std::string_view reason) noexcept override;
+  void hangUp(bool discardQueued) noexcept override;
   std::size_t bufferedAmount() const noexcept override { return queuedBytes_; }
   /// Slots the send queue holds, frames already written included (for tests: it must stay
   /// proportional to what is unwritten).
@@ -77,6 +78,9 @@ class Connection final : public Link, public std::enable_shared_from_this<Connec
   void requestFlush() noexcept;
   void waitWritable();
   void startClose(std::uint16_t code, std::string_view reason, bool discardQueued) noexcept;
+  /// Drops the queued frames not yet begun (a begun one must be finished or the stream would be
+  /// corrupt).
+  void discardUnbegun() noexcept;
   /// Closes with the fault's code and reason, dropping what is queued.
   void abortWith(Fault fault) noexcept;
   void armTimer(std::chrono::milliseconds after);
@@ -91,7 +95,7 @@ class Connection final : public Link, public std::enable_shared_from_this<Connec
   bool readWaiting_ = false;
   bool writeWaiting_ = false;  // the socket is full; a write wait is pending
   bool flushScheduled_ = false;
-  bool closeQueued_ = false;  // our close frame is in the queue: nothing may follow it
+  bool closeQueued_ = false;  // our close frame (or hang-up) is queued: nothing may follow it
   bool closeWritten_ = false;
   bool peerClosed_ = false;    // the peer's close frame (or EOF) arrived
   bool discardInput_ = false;  // after a failure, a refusal or the peer's close frame

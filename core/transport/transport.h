@@ -36,6 +36,11 @@ class Link {
   /// Like close, but drops the queued frames not yet begun: for a peer that stopped reading,
   /// so its backlog is freed at once. The socket is closed within the close timeout.
   virtual void abort(std::uint16_t code, std::string_view reason) noexcept = 0;
+  /// Ends the connection with no closing handshake: writes what is queued (with
+  /// `discardQueued`, only a frame already begun), then shuts the socket down, so the peer sees
+  /// its transport end (a browser: code 1006, wasClean false). The socket is closed once the
+  /// peer closes its end, or within the close timeout; onClose follows, with 1006.
+  virtual void hangUp(bool discardQueued) noexcept = 0;
   /// Bytes queued for this connection and not yet written.
   virtual std::size_t bufferedAmount() const noexcept = 0;
   virtual const std::string& remoteAddress() const noexcept = 0;
