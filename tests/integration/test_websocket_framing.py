@@ -23,6 +23,7 @@ from wamp_client import CALL, CALLRESULT, EVENT, PUBLISH, SUBSCRIBE, WELCOME
 
 CONTINUATION, TEXT, CLOSE, PING, PONG = 0x0, 0x1, 0x8, 0x9, 0xA
 PROTOCOL_ERROR, INVALID_PAYLOAD, POLICY_VIOLATION, TOO_BIG = 1002, 1007, 1008, 1009
+ABNORMAL = 1006  # what a server logs for a connection that ended with no close frame
 
 # The server's TransportOptions: how long it waits for the peer's side of a closing
 # handshake, and for a complete opening handshake.
@@ -528,7 +529,30 @@ def drain_until_close(peer):
         size += frame_size(payload)
 
 
-def test_slow_subscriber_is_cut_off_with_1008_and_its_backlog_dropped(wampd):
+def drain_until_eof(peer, timeout=5.0):
+    """Reads frames up to the server's FIN, which must come with no close frame before it:
+    (text payloads, their size on the wire)."""
+    texts, size = [], 0
+    deadline = time.monotonic() + timeout
+    while True:
+        parsed = parse_server_frame(peer.buffer)
+        if parsed:
+            opcode, payload, used = parsed
+            del peer.buffer[:used]
+            assert opcode == TEXT, (opcode, payload[:100])
+            texts.append(payload)
+            size += frame_size(payload)
+            continue
+        peer.sock.settimeout(max(0.01, deadline - time.monotonic()))
+        chunk = peer.sock.recv(1 << 16)
+        if not chunk:
+            assert not peer.buffer, f"a frame cut short: {bytes(peer.buffer[:100])!r}"
+            return texts, size
+        peer.buffer += chunk
+
+
+def test_slow_v1_subscriber_is_dropped_without_a_close_frame_and_its_backlog_dropped(wampd):
+    # Without a close frame the browser's close is not clean, so Oro's page reconnects.
     count, size, batch = 2000, 4096, 100
     rss_start = rss_bytes(wampd.pid)
     frames = [text([PUBLISH, DATA_UPDATE,
@@ -550,12 +574,11 @@ def test_slow_subscriber_is_cut_off_with_1008_and_its_backlog_dropped(wampd):
                 assert index(reader.recv_message()) == i
             rss_peak = max(rss_peak, rss_bytes(wampd.pid))
             if drained is None and log_lines(wampd, "send queue over"):
-                # Read at once, well inside the close timeout: the close frame must follow
-                # what the kernels held and the rest of a frame begun, not the backlog.
+                # Read at once, well inside the close timeout: the FIN must follow what the
+                # kernels held and the rest of a frame begun, not the backlog.
                 held = held_by_kernels(wampd, slow)
-                texts, drained_size, close = drain_until_close(slow)
+                texts, drained_size = drain_until_eof(slow)
                 drained = [index(json.loads(payload)) for payload in texts]
-                assert close == close_payload(POLICY_VIOLATION, b"Send queue limit exceeded")
                 assert drained_size <= held + len(frames[0]), (drained_size, held)
         assert drained is not None, "the slow subscriber was never cut off:\n" + wampd.log()
 
@@ -566,7 +589,7 @@ def test_slow_subscriber_is_cut_off_with_1008_and_its_backlog_dropped(wampd):
         rc, out, err = run_wampctl("--url", wampd.url, "stats")
         assert rc == 0 and "\nslow_subscribers_disconnected: 1\n" in out, (rc, out, err)
         # The server ends the connection by its close timeout though we never answered.
-        wampd.wait_for_log(f"session {slow.session_id} closed ({POLICY_VIOLATION} ",
+        wampd.wait_for_log(f"session {slow.session_id} closed ({ABNORMAL} ",
                            timeout=CLOSE_TIMEOUT + 1.5)
         closed = log_lines(wampd, f"session {slow.session_id} closed (")
         assert (log_time(closed[0]) - log_time(cut[0])).total_seconds() <= CLOSE_TIMEOUT + 1.0
