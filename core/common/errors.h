@@ -84,7 +84,8 @@ struct FaultInfo {
   /// The server ends the session but wants its client back, which must then see something a
   /// client retries after: a WAMP v1 session ends with no close frame at all (Oro's AutobahnJS
   /// 0.8 gives up after any clean close), a v2 session with the close frame and no GOODBYE
-  /// (autobahn-js and wampy never retry after a router's GOODBYE, whatever its reason).
+  /// (autobahn-js and wampy never retry after a router's GOODBYE, whatever its reason). The
+  /// transport, which cannot tell the versions apart, sends neither a close frame.
   bool comesBack = false;
 };
 

@@ -224,7 +224,12 @@ void Connection::abort(std::uint16_t code, std::string_view reason) noexcept {
 
 void Connection::abortWith(Fault fault) noexcept {
   const FaultInfo& info = describe(fault);
-  startClose(info.closeCode, info.reason, true);
+  // The transport cannot tell WAMP v1 from v2: a transport that ends with no close frame is
+  // what clients of both retry after.
+  if (info.comesBack)
+    hangUp(true);
+  else
+    startClose(info.closeCode, info.reason, true);
 }
 
 void Connection::enqueue(SharedFramePtr frame) noexcept {

@@ -81,7 +81,8 @@ class Connection final : public Link, public std::enable_shared_from_this<Connec
   /// Drops the queued frames not yet begun (a begun one must be finished or the stream would be
   /// corrupt).
   void discardUnbegun() noexcept;
-  /// Closes with the fault's code and reason, dropping what is queued.
+  /// Closes with the fault's code and reason, dropping what is queued; hangs up instead when
+  /// the fault wants its client back (FaultInfo::comesBack).
   void abortWith(Fault fault) noexcept;
   void armTimer(std::chrono::milliseconds after);
   /// Ends the connection: closes the socket, tells the listener (once), leaves the host.

@@ -8,7 +8,6 @@ after some data and takes the first `[` ... `]` in those bytes as WELCOME. The s
 therefore send the 101 response and the WELCOME frame in one write.
 """
 
-import asyncio
 import base64
 import hashlib
 import json
