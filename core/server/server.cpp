@@ -244,7 +244,8 @@ void Server::shutdown() {
   reloader_.stop();
   // Every callee leaves before any connection ends: a caller waiting on one gets its error
   // while its own connection still carries it.
-  for (auto& [id, session] : sessions_) dealer_.disconnect(*session, session->asCallee());
+  for (auto& [id, session] : sessions_)
+    if (Callee* callee = session->asCallee()) dealer_.withdraw(*callee);
   for (auto& [id, session] : sessions_) session->shutdown();
   if (sessions_.empty()) return;
   shutdownDeadline_ =
