@@ -407,6 +407,10 @@ void Connection::finish() noexcept {
   host_.release(*this);
 }
 
+void Connection::endHandshake() noexcept {
+  if (state_ == State::Handshake) finish();
+}
+
 void Connection::drop() noexcept {
   state_ = State::Done;
   asio::error_code ignored;

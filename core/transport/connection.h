@@ -49,6 +49,11 @@ class Connection final : public Link, public std::enable_shared_from_this<Connec
   void flush() noexcept;
   /// Closes the socket without a closing handshake or any callback (the transport is going).
   void drop() noexcept;
+  /// True until the opening handshake is answered.
+  bool inHandshake() const noexcept { return state_ == State::Handshake; }
+  /// Ends a connection whose opening handshake is not answered yet, with no response and no
+  /// callback (the server stopped accepting: its client retries as after a failed connect).
+  void endHandshake() noexcept;
 
   void send(const SharedFramePtr& frame) noexcept override;
   void sendText(std::string text) noexcept override;

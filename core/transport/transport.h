@@ -106,7 +106,8 @@ class Transport {
   void listen();
   /// The port actually bound (useful with port 0).
   std::uint16_t boundPort() const;
-  /// Stops accepting new connections.
+  /// Stops accepting new connections, and ends those whose opening handshake is not complete
+  /// (no response: their clients retry as after a failed connect).
   void stopListening() noexcept;
 
   /// Frames a text message once for any number of sends.

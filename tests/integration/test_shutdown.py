@@ -92,6 +92,22 @@ def test_shutdown_timeout_bounds_the_drain(wampd_factory):
         assert time.monotonic() - started < 1.9, server.log()
 
 
+def test_connections_without_a_handshake_do_not_hold_up_the_exit(wampd_factory):
+    server = wampd_factory()
+    # Silent, and half a request: each would be dropped by the 5 s handshake timeout.
+    silent = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    half = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    with silent, half:
+        half.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n")
+        server.wait_for_log("listening")
+        time.sleep(0.1)  # both accepted
+        started = time.monotonic()
+        server.signal(signal.SIGTERM)
+        assert server.wait(timeout=STOP_TIMEOUT) == 0, server.log()
+        assert time.monotonic() - started < 1.0, server.log()
+        assert read_to_eof(silent, 1.0) == read_to_eof(half, 1.0) == b""
+
+
 class V2:
     """A WAMP v2 JSON session driven message by message."""
 
