@@ -47,7 +47,7 @@ enum class Fault : std::uint8_t {
   MessageTooBig,       // over server.max_message_size
   FramingError,        // a WebSocket frame RFC 6455 forbids
   InvalidUtf8,         // a text message or close reason that is not UTF-8
-  ServerShutdown,      // SIGINT/SIGTERM; v2: GOODBYE wamp.close.system_shutdown
+  ServerShutdown,      // SIGINT/SIGTERM (v2 clients get no GOODBYE: see FaultInfo::comesBack)
   SlowConsumer,        // send queue over its bound
   OutOfMemory,         // the server could not buffer a frame
   LimitExceeded,       // too many prefixes/subscriptions on one connection
@@ -81,6 +81,12 @@ struct FaultInfo {
   std::string_view uri;
   /// The `code` Gos puts in a v1 CALLERROR's details (HTTP-like); 0 when not answered.
   std::uint16_t detailsCode;
+  /// The server ends the session but wants its client back, which must then see something a
+  /// client retries after: a WAMP v1 session ends with no close frame at all (Oro's AutobahnJS
+  /// 0.8 gives up after any clean close), a v2 session with the close frame and no GOODBYE
+  /// (autobahn-js and wampy never retry after a router's GOODBYE, whatever its reason). The
+  /// transport, which cannot tell the versions apart, sends neither a close frame.
+  bool comesBack = false;
 };
 
 const FaultInfo& describe(Fault fault) noexcept;

@@ -97,6 +97,10 @@ void readMaxMessageSize(const Context& ctx, const YAML::Node& v, ServerConfig& c
       v, "server.max_message_size", kMinMessageSize, std::numeric_limits<std::int64_t>::max()));
 }
 
+void readShutdownTimeout(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  c.shutdownTimeout = std::chrono::seconds(ctx.integer(v, "server.shutdown_timeout", 1, 3600));
+}
+
 void readRealms(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
   if (!v.IsSequence() || v.size() == 0)
     ctx.fail(v, "server.realms must be a non-empty list of realm names");
@@ -106,11 +110,12 @@ void readRealms(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
 }
 
 void readServer(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
-  static constexpr std::array<Field, 4> kFields{{
+  static constexpr std::array<Field, 5> kFields{{
       {"host", readHost},
       {"port", readPort},
       {"max_message_size", readMaxMessageSize},
       {"realms", readRealms},
+      {"shutdown_timeout", readShutdownTimeout},
   }};
   readSection(ctx, v, "server", kFields, c);
 }

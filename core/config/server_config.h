@@ -2,6 +2,7 @@
 // files to load, and the %parameters% manifests use.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -22,6 +23,9 @@ struct ServerConfig {
   std::vector<std::string> realms{"realm1"};
   /// Largest accepted WebSocket message; a larger one closes that connection with 1009.
   std::size_t maxMessageSize = 64 * 1024;
+  /// On SIGTERM/SIGINT, how long connections get to take their last frames before the
+  /// process exits regardless.
+  std::chrono::seconds shutdownTimeout{10};
   /// Absolute directories scanned for NAME.so + NAME.yml.
   std::vector<std::string> pluginDirectories;
   /// Absolute routing files, or directories whose *.yml files are loaded in name order.

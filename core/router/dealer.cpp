@@ -191,23 +191,10 @@ void Dealer::cancel(Peer& caller, std::uint64_t request, const std::string& mode
 }
 
 void Dealer::disconnect(Peer& session, Callee* callee) {
-  for (auto it = registrations_.begin(); callee && it != registrations_.end();) {
-    auto& callees = it->second.callees;
-    callees.erase(std::remove(callees.begin(), callees.end(), callee), callees.end());
-    if (callees.empty()) {
-      registrationsById_.erase(it->second.id);
-      it = registrations_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  std::vector<std::uint64_t> served, made;
-  for (const auto& [id, inv] : invocations_) {
-    if (callee && inv->callee == callee) served.push_back(id);
+  if (callee) withdraw(*callee);
+  std::vector<std::uint64_t> made;
+  for (const auto& [id, inv] : invocations_)
     if (inv->caller == session.sessionId()) made.push_back(id);
-  }
-  for (std::uint64_t id : served)
-    fail(id, uriOf(Fault::Canceled), "callee disconnected from in-flight request");
   for (std::uint64_t id : made) {
     auto it = invocations_.find(id);
     if (it == invocations_.end()) continue;
@@ -215,6 +202,24 @@ void Dealer::disconnect(Peer& session, Callee* callee) {
     invocationOfCall_.erase({it->second->caller, it->second->request});
     invocations_.erase(it);
   }
+}
+
+void Dealer::withdraw(Callee& callee) {
+  for (auto it = registrations_.begin(); it != registrations_.end();) {
+    auto& callees = it->second.callees;
+    callees.erase(std::remove(callees.begin(), callees.end(), &callee), callees.end());
+    if (callees.empty()) {
+      registrationsById_.erase(it->second.id);
+      it = registrations_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  std::vector<std::uint64_t> served;
+  for (const auto& [id, inv] : invocations_)
+    if (inv->callee == &callee) served.push_back(id);
+  for (std::uint64_t id : served)
+    fail(id, uriOf(Fault::Canceled), "callee disconnected from in-flight request");
 }
 
 }  // namespace wampd::core

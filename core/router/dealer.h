@@ -76,6 +76,9 @@ class Dealer {
   /// A session left: its registrations go (`callee`: the session as a callee, if it can be
   /// one), calls it serves fail, calls it made are interrupted.
   void disconnect(Peer& session, Callee* callee);
+  /// A callee stops serving: its registrations go and the calls it serves fail; the calls it
+  /// made carry on.
+  void withdraw(Callee& callee);
 
  private:
   struct Registration {

@@ -28,8 +28,6 @@ TransportOptions transportOptions(const ServerConfig& config) {
   return o;
 }
 
-constexpr auto kShutdownGrace = std::chrono::seconds(3);
-
 std::shared_ptr<auth::UserDirectory> userDirectory(const Generation& generation) {
   auto users = std::make_shared<auth::UserDirectory>(generation.config.auth.usersFile);
   for (const auto& provider : generation.plugins.userProviders()) users->addProvider(provider);
@@ -148,7 +146,7 @@ HandshakeAnswer Server::onHandshake(const HandshakeRequest& request) {
   if (shuttingDown_) {
     answer.accept = false;
     answer.httpStatus = 503;
-    answer.reason = "Server shutting down";
+    answer.reason = std::string(describe(Fault::ServerShutdown).reason);
     return answer;
   }
   // The first subprotocol in the client's order of preference that wampd speaks. WAMP v1 is
@@ -240,13 +238,18 @@ void Server::onClose(Link& link, std::uint16_t code, std::string_view reason) {
 void Server::shutdown() {
   if (shuttingDown_) return;
   shuttingDown_ = true;
-  spdlog::info("shutting down: closing {} connections", sessions_.size());
+  spdlog::info("shutting down: ending {} sessions", sessions_.size());
   transport_.stopListening();
   watcher_.stop();
   reloader_.stop();
+  // Every callee leaves before any connection ends: a caller waiting on one gets its error
+  // while its own connection still carries it.
+  for (auto& [id, session] : sessions_)
+    if (Callee* callee = session->asCallee()) dealer_.withdraw(*callee);
   for (auto& [id, session] : sessions_) session->shutdown();
   if (sessions_.empty()) return;
-  shutdownDeadline_ = std::make_unique<asio::steady_timer>(io_, kShutdownGrace);
+  shutdownDeadline_ =
+      std::make_unique<asio::steady_timer>(io_, generation_->config.shutdownTimeout);
   shutdownDeadline_->async_wait([this](const asio::error_code& ec) {
     if (ec) return;
     spdlog::warn("shutdown: {} connections did not close in time", sessions_.size());

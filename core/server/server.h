@@ -32,8 +32,9 @@ class Server final : private TransportListener, private SessionHost {
   /// Binds and accepts. Throws std::runtime_error when the address cannot be bound.
   void start();
   std::uint16_t port() const { return transport_.boundPort(); }
-  /// Stops accepting, sends every client a close frame (1001), and lets the I/O loop end
-  /// once all have closed (or after a grace period).
+  /// Stops accepting, fails the calls whose callee is leaving, ends every session so that its
+  /// client comes back (Session::shutdown), and lets the I/O loop end once all have closed or
+  /// when server.shutdown_timeout is up.
   void shutdown();
   /// Rebuilds routes and plugins from the config (see Reloader); SIGHUP calls this.
   void reload(const std::string& trigger) { reloader_.request(trigger); }

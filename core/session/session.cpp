@@ -3,15 +3,19 @@
 namespace wampd::core {
 
 void Session::fellBehind() noexcept {
-  const FaultInfo& info = describe(Fault::SlowConsumer);
-  closing_ = true;
-  link_.abort(info.closeCode, info.reason);
+  // Its backlog is what the client cannot take: freed at once, not written first.
+  closeWith(Fault::SlowConsumer, /*discardQueued=*/true);
 }
 
-void Session::closeWith(Fault fault) noexcept {
+void Session::closeWith(Fault fault, bool discardQueued) noexcept {
   const FaultInfo& info = describe(fault);
   closing_ = true;
-  link_.close(info.closeCode, info.reason);
+  if (info.comesBack && wampVersion() == 1)
+    link_.hangUp(discardQueued);
+  else if (discardQueued)
+    link_.abort(info.closeCode, info.reason);
+  else
+    link_.close(info.closeCode, info.reason);
 }
 
 }  // namespace wampd::core

@@ -75,7 +75,8 @@ class Session : public Peer {
 
   /// One whole message from the client.
   virtual void onMessage(std::string_view payload, bool binary) = 0;
-  /// The server is shutting down: end the session as this version's clients expect.
+  /// The server is shutting down: end the session so that its client comes back by itself
+  /// to the next server on the port.
   virtual void shutdown() noexcept = 0;
   /// This session as a callee of the dealer, if its protocol can register procedures.
   virtual Callee* asCallee() noexcept { return nullptr; }
@@ -87,8 +88,11 @@ class Session : public Peer {
   bool closing() const noexcept { return closing_; }
 
  protected:
-  /// Marks the session closing and starts the closing handshake with `fault`'s close code.
-  void closeWith(Fault fault) noexcept;
+  /// Marks the session closing and ends the connection for `fault`: with the closing
+  /// handshake and the fault's close code, unless the fault wants the client back and this
+  /// is WAMP v1, which then ends with no close frame (FaultInfo::comesBack). With
+  /// `discardQueued`, frames not yet begun are dropped first.
+  void closeWith(Fault fault, bool discardQueued = false) noexcept;
   void setIdentity(Identity identity) { identity_ = std::move(identity); }
   void markClosing() noexcept { closing_ = true; }
 

@@ -566,10 +566,10 @@ void Wamp2Session::interrupt(std::uint64_t invocation, const char* mode) noexcep
 }
 
 void Wamp2Session::shutdown() noexcept {
-  if (closing()) return;
-  if (phase_ == Phase::Established)
-    send(Array{type(Type::Goodbye), Value(Object{}), Value(uriOf(Fault::ServerShutdown))});
-  closeWith(Fault::ServerShutdown);
+  // No GOODBYE: autobahn-js and wampy take a router's GOODBYE, whatever its reason, as the end
+  // and stop auto-reconnecting; a transport that closes without one brings them back, as it
+  // does python3-autobahn's Component.
+  if (!closing()) closeWith(Fault::ServerShutdown);
 }
 
 }  // namespace wampd::core

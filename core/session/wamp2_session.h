@@ -24,7 +24,7 @@ class Wamp2Session final : public Session, public Callee {
 
   int wampVersion() const noexcept override { return 2; }
   void onMessage(std::string_view payload, bool binary) override;
-  /// GOODBYE wamp.close.system_shutdown, then the closing handshake.
+  /// The closing handshake (1001) with no GOODBYE, so that the client reconnects.
   void shutdown() noexcept override;
   Callee* asCallee() noexcept override { return this; }
 

@@ -224,7 +224,12 @@ void Connection::abort(std::uint16_t code, std::string_view reason) noexcept {
 
 void Connection::abortWith(Fault fault) noexcept {
   const FaultInfo& info = describe(fault);
-  startClose(info.closeCode, info.reason, true);
+  // The transport cannot tell WAMP v1 from v2: a transport that ends with no close frame is
+  // what clients of both retry after.
+  if (info.comesBack)
+    hangUp(true);
+  else
+    startClose(info.closeCode, info.reason, true);
 }
 
 void Connection::enqueue(SharedFramePtr frame) noexcept {
@@ -260,12 +265,7 @@ void Connection::startClose(std::uint16_t code, std::string_view reason,
   localCode_ = code;
   try {
     localReason_ = std::string(reason);
-    if (discardQueued) {
-      // A frame already begun must be finished or the stream would be corrupt.
-      const std::size_t keep = head_ + (headOffset_ > 0 ? 1 : 0);
-      for (std::size_t i = keep; i < queue_.size(); ++i) queuedBytes_ -= queue_[i]->bytes().size();
-      queue_.resize(keep);
-    }
+    if (discardQueued) discardUnbegun();
     // A close without a status code is echoed the same way (RFC 6455 section 5.5.1).
     std::string payload =
         code == wireCode(CloseCode::NoStatus) ? std::string() : closePayload(code, reason);
@@ -277,6 +277,29 @@ void Connection::startClose(std::uint16_t code, std::string_view reason,
     closeQueued_ = true;  // the close timer, if it could be armed, or EOF ends it
   }
   requestFlush();
+}
+
+void Connection::hangUp(bool discardQueued) noexcept {
+  if (closeQueued_ || state_ != State::Open) return;
+  state_ = State::Closing;
+  // What the peer sends from now on could only be answered on a stream that is ending. (The
+  // input buffer stays: a handler calling this may be reading from it.)
+  discardInput_ = true;
+  if (discardQueued) discardUnbegun();
+  // flush() shuts the socket down once the queue is out, as after a close frame.
+  closeQueued_ = true;
+  try {
+    armTimer(host_.options().closeTimeout);
+  } catch (const std::exception&) {
+    // Without a timer the peer's EOF, or the transport's end, closes the socket.
+  }
+  requestFlush();
+}
+
+void Connection::discardUnbegun() noexcept {
+  const std::size_t keep = head_ + (headOffset_ > 0 ? 1 : 0);
+  for (std::size_t i = keep; i < queue_.size(); ++i) queuedBytes_ -= queue_[i]->bytes().size();
+  queue_.resize(keep);
 }
 
 void Connection::flush() noexcept {
@@ -382,6 +405,10 @@ void Connection::finish() noexcept {
     host_.listener().onClose(*this, closeCode, peerCode ? peerReason_ : localReason_);
   }
   host_.release(*this);
+}
+
+void Connection::endHandshake() noexcept {
+  if (state_ == State::Handshake) finish();
 }
 
 void Connection::drop() noexcept {

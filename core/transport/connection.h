@@ -49,12 +49,18 @@ class Connection final : public Link, public std::enable_shared_from_this<Connec
   void flush() noexcept;
   /// Closes the socket without a closing handshake or any callback (the transport is going).
   void drop() noexcept;
+  /// True until the opening handshake is answered.
+  bool inHandshake() const noexcept { return state_ == State::Handshake; }
+  /// Ends a connection whose opening handshake is not answered yet, with no response and no
+  /// callback (the server stopped accepting: its client retries as after a failed connect).
+  void endHandshake() noexcept;
 
   void send(const SharedFramePtr& frame) noexcept override;
   void sendText(std::string text) noexcept override;
   void sendBinary(std::string bytes) noexcept override;
   void close(std::uint16_t code, std::string_view reason) noexcept override;
   void abort(std::uint16_t code, std::string_view reason) noexcept override;
+  void hangUp(bool discardQueued) noexcept override;
   std::size_t bufferedAmount() const noexcept override { return queuedBytes_; }
   /// Slots the send queue holds, frames already written included (for tests: it must stay
   /// proportional to what is unwritten).
@@ -77,7 +83,11 @@ class Connection final : public Link, public std::enable_shared_from_this<Connec
   void requestFlush() noexcept;
   void waitWritable();
   void startClose(std::uint16_t code, std::string_view reason, bool discardQueued) noexcept;
-  /// Closes with the fault's code and reason, dropping what is queued.
+  /// Drops the queued frames not yet begun (a begun one must be finished or the stream would be
+  /// corrupt).
+  void discardUnbegun() noexcept;
+  /// Closes with the fault's code and reason, dropping what is queued; hangs up instead when
+  /// the fault wants its client back (FaultInfo::comesBack).
   void abortWith(Fault fault) noexcept;
   void armTimer(std::chrono::milliseconds after);
   /// Ends the connection: closes the socket, tells the listener (once), leaves the host.
@@ -91,7 +101,7 @@ class Connection final : public Link, public std::enable_shared_from_this<Connec
   bool readWaiting_ = false;
   bool writeWaiting_ = false;  // the socket is full; a write wait is pending
   bool flushScheduled_ = false;
-  bool closeQueued_ = false;  // our close frame is in the queue: nothing may follow it
+  bool closeQueued_ = false;  // our close frame (or hang-up) is queued: nothing may follow it
   bool closeWritten_ = false;
   bool peerClosed_ = false;    // the peer's close frame (or EOF) arrived
   bool discardInput_ = false;  // after a failure, a refusal or the peer's close frame

@@ -74,6 +74,15 @@ class Transport::Impl final : public ws::ConnectionHost {
     asio::error_code ignored;
     acceptRetry_.cancel();
     acceptor_.close(ignored);
+    // Collected first: ending one releases it from connections_.
+    std::vector<std::shared_ptr<ws::Connection>> unopened;
+    try {
+      for (auto& [raw, connection] : connections_)
+        if (connection->inHandshake()) unopened.push_back(connection);
+    } catch (const std::bad_alloc&) {
+      return;  // their handshake timeout ends them
+    }
+    for (auto& connection : unopened) connection->endHandshake();
   }
 
   // ConnectionHost

@@ -36,6 +36,11 @@ class Link {
   /// Like close, but drops the queued frames not yet begun: for a peer that stopped reading,
   /// so its backlog is freed at once. The socket is closed within the close timeout.
   virtual void abort(std::uint16_t code, std::string_view reason) noexcept = 0;
+  /// Ends the connection with no closing handshake: writes what is queued (with
+  /// `discardQueued`, only a frame already begun), then shuts the socket down, so the peer sees
+  /// its transport end (a browser: code 1006, wasClean false). The socket is closed once the
+  /// peer closes its end, or within the close timeout; onClose follows, with 1006.
+  virtual void hangUp(bool discardQueued) noexcept = 0;
   /// Bytes queued for this connection and not yet written.
   virtual std::size_t bufferedAmount() const noexcept = 0;
   virtual const std::string& remoteAddress() const noexcept = 0;
@@ -101,7 +106,8 @@ class Transport {
   void listen();
   /// The port actually bound (useful with port 0).
   std::uint16_t boundPort() const;
-  /// Stops accepting new connections.
+  /// Stops accepting new connections, and ends those whose opening handshake is not complete
+  /// (no response: their clients retry as after a failed connect).
   void stopListening() noexcept;
 
   /// Frames a text message once for any number of sends.

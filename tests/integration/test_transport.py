@@ -1,6 +1,6 @@
 """The WebSocket transport of a real wampd: subprotocol choice, URL paths, the handshake as
-Oro's PHP backend client reads it, response headers, the message size limit, shutdown on
-SIGTERM/SIGINT and a port that is already taken.
+Oro's PHP backend client reads it, response headers, the message size limit, a signal with
+no clients and a port that is already taken.
 
 Oro's PHP client (Oro\\Bundle\\SyncBundle\\Client\\Wamp\\WampClient) is emulated with a raw
 socket: it reads the 101 response on a non-blocking socket, stops at the first empty read
@@ -8,7 +8,6 @@ after some data and takes the first `[` ... `]` in those bytes as WELCOME. The s
 therefore send the 101 response and the WELCOME frame in one write.
 """
 
-import asyncio
 import base64
 import hashlib
 import json
@@ -20,7 +19,7 @@ import time
 import pytest
 import websockets
 
-from conftest import (BUILD_CONFIG, BUNDLED_PLUGIN_DIR, BUNDLED_ROUTING, STOP_TIMEOUT, TRUSTED_LOOPBACK,
+from conftest import (BUILD_CONFIG, BUNDLED_PLUGIN_DIR, BUNDLED_ROUTING, TRUSTED_LOOPBACK,
                       WAMPD, WampdProcess)
 from wamp_client import CALL, CALLRESULT, EVENT, WELCOME, WampV1Client, run
 
@@ -29,7 +28,6 @@ MAINTENANCE = "oro/maintenance"
 DATA_UPDATE = "oro/data/update"
 CLOSE_OPCODE = 0x8
 TEXT_OPCODE = 0x1
-GOING_AWAY = 1001
 MESSAGE_TOO_BIG = 1009
 
 
@@ -363,39 +361,7 @@ def test_message_of_4_kib_is_fine_under_the_default_limit(wampd_factory):
 # ---- shutdown ----
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_signal_closes_every_client_with_1001_and_exits_0(wampd_factory, signum):
-    server = wampd_factory()
-    # A PHP-style client that never answers the close frame: the server must not wait for
-    # it beyond its own deadline.
-    raw, _, data = php_handshake(server.port)
-    _, _, rest = split_response(data)
-    welcome = parse_frame(rest)
-    assert welcome is not None, data
-
-    async def scenario():
-        clients = [
-            await WampV1Client.connect(server.url),
-            await WampV1Client.connect(server.url, subprotocols=()),
-            await WampV1Client.connect(server.url + "some/path?foo=abc"),
-        ]
-        await clients[0].subscribe(MAINTENANCE)
-        await clients[1].subscribe("oro/ping")
-        for client in clients[:2]:
-            await barrier(client)
-        started = time.monotonic()
-        server.signal(signum)
-        codes = await asyncio.gather(*(client.wait_closed() for client in clients))
-        return codes, started
-
-    with raw:
-        codes, started = run(scenario())
-        assert codes == [GOING_AWAY] * 3
-        opcode, payload, _ = read_frame(raw, welcome[2])
-        assert opcode == CLOSE_OPCODE and close_code(payload) == GOING_AWAY, payload
-        exit_code = server.wait(timeout=max(0.1, STOP_TIMEOUT - (time.monotonic() - started)))
-    assert exit_code == 0, server.log()
-    assert time.monotonic() - started < STOP_TIMEOUT
+# Draining clients on a signal: test_shutdown.py.
 
 
 def test_signal_with_no_clients_exits_0_at_once(wampd_factory):

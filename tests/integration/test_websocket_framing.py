@@ -22,7 +22,8 @@ from test_transport import DATA_UPDATE, header, parse_frame, plain_config, split
 from wamp_client import CALL, CALLRESULT, EVENT, PUBLISH, SUBSCRIBE, WELCOME
 
 CONTINUATION, TEXT, CLOSE, PING, PONG = 0x0, 0x1, 0x8, 0x9, 0xA
-PROTOCOL_ERROR, INVALID_PAYLOAD, POLICY_VIOLATION, TOO_BIG = 1002, 1007, 1008, 1009
+PROTOCOL_ERROR, INVALID_PAYLOAD, TOO_BIG = 1002, 1007, 1009
+ABNORMAL = 1006  # what a server logs for a connection that ended with no close frame
 
 # The server's TransportOptions: how long it waits for the peer's side of a closing
 # handshake, and for a complete opening handshake.
@@ -514,21 +515,30 @@ def frame_size(payload):
     return len(payload) + (2 if len(payload) < 126 else 4 if len(payload) <= 0xFFFF else 10)
 
 
-def drain_until_close(peer):
-    """Reads frames up to the close frame and the FIN behind it: (text payloads, their
-    size on the wire, close payload)."""
+def drain_until_eof(peer, timeout=5.0):
+    """Reads frames up to the server's FIN, which must come with no close frame before it:
+    (text payloads, their size on the wire)."""
     texts, size = [], 0
+    deadline = time.monotonic() + timeout
     while True:
-        opcode, payload = peer.recv_frame()
-        if opcode == CLOSE:
-            peer.expect_eof()
-            return texts, size, payload
-        assert opcode == TEXT, (opcode, payload[:100])
-        texts.append(payload)
-        size += frame_size(payload)
+        parsed = parse_server_frame(peer.buffer)
+        if parsed:
+            opcode, payload, used = parsed
+            del peer.buffer[:used]
+            assert opcode == TEXT, (opcode, payload[:100])
+            texts.append(payload)
+            size += frame_size(payload)
+            continue
+        peer.sock.settimeout(max(0.01, deadline - time.monotonic()))
+        chunk = peer.sock.recv(1 << 16)
+        if not chunk:
+            assert not peer.buffer, f"a frame cut short: {bytes(peer.buffer[:100])!r}"
+            return texts, size
+        peer.buffer += chunk
 
 
-def test_slow_subscriber_is_cut_off_with_1008_and_its_backlog_dropped(wampd):
+def test_slow_v1_subscriber_is_dropped_without_a_close_frame_and_its_backlog_dropped(wampd):
+    # Without a close frame the browser's close is not clean, so Oro's page reconnects.
     count, size, batch = 2000, 4096, 100
     rss_start = rss_bytes(wampd.pid)
     frames = [text([PUBLISH, DATA_UPDATE,
@@ -550,12 +560,11 @@ def test_slow_subscriber_is_cut_off_with_1008_and_its_backlog_dropped(wampd):
                 assert index(reader.recv_message()) == i
             rss_peak = max(rss_peak, rss_bytes(wampd.pid))
             if drained is None and log_lines(wampd, "send queue over"):
-                # Read at once, well inside the close timeout: the close frame must follow
-                # what the kernels held and the rest of a frame begun, not the backlog.
+                # Read at once, well inside the close timeout: the FIN must follow what the
+                # kernels held and the rest of a frame begun, not the backlog.
                 held = held_by_kernels(wampd, slow)
-                texts, drained_size, close = drain_until_close(slow)
+                texts, drained_size = drain_until_eof(slow)
                 drained = [index(json.loads(payload)) for payload in texts]
-                assert close == close_payload(POLICY_VIOLATION, b"Send queue limit exceeded")
                 assert drained_size <= held + len(frames[0]), (drained_size, held)
         assert drained is not None, "the slow subscriber was never cut off:\n" + wampd.log()
 
@@ -566,7 +575,7 @@ def test_slow_subscriber_is_cut_off_with_1008_and_its_backlog_dropped(wampd):
         rc, out, err = run_wampctl("--url", wampd.url, "stats")
         assert rc == 0 and "\nslow_subscribers_disconnected: 1\n" in out, (rc, out, err)
         # The server ends the connection by its close timeout though we never answered.
-        wampd.wait_for_log(f"session {slow.session_id} closed ({POLICY_VIOLATION} ",
+        wampd.wait_for_log(f"session {slow.session_id} closed ({ABNORMAL} ",
                            timeout=CLOSE_TIMEOUT + 1.5)
         closed = log_lines(wampd, f"session {slow.session_id} closed (")
         assert (log_time(closed[0]) - log_time(cut[0])).total_seconds() <= CLOSE_TIMEOUT + 1.0
@@ -576,7 +585,7 @@ def test_slow_subscriber_is_cut_off_with_1008_and_its_backlog_dropped(wampd):
         assert rss_peak - rss_start < 64 * 1024 * 1024, (rss_start, rss_peak)
 
 
-def test_answers_piling_up_unread_are_bounded_at_16_MiB_with_1008(wampd):
+def test_answers_piling_up_unread_are_bounded_at_16_MiB_without_a_close_frame(wampd):
     with subscriber(wampd.port) as bystander:
         bystander.send(frame(TEXT, TOPICS_CALL))
         answer_size = frame_size(bystander.recv_frame()[1])
@@ -606,15 +615,15 @@ def test_answers_piling_up_unread_are_bounded_at_16_MiB_with_1008(wampd):
             assert answer_ids(texts) == [f"{i}" for i in range(calls)]
             peer.call_topics("after")
 
-        # 24 MiB is not: the connection is cut off and its backlog dropped.
+        # 24 MiB is not: the connection is cut off, with no close frame (the client is wanted
+        # back), and its backlog dropped.
         with Peer(wampd.port, rcvbuf=4096) as peer:
             pile_up(peer, 24 * 1024 * 1024)
             held = held_by_kernels(wampd, peer)
-            texts, drained_size, close = drain_until_close(peer)
-            assert close == close_payload(POLICY_VIOLATION, b"Send queue limit exceeded")
+            texts, drained_size = drain_until_eof(peer)
             assert answer_ids(texts) == [f"{i}" for i in range(len(texts))]
             assert drained_size <= held + answer_size, (drained_size, held)
             peer.sock.close()
-            wampd.wait_for_log(f"session {peer.session_id} closed ({POLICY_VIOLATION} ",
+            wampd.wait_for_log(f"session {peer.session_id} closed ({ABNORMAL} ",
                                timeout=CLOSE_TIMEOUT)
         assert_served(bystander, "still served")

@@ -566,6 +566,37 @@ async function v1AndV2ClientsShareATopic({server}) {
   }
 }
 
+// ---- restarts ----
+
+/// A restart of wampd must bring auto-reconnecting sessions back by themselves: AutobahnJS
+/// stops retrying for good once a router sends GOODBYE, whatever its reason.
+async function reconnectsToARestartedServer({directory}) {
+  let server = await Server.start(writeConfig(directory, 'restart'));
+  try {
+    const opens = new EventLog();
+    const closes = [];
+    const connection = new autobahn.Connection({
+      url: server.url, realm: 'realm1', max_retries: -1, initial_retry_delay: 0.1,
+      max_retry_delay: 0.3, retry_delay_growth: 1, retry_delay_jitter: 0,
+    });
+    connections.push(connection);
+    connection.onopen = (session) => opens.push(session);
+    connection.onclose = (reason, details) => { closes.push({reason, details}); };
+    connection.open();
+    await opens.atLeast(1, 'the first session');
+    server = await server.restart();
+    const [, session] = await opens.atLeast(2, 'a session with the restarted wampd');
+    const stats = await withTimeout(session.call('wampd.stats'), 'wampd.stats after the restart');
+    assert.strictEqual(stats.sessions_v2, 1);
+    // A transport that ended with no GOODBYE (no WAMP close reason) and a retry planned.
+    assert.strictEqual(closes[0].details.reason, null, JSON.stringify(closes[0]));
+    assert.strictEqual(closes[0].details.will_retry, true, JSON.stringify(closes[0]));
+  } finally {
+    closeAll();
+    await server.stop();
+  }
+}
+
 // ---- the run ----
 
 const scenarios = [
@@ -581,6 +612,7 @@ const scenarios = [
   cancelKillOnCalleeWithoutCanceling, calleeDisconnectFailsPendingCall, sharedRegistrations,
   v1AndV2ClientsShareATopic,
   patternSubscriptions,
+  reconnectsToARestartedServer,
 ];
 runScenarios('interop.autobahn_js', scenarios, {
   async setup() {

@@ -179,6 +179,15 @@ class Server {
     throw new Error(`${JSON.stringify(text)} not in wampd's log within ${ms} ms`);
   }
 
+  /// Stops this server (it must exit 0) and starts another with the same config on the same
+  /// port, as a restart does; resolves with the new one once it listens.
+  async restart() {
+    await this.stop();
+    const next = new Server(this.configFile, this.port);
+    await next.waitListening();
+    return next;
+  }
+
   async stop() {
     if (!this.exited) this.process.kill('SIGTERM');
     const result = await withTimeout(this.exit, 'wampd to exit after SIGTERM', 5000);

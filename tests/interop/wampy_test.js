@@ -378,6 +378,35 @@ async function v1AndV2ClientsShareATopic({server}) {
   }
 }
 
+// ---- restarts ----
+
+/// A restart of wampd must bring auto-reconnecting clients back by themselves: wampy stops
+/// reconnecting for good once a router sends GOODBYE, whatever its reason.
+async function reconnectsToARestartedServer({directory}) {
+  let server = await Server.start(writeConfig(directory, 'restart'));
+  try {
+    const reconnected = new EventLog();
+    const client = new Wampy(server.url, {
+      realm: 'realm1', ws: RecordingWebSocket, autoReconnect: true, reconnectInterval: 100,
+      maxRetries: 100, uriValidation: 'loose',
+      onReconnectSuccess: (details) => reconnected.push(details),
+    });
+    clients.push(client);
+    await withTimeout(client.connect(), `WELCOME from ${server.url}`);
+    const first = client.getSessionId();
+    const lost = client._ws.ended;
+    server = await server.restart();
+    await withTimeout(lost, 'the first connection to end');
+    await reconnected.atLeast(1, 'WELCOME from the restarted wampd');
+    assert.ok(!sameId(client.getSessionId(), first));
+    const stats = await withTimeout(client.call('wampd.stats'), 'wampd.stats after the restart');
+    assert.strictEqual(stats.argsList[0].sessions_v2, 1);
+  } finally {
+    await disconnectAll();
+    await server.stop();
+  }
+}
+
 const scenarios = [
   welcome('json'), welcome('msgpack'), ticketAuthentication, badTicketAndUnknownRealmAreAborted,
   goodbyeIsAnsweredWithGoodbyeAndOut,
@@ -387,6 +416,7 @@ const scenarios = [
   cancel('kill'), callTimeout, sharedRegistrations,
   v1AndV2ClientsShareATopic,
   patternSubscriptions,
+  reconnectsToARestartedServer,
 ];
 
 runScenarios('interop.wampy', scenarios, {

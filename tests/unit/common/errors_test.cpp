@@ -68,6 +68,14 @@ TEST_CASE("what Oro's clients see is Gos's") {
   CHECK(describe(Fault::ProtocolViolation).closeCode == 1002);
 }
 
+TEST_CASE("the server wants back the clients it drops for its own reasons, not for theirs") {
+  CHECK(describe(Fault::ServerShutdown).comesBack);
+  CHECK(describe(Fault::SlowConsumer).comesBack);
+  for (Fault f : {Fault::ProtocolViolation, Fault::NoRoute, Fault::MalformedMessage,
+                  Fault::SessionEnded, Fault::AuthenticationFailed, Fault::LimitExceeded})
+    CHECK_FALSE(describe(f).comesBack);
+}
+
 TEST_CASE("close codes a peer may send (RFC 6455 7.4)") {
   for (std::uint16_t c :
        {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 4999})

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -54,6 +55,7 @@ TEST_CASE("every key is read") {
   CHECK(c.host == "0.0.0.0");
   CHECK(c.port == 9443);
   CHECK(c.maxMessageSize == 1048576);
+  CHECK(c.shutdownTimeout == std::chrono::seconds(25));
   CHECK(c.logLevel == "debug");
   CHECK(c.parameters == Parameters{{"oro_sync.websocket_ping.interval", "50"},
                                    {"secret", "ThisTokenIsNotSoSecretChangeIt"},
@@ -88,6 +90,7 @@ TEST_CASE("every section is optional") {
     CHECK(c.host == defaults.host);
     CHECK(c.port == defaults.port);
     CHECK(c.maxMessageSize == defaults.maxMessageSize);
+    CHECK(c.shutdownTimeout == std::chrono::seconds(10));
     CHECK(c.logLevel == defaults.logLevel);
     CHECK(c.pluginDirectories.empty());
     CHECK(c.routing.empty());
@@ -139,6 +142,10 @@ TEST_CASE("config errors name file, line and column") {
   SUBCASE("max_message_size under 1024") {
     checkError("invalid/message_size_too_small.yml", 2, 21,
                "server.max_message_size must be an integer from 1024");
+  }
+  SUBCASE("shutdown_timeout under one second") {
+    checkError("invalid/shutdown_timeout_zero.yml", 2, 21,
+               "server.shutdown_timeout must be an integer from 1 to 3600");
   }
   SUBCASE("server not a map") {
     checkError("invalid/server_not_a_map.yml", 1, 9, "'server' must be a map");

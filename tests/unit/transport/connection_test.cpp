@@ -1,5 +1,5 @@
 // Connection on a real socket pair, driven by the test as the client: the send queue's
-// bookkeeping under a reader that stays behind.
+// bookkeeping under a reader that stays behind, and hanging up without a close frame.
 #include "transport/connection.h"
 
 #include <doctest/doctest.h>
@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "transport/shared_frame.h"
 #include "transport/transport.h"
 
 namespace {
@@ -125,4 +126,65 @@ TEST_CASE("a reader that stays behind does not make the send queue grow beyond i
 
   connection->drop();
   ::close(fds[1]);
+}
+
+namespace {
+
+void checkHangUp(bool discardQueued) {
+  CAPTURE(discardQueued);
+  asio::io_context io;
+  TestHost host(io);
+  int fds[2];
+  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+  asio::ip::tcp::socket socket(io);
+  socket.assign(asio::ip::tcp::v4(), fds[0]);
+  socket.non_blocking(true);
+  auto connection = std::make_shared<ws::Connection>(host, std::move(socket), "test");
+  host.live[connection.get()] = connection;
+  connection->start();
+  const std::string request =
+      "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  REQUIRE(::write(fds[1], request.data(), request.size()) == static_cast<ssize_t>(request.size()));
+  runUntil(io, [&] { return host.listener_.link != nullptr; });
+  Link& link = *host.listener_.link;
+
+  const SharedFramePtr frame = Transport::prepareText("[8,\"oro/ping\",{}]");
+  link.send(frame);
+  link.hangUp(discardQueued);
+  link.send(frame);  // nothing may follow the hang-up
+
+  std::string received;
+  bool eof = false;
+  char chunk[4096];
+  runUntil(io, [&] {
+    for (;;) {
+      const ssize_t n = ::recv(fds[1], chunk, sizeof chunk, MSG_DONTWAIT);
+      if (n <= 0) {
+        eof = n == 0;
+        return eof;
+      }
+      received.append(chunk, static_cast<std::size_t>(n));
+    }
+  });
+  const std::size_t body = received.find("\r\n\r\n");
+  REQUIRE(body != std::string::npos);
+  const std::string frames = received.substr(body + 4);
+  // No close frame: the browser's close is not clean (1006), and Oro's page reconnects.
+  CHECK(frames == (discardQueued ? std::string() : frame->bytes()));
+  CHECK(host.listener_.closeCode == -1);  // still waiting for the peer to close its end
+
+  ::close(fds[1]);
+  runUntil(io, [&] { return host.listener_.closeCode != -1; });
+  CHECK(host.listener_.closeCode == wireCode(CloseCode::Abnormal));
+}
+
+}  // namespace
+
+TEST_CASE("a hang-up writes what is queued, then ends the stream with no close frame") {
+  checkHangUp(false);
+}
+
+TEST_CASE("a hang-up that discards the queue ends the stream at once") {
+  checkHangUp(true);
 }
