@@ -68,6 +68,7 @@ class FakeLink final : public Link {
   void abort(std::uint16_t code, std::string_view reason) noexcept override {
     aborts.emplace_back(code, std::string(reason));
   }
+  void hangUp(bool discardQueued) noexcept override { hangUps.push_back(discardQueued); }
   std::size_t bufferedAmount() const noexcept override { return 0; }
   const std::string& remoteAddress() const noexcept override { return address_; }
 
@@ -92,12 +93,14 @@ class FakeLink final : public Link {
 
   std::vector<Sent> sent;
   std::vector<std::pair<std::uint16_t, std::string>> closes, aborts;
+  /// Ended with no close frame (discardQueued each time).
+  std::vector<bool> hangUps;
   /// Sends after close: a session must not write once it started closing.
   int sentAfterClose = 0;
 
  private:
   void record(Sent s) {
-    if (!closes.empty() || !aborts.empty()) ++sentAfterClose;
+    if (!closes.empty() || !aborts.empty() || !hangUps.empty()) ++sentAfterClose;
     sent.push_back(std::move(s));
   }
   std::string address_ = "127.0.0.1";
