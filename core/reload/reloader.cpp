@@ -8,6 +8,10 @@ namespace wampd::core {
 
 ServerConfig ConfigSource::load() const {
   ServerConfig config = loadServerConfig(configPath, overrides);
+  // An editor that rewrites the file in place leaves it empty for a moment; taken as a
+  // config it would drop every route and plugin. Refused at start too, so that
+  // --check-config and a reload agree.
+  if (config.empty) throw ConfigError({config.file}, "the config file is empty");
   if (!host.empty()) config.host = host;
   if (port >= 0) config.port = static_cast<std::uint16_t>(port);
   return config;

@@ -22,7 +22,8 @@ struct ConfigSource {
   std::string host;      // --host; empty: the config's
   int port = -1;         // --port; negative: the config's
 
-  /// Loads the config and applies the command-line overrides. Throws ConfigError.
+  /// Loads the config and applies the command-line overrides. Throws ConfigError, also
+  /// for a file without any setting.
   ServerConfig load() const;
 };
 
