@@ -91,6 +91,11 @@ void Reloader::finish(std::shared_ptr<const Generation> built, const std::string
   triggers_.clear();
   std::vector<Done> waiting = std::move(waiting_);
   waiting_.clear();
+  if (stopped_) {
+    built.reset();
+    for (auto& done : waiting) done(false, "the server is shutting down");
+    return;
+  }
   const bool ok = built != nullptr;
   std::string message;
   if (ok) {

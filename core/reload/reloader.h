@@ -30,6 +30,7 @@ struct ConfigSource {
 class Reloader {
  public:
   /// Swaps a validated generation in, on the I/O thread; returns the status line to report.
+  /// Must not throw: the build has read and validated everything the swap needs.
   using Apply =
       std::function<std::string(std::shared_ptr<const Generation>, const std::string& trigger)>;
   /// Told how a requested reload ended: ok and the status line, or the error.
@@ -43,7 +44,8 @@ class Reloader {
   void setCurrent(std::shared_ptr<const Generation> current) { current_ = std::move(current); }
   /// While this says files are being written, a due reload waits (at most kMaxWait).
   void setBusyCheck(std::function<bool()> busy) { busy_ = std::move(busy); }
-  /// No more reloads (shutdown); one being built still completes.
+  /// No more reloads (shutdown). One being built is dropped when it finishes: its plugins
+  /// would start timers and take subscribers from sessions that are closing.
   void stop();
 
   static constexpr auto kDebounce = std::chrono::milliseconds(150);
