@@ -148,17 +148,21 @@ def test_check_config_and_start_refuse_a_broken_users_file(tmp_path, wampd_facto
     users = tmp_path / "users.yml"
     if text is not None:
         users.write_text(text)
-    config_path = config_with_routing(tmp_path, BUNDLED_ROUTING[0])
+    routing = write(tmp_path / "routing.yml", """
+        good.route:
+          channel: 'oro/good'
+          handler: { callback: 'oro_sync.maintenance' }
+        """)
+    config_path = config_with_routing(tmp_path, routing)
     config = json.loads(config_path.read_text())
     config["auth"]["users_file"] = str(users)
     config_path.write_text(json.dumps(config))
-    where = line if line is not None else ""
     code, out, err = check_config(config_path)
     assert "OK" not in out
     if line is None:
         assert code is not None and code > 0 and f"{users}: " in err, err
     else:
-        assert_refused(code, err, users, where, *reasons)
+        assert_refused(code, err, users, line, *reasons)
     for reason in reasons:
         assert reason in err, err
 
