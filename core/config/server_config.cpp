@@ -247,6 +247,7 @@ ServerConfig loadServerConfig(const std::string& path, const Parameters& overrid
   ServerConfig config;
   config.file = absolute.lexically_normal().string();
   const YamlDocument doc = YamlDocument::loadFile(config.file);
+  config.empty = doc.root().IsNull();
   readSection(Context(doc), doc.root(), "", kTopLevelFields, config);
   for (const auto& [name, value] : overrides) config.parameters[name] = value;
   // Keeps the secret out of files that get committed or shown.

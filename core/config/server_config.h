@@ -34,6 +34,8 @@ struct ServerConfig {
   AuthConfig auth;
   /// spdlog level name: trace, debug, info, warn, error.
   std::string logLevel = "info";
+  /// The file holds no settings at all: every value above is a default.
+  bool empty = false;
 };
 
 /// Loads `path`. Relative paths inside are relative to the file's directory. `overrides`

@@ -1,6 +1,7 @@
 // Loading plugin libraries: ABI check, class registration, service creation.
 #include "plugins/plugin_host.h"
 
+#include <elf.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -8,6 +9,7 @@
 #include <boost/dll/shared_library.hpp>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <system_error>
 
 #include "wampd/plugin.h"
@@ -74,6 +76,34 @@ const fs::path& privateCopyDirectory() {
   return dir;
 }
 
+/// Refuses a library that does not hold every segment its program headers describe (a copy
+/// still being written, a truncated download): the dynamic loader maps such segments past
+/// the end of the file and the first access to them kills the process with SIGBUS instead of
+/// failing. What is not a complete 64-bit ELF header is left to the loader to refuse.
+void checkComplete(const fs::path& copy, const std::string& path) {
+  std::error_code ec;
+  const std::uintmax_t size = fs::file_size(copy, ec);
+  std::ifstream in(copy, std::ios::binary);
+  Elf64_Ehdr header{};
+  if (ec || !in.read(reinterpret_cast<char*>(&header), sizeof header)) return;
+  if (std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0 || header.e_ident[EI_CLASS] != ELFCLASS64 ||
+      header.e_phentsize != sizeof(Elf64_Phdr))
+    return;
+  const auto truncated = [&] {
+    return ConfigError({path}, "cannot load plugin library: the file is truncated (" +
+                                   std::to_string(size) +
+                                   " bytes; still being written? write it elsewhere and rename "
+                                   "it into place)");
+  };
+  if (header.e_phoff + std::uint64_t{header.e_phnum} * sizeof(Elf64_Phdr) > size) throw truncated();
+  in.seekg(static_cast<std::streamoff>(header.e_phoff));
+  for (unsigned i = 0; i < header.e_phnum; ++i) {
+    Elf64_Phdr segment{};
+    if (!in.read(reinterpret_cast<char*>(&segment), sizeof segment)) throw truncated();
+    if (segment.p_type == PT_LOAD && segment.p_offset + segment.p_filesz > size) throw truncated();
+  }
+}
+
 /// Opens a private copy of `path` (then unlinks it: the mapping outlives the name), so that
 /// a library replaced on disk is loaded as a new image even while the old one is in use.
 LibraryPtr openLibrary(const std::string& path) {
@@ -84,6 +114,12 @@ LibraryPtr openLibrary(const std::string& path) {
   std::error_code ec;
   fs::copy_file(path, copy, fs::copy_options::overwrite_existing, ec);
   if (ec) throw ConfigError({path}, "cannot copy plugin library: " + ec.message());
+  try {
+    checkComplete(copy, path);
+  } catch (const ConfigError&) {
+    fs::remove(copy, ec);
+    throw;
+  }
   try {
     auto library = std::make_shared<Library>(
         copy, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);

@@ -24,6 +24,13 @@ std::shared_ptr<const Generation> buildGeneration(const ServerConfig& config, st
                                    "': no loaded handler is named '" + callback +
                                    "'; its topics and procedures are ignored");
   }
+  auto users = std::make_shared<auth::UserDirectory>(config.auth.usersFile);
+  for (const auto& provider : generation->plugins.userProviders()) users->addProvider(provider);
+  // wampctl's cookie holds the running token: a reload must not invent another one.
+  generation->authenticator = std::make_shared<const auth::Authenticator>(
+      config.auth, std::move(users),
+      previous && previous->authenticator ? previous->authenticator->backendToken()
+                                          : std::string());
   return generation;
 }
 

@@ -1,5 +1,7 @@
-// A generation: everything a config produces (routes, plugin instances, parameters),
-// built and validated whole, then served immutably. Reload builds a new one and swaps it in.
+// A generation: everything a config produces (routes, plugin instances, parameters, users
+// and the authenticator), built and validated whole, then served immutably. Reload builds a
+// new one and swaps it in. Everything read from disk is read here, on the reload worker: the
+// swap on the I/O thread only moves pointers, so it cannot fail.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/authenticator.h"
 #include "config/server_config.h"
 #include "plugins/plugin_host.h"
 #include "routing/router.h"
@@ -19,13 +22,16 @@ struct Generation {
   ServerConfig config;
   Router router;
   PluginSet plugins;
+  /// The users file and the plugins' user providers, with the `auth:` section.
+  std::shared_ptr<const auth::Authenticator> authenticator;
   /// Routes whose callback names no loaded handler: served as "ignored", logged once.
   std::vector<std::string> warnings;
 };
 
-/// Loads routing and plugins for `config`. Throws ConfigError naming the file (and line)
-/// of the first problem; warnings (routes to handlers not loaded) are kept in the result.
-/// With `previous`, unchanged plugin libraries are kept with their handler instances.
+/// Loads routing, plugins and the users file for `config`. Throws ConfigError naming the
+/// file (and line) of the first problem; warnings (routes to handlers not loaded) are kept in
+/// the result. With `previous`, unchanged plugin libraries are kept with their handler
+/// instances, and its backend token when the config derives none.
 std::shared_ptr<const Generation> buildGeneration(const ServerConfig& config, std::uint64_t number,
                                                   const Generation* previous = nullptr);
 

@@ -8,6 +8,10 @@ namespace wampd::core {
 
 ServerConfig ConfigSource::load() const {
   ServerConfig config = loadServerConfig(configPath, overrides);
+  // An editor that rewrites the file in place leaves it empty for a moment; taken as a
+  // config it would drop every route and plugin. Refused at start too, so that
+  // --check-config and a reload agree.
+  if (config.empty) throw ConfigError({config.file}, "the config file is empty");
   if (!host.empty()) config.host = host;
   if (port >= 0) config.port = static_cast<std::uint16_t>(port);
   return config;
@@ -87,6 +91,11 @@ void Reloader::finish(std::shared_ptr<const Generation> built, const std::string
   triggers_.clear();
   std::vector<Done> waiting = std::move(waiting_);
   waiting_.clear();
+  if (stopped_) {
+    built.reset();
+    for (auto& done : waiting) done(false, "the server is shutting down");
+    return;
+  }
   const bool ok = built != nullptr;
   std::string message;
   if (ok) {

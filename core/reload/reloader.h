@@ -22,13 +22,15 @@ struct ConfigSource {
   std::string host;      // --host; empty: the config's
   int port = -1;         // --port; negative: the config's
 
-  /// Loads the config and applies the command-line overrides. Throws ConfigError.
+  /// Loads the config and applies the command-line overrides. Throws ConfigError, also
+  /// for a file without any setting.
   ServerConfig load() const;
 };
 
 class Reloader {
  public:
   /// Swaps a validated generation in, on the I/O thread; returns the status line to report.
+  /// Must not throw: the build has read and validated everything the swap needs.
   using Apply =
       std::function<std::string(std::shared_ptr<const Generation>, const std::string& trigger)>;
   /// Told how a requested reload ended: ok and the status line, or the error.
@@ -42,7 +44,8 @@ class Reloader {
   void setCurrent(std::shared_ptr<const Generation> current) { current_ = std::move(current); }
   /// While this says files are being written, a due reload waits (at most kMaxWait).
   void setBusyCheck(std::function<bool()> busy) { busy_ = std::move(busy); }
-  /// No more reloads (shutdown); one being built still completes.
+  /// No more reloads (shutdown). One being built is dropped when it finishes: its plugins
+  /// would start timers and take subscribers from sessions that are closing.
   void stop();
 
   static constexpr auto kDebounce = std::chrono::milliseconds(150);

@@ -262,7 +262,7 @@ void TopicState::arm(std::size_t i) {
 Broker::Broker(asio::io_context& io, BrokerLimits limits) : io_(io), limits_(limits) {}
 Broker::~Broker() = default;
 
-Broker::Migration Broker::setGeneration(std::shared_ptr<const Generation> generation) {
+Broker::Migration Broker::setGeneration(std::shared_ptr<const Generation> generation) noexcept {
   Migration migration;
   const std::shared_ptr<const Generation> previous = std::move(generation_);
   generation_ = std::move(generation);

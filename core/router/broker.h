@@ -59,7 +59,9 @@ class Broker {
 
   /// Serves `generation` from now on, carrying every live topic over (see Migration); a
   /// subscriber whose subscription ends is told (Peer::subscriptionRevoked).
-  Migration setGeneration(std::shared_ptr<const Generation> generation);
+  /// noexcept: it runs inside the reload's swap (Server::swap), which may not fail halfway;
+  /// handlers report through Status, so only an allocation failure could throw here.
+  Migration setGeneration(std::shared_ptr<const Generation> generation) noexcept;
 
   /// What a WAMP v2 PUBLISH adds to a publication (advanced profile options).
   struct PublishOptions {

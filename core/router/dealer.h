@@ -49,7 +49,7 @@ class Dealer {
 
   explicit Dealer(asio::io_context& io) : io_(io) {}
 
-  void setGeneration(std::shared_ptr<const Generation> generation) {
+  void setGeneration(std::shared_ptr<const Generation> generation) noexcept {
     generation_ = std::move(generation);
   }
 

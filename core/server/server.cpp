@@ -28,20 +28,13 @@ TransportOptions transportOptions(const ServerConfig& config) {
   return o;
 }
 
-std::shared_ptr<auth::UserDirectory> userDirectory(const Generation& generation) {
-  auto users = std::make_shared<auth::UserDirectory>(generation.config.auth.usersFile);
-  for (const auto& provider : generation.plugins.userProviders()) users->addProvider(provider);
-  return users;
-}
-
 }  // namespace
 
 Server::Server(asio::io_context& io, ConfigSource source,
                std::shared_ptr<const Generation> generation)
     : io_(io),
       generation_(std::move(generation)),
-      authenticator_(std::make_unique<auth::Authenticator>(generation_->config.auth,
-                                                           userDirectory(*generation_))),
+      authenticator_(generation_->authenticator),
       broker_(io, BrokerLimits{}),
       dealer_(io),
       transport_(io, *this, transportOptions(generation_->config)),
@@ -81,6 +74,7 @@ Server::~Server() {
 void Server::watchFiles() {
   const ServerConfig& config = generation_->config;
   std::vector<std::string> files{config.file}, directories = config.pluginDirectories;
+  if (!config.auth.usersFile.empty()) files.push_back(config.auth.usersFile);
   std::error_code ec;
   for (const std::string& path : config.routing)
     (std::filesystem::is_directory(path, ec) ? directories : files).push_back(path);
@@ -88,29 +82,40 @@ void Server::watchFiles() {
     spdlog::warn("inotify is unavailable: reload with SIGHUP or `wampctl reload`");
 }
 
-std::string Server::swap(std::shared_ptr<const Generation> next, const std::string& trigger) {
+std::string Server::swap(std::shared_ptr<const Generation> next,
+                         const std::string& trigger) noexcept {
   const auto started = std::chrono::steady_clock::now();
-  const std::shared_ptr<const Generation> previous = generation_;
-  const ServerConfig& config = next->config;
-
+  const std::shared_ptr<const Generation> previous = std::move(generation_);
   generation_ = next;
-  authenticator_ = std::make_unique<auth::Authenticator>(config.auth, userDirectory(*next),
-                                                         authenticator_->backendToken());
-  const Broker::Migration migration = broker_.setGeneration(next);
-  dealer_.setGeneration(next);
+  authenticator_ = next->authenticator;
+  const Broker::Migration migration = broker_.setGeneration(std::move(next));
+  dealer_.setGeneration(generation_);
   const auto stalled = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - started);
+  // The new generation serves from here on, whatever happens to its report.
+  try {
+    return report(*previous, migration, stalled, trigger);
+  } catch (const std::exception& e) {
+    spdlog::error("reload ({}): generation {} serving; its report failed: {}", trigger,
+                  generation_->number, e.what());
+    return {};
+  }
+}
 
+std::string Server::report(const Generation& previous, const Broker::Migration& migration,
+                           std::chrono::microseconds stalled, const std::string& trigger) {
+  const Generation* next = generation_.get();
+  const ServerConfig& config = next->config;
   if (authenticator_->backendToken() != auth::readCookie(cookie_).value_or("")) writeCookie();
   watchFiles();
   for (const auto& warning : next->warnings) spdlog::warn("{}", warning);
-  if (config.host != previous->config.host || config.port != previous->config.port ||
-      config.maxMessageSize != previous->config.maxMessageSize)
+  if (config.host != previous.config.host || config.port != previous.config.port ||
+      config.maxMessageSize != previous.config.maxMessageSize)
     spdlog::warn(
         "reload: server.host, server.port and server.max_message_size take effect at restart");
 
   std::set<std::string> channelsBefore, channelsAfter;
-  for (const auto& route : previous->router.routes()) channelsBefore.insert(route->spec().channel);
+  for (const auto& route : previous.router.routes()) channelsBefore.insert(route->spec().channel);
   for (const auto& route : next->router.routes()) channelsAfter.insert(route->spec().channel);
   std::size_t added = 0, removed = 0;
   for (const auto& channel : channelsAfter) added += channelsBefore.count(channel) == 0;

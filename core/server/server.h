@@ -55,14 +55,19 @@ class Server final : private TransportListener, private SessionHost {
   Value topicsTable() const;
   Value statistics() const;
   SessionId newSessionId();
-  /// Swaps `next` in on the I/O thread and returns the reload's status line.
-  std::string swap(std::shared_ptr<const Generation> next, const std::string& trigger);
+  /// Swaps `next` in on the I/O thread and returns the reload's status line. Everything that
+  /// can fail (files, users, plugins) was done while building `next`: a swap that threw would
+  /// leave the I/O loop with half a generation in place.
+  std::string swap(std::shared_ptr<const Generation> next, const std::string& trigger) noexcept;
+  /// The swap's side effects that may fail (cookie, watches, the status line).
+  std::string report(const Generation& previous, const Broker::Migration& migration,
+                     std::chrono::microseconds stalled, const std::string& trigger);
   void watchFiles();
   void writeCookie();
 
   asio::io_context& io_;
   std::shared_ptr<const Generation> generation_;
-  std::unique_ptr<auth::Authenticator> authenticator_;
+  std::shared_ptr<const auth::Authenticator> authenticator_;  // the generation's
   Broker broker_;
   Dealer dealer_;
   Transport transport_;

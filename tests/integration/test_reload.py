@@ -26,13 +26,15 @@ import os
 import re
 import shutil
 import signal
+import struct
 import time
 from pathlib import Path
 
+import pytest
 import websockets
 
 from conftest import BUNDLED_PLUGIN_DIR, FIXTURE_PLUGIN_DIR, SAMPLE_PLUGIN_DIR, SAMPLE_ROUTING
-from conftest import SOURCE_DIR, WAMPD
+from conftest import SOURCE_DIR, WAMPD, run_wampctl
 from wamp_client import CALL, CALLERROR, CALLRESULT, EVENT, WampV1Client, run
 
 DATA = "oro/data/update"
@@ -908,3 +910,184 @@ def test_wampd_reload_is_for_the_backend_only(tmp_path, wampd_factory):
         await connections.check_all_open()
 
     run(scenario())
+
+
+# ---------------------------------------------------------------------------------------
+# Every reload input broken, deleted, emptied or half-written while the server serves
+
+USERS = [{"username": "john", "id": 5, "password": "hash-of-john", "roles": ["ROLE_USER"],
+          "organizations": [1]},
+         {"username": "jane", "id": 6, "password": "hash-of-jane", "roles": ["ROLE_USER"],
+          "organizations": [1]}]
+EXTRA_ROUTE = route_text("extra", "extra/{x}", "oro_sync.data_update")
+
+
+class ReloadInputs(ReloadFiles):
+    """ReloadFiles with the versioned plugin (no route uses it, so breaking it touches no
+    topic), an extra routing file and a users file: one of each kind of reload input."""
+
+    def __init__(self, tmp_path):
+        super().__init__(tmp_path, plugins=("broadcast", "sample", "versioned-v1"))
+        self.users = tmp_path / "users.yml"
+        self.users.write_text(json.dumps({"users": USERS}, indent=2) + "\n")
+        self.write_route("extra.yml", EXTRA_ROUTE)
+
+    def config(self, parameters=None):
+        config = super().config(parameters)
+        config["auth"]["users_file"] = str(self.users)
+        return config
+
+
+def _half(path):
+    """The first half of `path`'s bytes, written in place as an interrupted copy leaves it."""
+    data = path.read_bytes()
+    with open(path, "r+b") as file:
+        file.truncate(len(data) // 2)
+
+
+def _half_library(path):
+    """`path` cut in the middle of what the loader maps: a debug build's library keeps its
+    loaded segments in the first part of the file, so half the file may still hold them."""
+    data = path.read_bytes()
+    phoff, = struct.unpack_from("<Q", data, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+    loaded = 0
+    for i in range(phnum):
+        kind, _, offset, _, _, filesz = struct.unpack_from("<IIQQQQ", data, phoff + i * phentsize)
+        if kind == 1:  # PT_LOAD
+            loaded = max(loaded, offset + filesz)
+    with open(path, "r+b") as file:
+        file.truncate(loaded // 2)
+
+
+def _garbage_library(path):
+    path.write_bytes(b"\x7fELF" + b"\x00" * 60 + b"this is not a shared library\n" * 40)
+
+
+# What a test does to one input, and what the next reload must say: a regular expression
+# the error must match ({file} stands for the input's path), or None where the result is a
+# valid set of inputs that the server takes (a route file removed or emptied, no users).
+YAML_ERROR = r"{file}:\d+:\d+: "
+BROKEN_INPUTS = {
+    "config-broken": ("config", lambda p: p.write_text("server:\n  host: 127.0.0.1\n port: 1\n"),
+                      YAML_ERROR),
+    "config-deleted": ("config", lambda p: p.unlink(), r"{file}: .*no such file"),
+    "config-emptied": ("config", lambda p: p.write_text(""), r"{file}: .*empty"),
+    "config-half-written": ("config", _half, YAML_ERROR),
+    "routing-file-broken": ("routing_file", lambda p: p.write_text("extra:\n  channel: [\n"),
+                            YAML_ERROR),
+    "routing-file-deleted": ("routing_file", lambda p: p.unlink(), None),
+    "routing-file-emptied": ("routing_file", lambda p: p.write_text(""), None),
+    "routing-file-half-written": ("routing_file", _half, YAML_ERROR),
+    "routing-directory-deleted": ("routing_dir", shutil.rmtree,
+                                  r"{file}: routing path does not exist"),
+    "manifest-broken": ("manifest", lambda p: p.write_text("services:\n  x: [\n"), YAML_ERROR),
+    "manifest-deleted": ("manifest", lambda p: p.unlink(), r".*versioned\.so: .*without"),
+    "manifest-emptied": ("manifest", lambda p: p.write_text(""), YAML_ERROR),
+    "manifest-half-written": ("manifest", _half, r"{file}(:\d+:\d+)?: "),
+    "library-broken": ("library", _garbage_library, r"{file}: "),
+    "library-deleted": ("library", lambda p: p.unlink(), r".*versioned\.yml: .*without"),
+    "library-emptied": ("library", lambda p: p.write_bytes(b""), r"{file}: "),
+    "library-half-written": ("library", _half_library, r"{file}: "),
+    "users-broken": ("users", lambda p: p.write_text("users:\n  - { username: john, id: 5\n"),
+                     YAML_ERROR),
+    "users-deleted": ("users", lambda p: p.unlink(), r"{file}: cannot read"),
+    "users-emptied": ("users", lambda p: p.write_text(""), None),
+    "users-half-written": ("users", _half, YAML_ERROR),
+}
+
+
+@pytest.mark.parametrize("case", list(BROKEN_INPUTS))
+def test_a_broken_reload_input_keeps_the_old_generation_serving(case, tmp_path, wampd_factory):
+    """A reload over a broken input fails, naming it, while everything keeps serving; the
+    server never exits; fixing the input brings the next generation in."""
+    kind, damage, expected = BROKEN_INPUTS[case]
+    files = ReloadInputs(tmp_path)
+    server = wampd_factory(config=files.config())
+    target = {"config": Path(server.config_path), "routing_file": files.routing / "extra.yml",
+              "routing_dir": files.routing, "manifest": files.plugins / "versioned.yml",
+              "library": files.plugins / "versioned.so", "users": files.users}[kind]
+    backup = tmp_path / "backup"
+    (shutil.copytree if target.is_dir() else shutil.copy)(target, backup)
+
+    async def reload(client):
+        answer = await client.call("wampd.reload", timeout=RELOAD_TIMEOUT)
+        assert server.returncode is None, f"wampd exited:\n{server.log()}"
+        return answer
+
+    async def scenario():
+        stream, connections = await started(server)
+        probe = await connections.open()
+        subscriber = await connections.subscriber("oro/maintenance")
+        assert await generation(probe) == 1
+
+        damage(target)
+        answer = await reload(probe)
+        if expected is None:
+            assert answer[0] == CALLRESULT, answer
+        else:
+            assert answer[0] == CALLERROR, answer
+            pattern = expected.format(file=re.escape(str(target)))
+            assert re.match(pattern, answer[3].split("keeps serving: ", 1)[-1]), answer
+            failure = failure_lines(server)[-1]
+            assert re.match(pattern, failure["error"]), failure
+            assert await generation(probe) == 1
+            # --check-config reads what a reload reads.
+            code, output = await check_config(server.config_path)
+            assert code != 0 and re.search(pattern, output), output
+        served = await generation(probe)
+        await probe.publish("oro/maintenance", {"isOn": True})
+        assert await subscriber.recv() == [EVENT, "oro/maintenance", {"isOn": True}]
+
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+        (shutil.copytree if backup.is_dir() else shutil.copy)(backup, target)
+        answer = await reload(probe)
+        assert answer[0] == CALLRESULT, answer
+        assert answer[2]["generation"] > served, answer
+        assert await generation(probe) == answer[2]["generation"]
+        await probe.publish("oro/maintenance", {"isOn": False})
+        assert await subscriber.recv() == [EVENT, "oro/maintenance", {"isOn": False}]
+        await finished(stream, connections)
+
+    run(scenario(), timeout=60)
+    assert server.returncode is None, server.log()
+
+
+def test_a_broken_users_file_fails_sighup_and_wampctl_reload_and_the_server_stays(
+        tmp_path, wampd_factory):
+    """The issue's report: a YAML typo in auth.users_file made the next reload of anything
+    end the process."""
+    files = ReloadInputs(tmp_path)
+    server = wampd_factory(config=files.config())
+
+    async def scenario():
+        stream, connections = await started(server)
+        probe = await connections.open()
+        files.users.write_text("users:\n- { username: john, id: 5\n")
+        where = re.escape(str(files.users)) + r":\d+:\d+: "
+
+        await asyncio.sleep(1.0)  # the reload the change itself triggers is over
+        seen = len(failure_lines(server))
+        server.signal(signal.SIGHUP)
+        failure = await next_failure(server, seen)
+        assert failure["trigger"] == "SIGHUP", failure
+        assert re.match(where, failure["error"]), failure
+        assert server.returncode is None, server.log()
+
+        code, out, err = await asyncio.to_thread(run_wampctl, "--url", server.url, "reload")
+        assert code != 0 and re.search(where, out + err), (code, out, err)
+        assert server.returncode is None, server.log()
+        assert await generation(probe) == 1
+
+        # Fixed: the change itself is seen (the users file is watched).
+        seen = len(status_lines(server))
+        files.place_text(json.dumps({"users": USERS}), files.users)
+        line = await next_status(server, seen)
+        assert int(line["generation"]) == 2, line
+        await finished(stream, connections)
+
+    run(scenario(), timeout=60)
+    assert server.returncode is None, server.log()

@@ -131,6 +131,57 @@ def test_config_file_error_names_the_file_and_line(tmp_path, wampd_factory, case
     assert_refused(server.wait(), server.log(), config, line, *reasons)
 
 
+# Broken users files (auth.users_file): (file text or None for a missing file, line of the
+# error or None where there is none, words the message must contain).
+BROKEN_USERS = {
+    "yaml_syntax": ("users:\n- { username: john, id: 5\n", 3, ["YAML"]),
+    "unknown_key": ("users:\n  - { username: john, id: 5, pasword: x }\n", 2, ["pasword"]),
+    "missing": (None, None, ["cannot read the users file"]),
+}
+
+
+@pytest.mark.parametrize("case", BROKEN_USERS)
+def test_check_config_and_start_refuse_a_broken_users_file(tmp_path, wampd_factory, case):
+    """--check-config reads the users file as a reload does (it used to be read only once
+    the server had started)."""
+    text, line, reasons = BROKEN_USERS[case]
+    users = tmp_path / "users.yml"
+    if text is not None:
+        users.write_text(text)
+    routing = write(tmp_path / "routing.yml", """
+        good.route:
+          channel: 'oro/good'
+          handler: { callback: 'oro_sync.maintenance' }
+        """)
+    config_path = config_with_routing(tmp_path, routing)
+    config = json.loads(config_path.read_text())
+    config["auth"]["users_file"] = str(users)
+    config_path.write_text(json.dumps(config))
+    code, out, err = check_config(config_path)
+    assert "OK" not in out
+    if line is None:
+        assert code is not None and code > 0 and f"{users}: " in err, err
+    else:
+        assert_refused(code, err, users, line, *reasons)
+    for reason in reasons:
+        assert reason in err, err
+
+    server = wampd_factory(config=config_path, wait=False)
+    code = server.wait()
+    assert code is not None and code > 0 and str(users) in server.log(), server.log()
+    assert "listening" not in server.log()
+
+
+def test_an_empty_config_file_is_refused(tmp_path, wampd_factory):
+    """A config file with no settings would serve nothing: it is most likely one being
+    written. A reload refuses to switch to it (test_reload.py), and so does a start."""
+    config = write(tmp_path / "empty.yml", "# nothing yet\n")
+    code, out, err = check_config(config)
+    assert code is not None and code > 0 and f"{config}: the config file is empty" in err, err
+    server = wampd_factory(config=config, wait=False)
+    assert server.wait() > 0 and "the config file is empty" in server.log(), server.log()
+
+
 def test_missing_config_file_is_named(tmp_path):
     missing = tmp_path / "no-such-config.yml"
     code, _, err = check_config(missing)

@@ -95,6 +95,8 @@ TEST_CASE("every section is optional") {
     CHECK(c.pluginDirectories.empty());
     CHECK(c.routing.empty());
     CHECK(c.parameters.empty());
+    // Said, so that wampd can refuse to serve it (ConfigSource::load).
+    CHECK(c.empty);
   }
   SUBCASE("a partial section keeps the other defaults") {
     const ServerConfig c = loadServerConfig(fixture("partial.yml"));

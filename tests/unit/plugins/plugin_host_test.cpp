@@ -2,12 +2,15 @@
 
 #include <dlfcn.h>
 #include <doctest/doctest.h>
+#include <elf.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <string>
 #include <utility>
 
@@ -338,6 +341,35 @@ TEST_CASE("a manifest without its library is refused") {
   Failure f = loadFailure({dir.string()});
   CHECK(f.what == (dir / "lonely.yml").string() +
                       ": plugin manifest without its library lonely.so beside it");
+}
+
+TEST_CASE("a library cut short (still being copied) is refused, not mapped") {
+  // Mapped as it is, its missing segments would kill the process (SIGBUS) on first access.
+  const std::string whole = fixtureFile("sample", ".so");
+  std::ifstream in(whole, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Where its loaded segments end: debug information after them may fill half the file.
+  Elf64_Ehdr header;
+  REQUIRE(bytes.size() > sizeof header);
+  std::memcpy(&header, bytes.data(), sizeof header);
+  std::size_t loadedEnd = 0;
+  for (unsigned i = 0; i < header.e_phnum; ++i) {
+    Elf64_Phdr segment;
+    std::memcpy(&segment, bytes.data() + header.e_phoff + i * sizeof segment, sizeof segment);
+    if (segment.p_type == PT_LOAD)
+      loadedEnd = std::max<std::size_t>(loadedEnd, segment.p_offset + segment.p_filesz);
+  }
+  fs::path dir = scratchDir("truncated");
+  std::ifstream manifest(fixtureFile("sample", ".yml"));
+  std::ofstream(dir / "fixture_sample.yml") << manifest.rdbuf();
+  for (const std::size_t length : {loadedEnd / 2, loadedEnd - 1, std::size_t{100}}) {
+    CAPTURE(length);
+    std::ofstream(dir / "fixture_sample.so", std::ios::binary | std::ios::trunc)
+        << bytes.substr(0, length);
+    Failure f = loadFailure({dir.string()});
+    CHECK(f.where.file == (dir / "fixture_sample.so").string());
+    CHECK(contains(f.what, "cannot load plugin library"));
+  }
 }
 
 TEST_CASE("a directory that does not exist is refused") {
