@@ -37,21 +37,32 @@ class Echo final : public TransportListener {
     else
       link.sendText(std::string(payload));
   }
-  void onClose(Link& link, std::uint16_t, std::string_view) override { links_.erase(&link); }
+  void onClose(Link& link, std::uint16_t, std::string_view) override {
+    links_.erase(&link);
+    // The backstop timer is the last work keeping io.run() going once all have closed.
+    if (deadline_ && links_.empty()) deadline_->cancel();
+  }
 
-  void closeAll() {
+  /// Closes every connection; `deadline` is cancelled when the last one has gone.
+  void shutdown(asio::steady_timer& deadline) {
     const FaultInfo& info = describe(Fault::ServerShutdown);
     // close() never calls back (transport.h), so links_ does not change under the loop.
     for (Link* link : links_) link->close(info.closeCode, info.reason);
+    if (links_.empty())
+      deadline.cancel();
+    else
+      deadline_ = &deadline;
   }
-  bool empty() const { return links_.empty(); }
 
  private:
   std::set<Link*> links_;
+  asio::steady_timer* deadline_ = nullptr;
 };
 
 int run(std::uint16_t port) {
   asio::io_context io(ASIO_CONCURRENCY_HINT_UNSAFE_IO);
+  // Before the echo and the transport, which may use it until they are gone.
+  asio::steady_timer deadline(io);
   Echo echo;
   TransportOptions options;
   options.port = port;
@@ -62,16 +73,15 @@ int run(std::uint16_t port) {
   Transport transport(io, echo, options);
 
   asio::signal_set stop(io, SIGINT, SIGTERM);
-  asio::steady_timer deadline(io);
   stop.async_wait([&](const asio::error_code& ec, int) {
     if (ec) return;
     transport.stopListening();
-    echo.closeAll();
     // The transport ends each connection within its close timeout; this is the backstop.
     deadline.expires_after(options.closeTimeout + std::chrono::seconds(1));
     deadline.async_wait([&](const asio::error_code& error) {
       if (!error) io.stop();
     });
+    echo.shutdown(deadline);
   });
   transport.listen();
   std::printf("wampd-ws-echo listening on ws://%s:%u/\n", options.host.c_str(),
