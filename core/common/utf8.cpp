@@ -5,45 +5,52 @@
 namespace wampd::core {
 
 bool isValidUtf8(std::string_view text) noexcept {
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const auto* end = p + text.size();
+  Utf8Validator validator;
+  return validator.feed(text) && validator.complete();
+}
+
+bool Utf8Validator::feed(std::string_view chunk) noexcept {
+  if (failed_) return false;
+  const auto* p = reinterpret_cast<const unsigned char*>(chunk.data());
+  const auto* end = p + chunk.size();
   while (p < end) {
-    // ASCII runs are the common case: eight bytes at a time.
-    while (end - p >= 8) {
-      std::uint64_t word;
-      __builtin_memcpy(&word, p, 8);
-      if (word & 0x8080808080808080ULL) break;
-      p += 8;
-    }
-    if (p >= end) break;
-    const unsigned char c = *p;
-    if (c < 0x80) {
-      ++p;
+    if (pending_ == 0) {
+      // ASCII runs are the common case: eight bytes at a time.
+      while (end - p >= 8) {
+        std::uint64_t word;
+        __builtin_memcpy(&word, p, 8);
+        if (word & 0x8080808080808080ULL) break;
+        p += 8;
+      }
+      if (p >= end) break;
+      const unsigned char c = *p++;
+      if (c < 0x80) continue;
+      low_ = 0x80;
+      high_ = 0xBF;
+      if (c >= 0xC2 && c <= 0xDF) {
+        pending_ = 1;
+      } else if (c >= 0xE0 && c <= 0xEF) {
+        pending_ = 2;
+        if (c == 0xE0) low_ = 0xA0;   // below: overlong
+        if (c == 0xED) high_ = 0x9F;  // above: surrogates
+      } else if (c >= 0xF0 && c <= 0xF4) {
+        pending_ = 3;
+        if (c == 0xF0) low_ = 0x90;   // below: overlong
+        if (c == 0xF4) high_ = 0x8F;  // above: beyond U+10FFFF
+      } else {
+        failed_ = true;  // a continuation byte, an overlong lead (C0, C1) or beyond F4
+        return false;
+      }
       continue;
     }
-    int extra;
-    std::uint32_t cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-      extra = 1;
-      cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      extra = 2;
-      cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      extra = 3;
-      cp = c & 0x07;
-    } else {
-      return false;  // a continuation byte, an overlong lead (C0, C1) or beyond F4
-    }
-    if (end - p <= extra) return false;
-    for (int i = 1; i <= extra; ++i) {
-      if ((p[i] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if ((extra == 2 && cp < 0x800) || (extra == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
+    const unsigned char c = *p++;
+    if (c < low_ || c > high_) {
+      failed_ = true;
       return false;
-    p += extra + 1;
+    }
+    low_ = 0x80;
+    high_ = 0xBF;
+    --pending_;
   }
   return true;
 }

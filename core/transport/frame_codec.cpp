@@ -159,18 +159,23 @@ FrameEvent FrameReader::next(char* data, std::size_t size) {
       inMessage_ = true;
       messageBinary_ = binary;
       message_.clear();
+      utf8_.reset();
     }
+    if (!binary && !utf8_.feed(bytes)) return failure(Fault::InvalidUtf8, "text message not UTF-8");
     message_.append(bytes);
     e.kind = FrameEvent::Kind::Fragment;
     return e;
   }
   std::string_view whole = bytes;
   if (inMessage_) {
+    inMessage_ = false;
+    if (!binary && !(utf8_.feed(bytes) && utf8_.complete()))
+      return failure(Fault::InvalidUtf8, "text message not UTF-8");
     message_.append(bytes);
     whole = message_;
-    inMessage_ = false;
+  } else if (!binary && !isValidUtf8(whole)) {
+    return failure(Fault::InvalidUtf8, "text message not UTF-8");
   }
-  if (!binary && !isValidUtf8(whole)) return failure(Fault::InvalidUtf8, "text message not UTF-8");
   e.kind = FrameEvent::Kind::Message;
   e.binary = binary;
   e.payload = whole;

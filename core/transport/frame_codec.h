@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/utf8.h"
+
 namespace wampd::core::ws {
 
 enum class Opcode : std::uint8_t {
@@ -49,6 +51,8 @@ struct FrameEvent {
 
 /// Reads client frames one at a time from a caller-owned buffer, unmasking in place. Fragmented
 /// messages are assembled here; a message in a single frame is returned in place, uncopied.
+/// Each fragment of a text message is validated as it arrives: invalid UTF-8 fails the fragment
+/// that carries it, before the message completes.
 class FrameReader {
  public:
   explicit FrameReader(std::size_t maxMessageSize) : maxMessageSize_(maxMessageSize) {}
@@ -63,6 +67,7 @@ class FrameReader {
   std::string message_;  // fragments so far
   bool inMessage_ = false;
   bool messageBinary_ = false;
+  Utf8Validator utf8_;  // over a fragmented text message's fragments so far
 };
 
 }  // namespace wampd::core::ws

@@ -7,22 +7,29 @@ send queue).
 Every client here is a plain socket, so each test decides every byte on the wire (masking,
 reserved bits, lengths, how frames are split across writes) and sees every byte the server
 writes: "the next frame is X" proves that nothing came before X.
+
+The protocol-level cases run against wampd and against wampd-ws-echo (the transport alone,
+echoing every message, with 16 MiB messages: the conformance suites' testee) through the
+`server` fixture; WAMP-specific ones run against wampd only.
 """
 
 import datetime
 import json
 import os
+import signal
 import socket
+import subprocess
 import time
 
 import pytest
 
-from conftest import SANITIZED, run_wampctl
+from conftest import BUILD_DIR, SANITIZED, STOP_TIMEOUT, run_wampctl
 from test_transport import DATA_UPDATE, header, parse_frame, plain_config, split_response
 from wamp_client import CALL, CALLRESULT, EVENT, PUBLISH, SUBSCRIBE, WELCOME
 
-CONTINUATION, TEXT, CLOSE, PING, PONG = 0x0, 0x1, 0x8, 0x9, 0xA
-PROTOCOL_ERROR, INVALID_PAYLOAD, TOO_BIG = 1002, 1007, 1009
+CONTINUATION, TEXT, BINARY, CLOSE, PING, PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
+GOING_AWAY, PROTOCOL_ERROR, INVALID_PAYLOAD, POLICY_VIOLATION, TOO_BIG = \
+    1001, 1002, 1007, 1008, 1009
 ABNORMAL = 1006  # what a server logs for a connection that ended with no close frame
 
 # The server's TransportOptions: how long it waits for the peer's side of a closing
@@ -32,6 +39,11 @@ HANDSHAKE_TIMEOUT = 5.0
 MAX_HANDSHAKE_BYTES = 16 * 1024
 # The broker's bound on a subscriber's send queue.
 SEND_QUEUE_LIMIT = 4 * 1024 * 1024
+
+# wampd's default server.max_message_size, and wampd-ws-echo's.
+WAMPD_MAX_MESSAGE = 64 * 1024
+ECHO_MAX_MESSAGE = 16 * 1024 * 1024
+WS_ECHO = BUILD_DIR / "bin" / "wampd-ws-echo"
 
 # A v1 CALL the server answers at once, whatever the config.
 TOPICS_CALL = json.dumps([CALL, "c", "wampd.topics"]).encode()
@@ -89,9 +101,10 @@ def parse_server_frame(data):
 
 
 class Peer:
-    """A WAMP v1 client on a raw socket, upgraded and past WELCOME when constructed."""
+    """A WAMP v1 client on a raw socket, upgraded and past WELCOME when constructed; with
+    `wamp` false a plain WebSocket client (no subprotocol, no WELCOME)."""
 
-    def __init__(self, port, rcvbuf=None, behind_request=b""):
+    def __init__(self, port, rcvbuf=None, behind_request=b"", wamp=True):
         """`behind_request`: bytes sent in the same write as the upgrade request."""
         self.sock = socket.socket()
         if rcvbuf:
@@ -104,7 +117,8 @@ class Peer:
         key = "dGhlIHNhbXBsZSBub25jZQ=="
         self.send(("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                    f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                   "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: wamp\r\n\r\n").encode()
+                   "Sec-WebSocket-Version: 13\r\n"
+                   + ("Sec-WebSocket-Protocol: wamp\r\n" if wamp else "") + "\r\n").encode()
                   + behind_request)
         deadline = time.monotonic() + 5.0
         while b"\r\n\r\n" not in self.buffer:
@@ -112,6 +126,9 @@ class Peer:
         end = self.buffer.index(b"\r\n\r\n") + 4
         assert self.buffer.startswith(b"HTTP/1.1 101 "), bytes(self.buffer)
         del self.buffer[:end]
+        self.session_id = None
+        if not wamp:
+            return
         welcome = self.recv_message()
         assert welcome[0] == WELCOME, welcome
         self.session_id = welcome[1]
@@ -182,6 +199,75 @@ def assert_served(peer, tag):
     assert peer.recv_message() == [EVENT, DATA_UPDATE, event]
 
 
+class EchoProcess:
+    """A running wampd-ws-echo on a free port."""
+
+    def __init__(self):
+        self.process = subprocess.Popen([str(WS_ECHO), "0"], stdout=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline()
+        assert line.startswith("wampd-ws-echo listening on ws://127.0.0.1:"), line
+        self.port = int(line.rsplit(":", 1)[1].strip("/\n"))
+
+    def stop(self):
+        """SIGTERM, then the exit code."""
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(STOP_TIMEOUT)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+            self.process.stdout.close()
+
+
+class Server:
+    """wampd or wampd-ws-echo, for the cases where the WebSocket protocol alone decides."""
+
+    def __init__(self, kind, port, wampd=None):
+        self.kind, self.port, self.wampd = kind, port, wampd
+        self.max_message = WAMPD_MAX_MESSAGE if wampd else ECHO_MAX_MESSAGE
+
+    def peer(self, **options):
+        return Peer(self.port, wamp=self.wampd is not None, **options)
+
+    def served_peer(self):
+        """A connection `assert_served` works on."""
+        return subscriber(self.port) if self.wampd else self.peer()
+
+    def assert_served(self, peer, tag):
+        if self.wampd:
+            assert_served(peer, tag)
+        else:
+            peer.send(frame(TEXT, tag.encode()))
+            assert peer.recv_frame() == (TEXT, tag.encode())
+
+    def request(self, tag):
+        """A text frame and the payload of the text frame the server answers it with."""
+        if self.wampd:
+            call = json.dumps([CALL, tag, "wampd.topics"]).encode()
+            return frame(TEXT, call), lambda payload: json.loads(payload)[:2] == [CALLRESULT, tag]
+        return frame(TEXT, tag.encode()), lambda payload: payload == tag.encode()
+
+    def wait_closed(self, peer, code, timeout):
+        """wampd logs the session's end; the echo server says nothing."""
+        if self.wampd:
+            self.wampd.wait_for_log(f"session {peer.session_id} closed ({code} ", timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def echo_process():
+    echo = EchoProcess()
+    yield echo
+    assert echo.stop() == 0
+
+
+@pytest.fixture(params=["wampd", "echo"])
+def server(request):
+    if request.param == "wampd":
+        wampd = request.getfixturevalue("wampd")
+        return Server("wampd", wampd.port, wampd)
+    return Server("echo", request.getfixturevalue("echo_process").port)
+
+
 def read_until_eof(sock, timeout=3.0):
     deadline = time.monotonic() + timeout
     data = b""
@@ -213,18 +299,18 @@ def rss_bytes(pid):
 # ---- ping and pong ----
 
 
-def test_pings_are_answered_with_their_payload_and_unsolicited_pongs_ignored(wampd):
+def test_pings_are_answered_with_their_payload_and_unsolicited_pongs_ignored(server):
     payloads = [b"", b"\x00hello\xff", bytes(range(125))]
-    with Peer(wampd.port) as peer:
+    with server.served_peer() as peer:
         peer.send(b"".join(frame(PING, payload) for payload in payloads))
         for payload in payloads:
             assert peer.recv_frame() == (PONG, payload)
-        # Nothing answers a pong: the next frame is the CALL's result.
-        peer.send(frame(PONG, b"unsolicited") + frame(PONG) + frame(TEXT, TOPICS_CALL))
+        # Nothing answers a pong: the next frame is the request's answer.
+        request, is_answer = server.request("c")
+        peer.send(frame(PONG, b"unsolicited") + frame(PONG) + request)
         opcode, payload = peer.recv_frame()
-        assert (opcode, json.loads(payload)[:2]) == (TEXT, [CALLRESULT, "c"])
-        peer.send(text([SUBSCRIBE, DATA_UPDATE]))
-        assert_served(peer, "after pongs")
+        assert opcode == TEXT and is_answer(payload), (opcode, payload)
+        server.assert_served(peer, "after pongs")
 
 
 # ---- fragmentation ----
@@ -250,8 +336,8 @@ def test_fragmented_messages_with_a_ping_between_fragments_are_understood(wampd)
         peer.send(frame(CONTINUATION, subscribe[12:]))
         assert peer.recv_frame() == (PONG, b"between")
 
-        # A publication whose fragments split a 4-byte UTF-8 character: text is validated
-        # as a whole message, not per fragment. One fragment is empty.
+        # A publication whose fragments split a 4-byte UTF-8 character: each fragment is
+        # validated as it comes, and a character may span two. One fragment is empty.
         event = [{"username": None, "tagname": "ok \U0001F600 \u00e9"}]
         publish = json.dumps([PUBLISH, DATA_UPDATE, event], ensure_ascii=False).encode()
         cut = publish.index("\U0001F600".encode()) + 2
@@ -305,39 +391,46 @@ VIOLATIONS = [
     ("text ending inside a character", frame(TEXT, b'["\xe2\x82'), INVALID_PAYLOAD),
     ("fragmented text not UTF-8",
      frame(TEXT, b'["\xe2', fin=False) + frame(CONTINUATION, b'\x28"]'), INVALID_PAYLOAD),
+    # RFC 6455 8.1: refused at the fragment that carries the bad byte, though the message is
+    # unfinished (nothing follows it).
+    ("unfinished text whose first fragment is not UTF-8",
+     frame(TEXT, b'["\xff', fin=False), INVALID_PAYLOAD),
+    ("unfinished text whose second fragment is an overlong form",
+     frame(TEXT, b'["ok \xe0', fin=False) + frame(CONTINUATION, b'\x80', fin=False),
+     INVALID_PAYLOAD),
 ]
 
 
 @pytest.mark.parametrize("data, code", [case[1:] for case in VIOLATIONS],
                          ids=[case[0] for case in VIOLATIONS])
-def test_violation_closes_with_its_code_and_spares_other_connections(wampd, data, code):
-    with subscriber(wampd.port) as bystander, Peer(wampd.port) as peer:
+def test_violation_closes_with_its_code_and_spares_other_connections(server, data, code):
+    with server.served_peer() as bystander, server.peer() as peer:
         peer.send(data)
         peer.expect_close(code)
         peer.expect_eof()
         # Our EOF ends the closing handshake; the server then lets the session go.
         peer.sock.close()
-        wampd.wait_for_log(f"session {peer.session_id} closed ({code} ", timeout=CLOSE_TIMEOUT)
-        assert_served(bystander, "still served")
+        server.wait_closed(peer, code, timeout=CLOSE_TIMEOUT)
+        server.assert_served(bystander, "still served")
 
 
-def test_peer_that_never_answers_the_close_frame_is_cut_off_at_the_close_timeout(wampd):
-    with subscriber(wampd.port) as bystander, Peer(wampd.port) as peer:
+def test_peer_that_never_answers_the_close_frame_is_cut_off_at_the_close_timeout(server):
+    with server.served_peer() as bystander, server.peer() as peer:
         peer.send(frame(TEXT, TOPICS_CALL, mask=False))
         started = time.monotonic()
         peer.expect_close(PROTOCOL_ERROR)
         peer.expect_eof()
-        wampd.wait_for_log(f"session {peer.session_id} closed ({PROTOCOL_ERROR} ",
-                           timeout=CLOSE_TIMEOUT + 1.5)
-        assert time.monotonic() - started < CLOSE_TIMEOUT + 1.0
-        # The server closed its socket: what we send now is answered with a reset, which a
-        # later send reports (recv keeps reporting the FIN it saw first).
-        deadline = time.monotonic() + 2.0
+        server.wait_closed(peer, PROTOCOL_ERROR, timeout=CLOSE_TIMEOUT + 1.5)
+        # Once the server has closed its socket, what we send is answered with a reset, which
+        # a later send reports (recv keeps reporting the FIN it saw first). The echo server
+        # logs nothing, so this is also how its close timeout is seen.
+        deadline = started + CLOSE_TIMEOUT + 2.0
         with pytest.raises((BrokenPipeError, ConnectionResetError)):
             while time.monotonic() < deadline:
                 peer.send(frame(CLOSE, close_payload(1000)))
                 time.sleep(0.01)
-        assert_served(bystander, "still served")
+        assert time.monotonic() - started < CLOSE_TIMEOUT + 1.0
+        server.assert_served(bystander, "still served")
 
 
 # ---- closing handshake started by the client ----
@@ -349,18 +442,21 @@ def test_peer_that_never_answers_the_close_frame_is_cut_off_at_the_close_timeout
     (close_payload(1001), "1001 "),
     (close_payload(4000, "fin \u2713".encode()), "4000 fin \u2713"),
 ], ids=["1000 with a reason", "no code", "1001", "4000 with a UTF-8 reason"])
-def test_client_close_is_echoed_and_the_connection_ends_at_once(wampd, payload, logged):
-    with Peer(wampd.port) as peer:
+def test_client_close_is_echoed_and_the_connection_ends_at_once(server, payload, logged):
+    with server.peer() as peer:
         # What precedes the close frame is handled; what follows it is not.
         started = time.monotonic()
-        peer.send(frame(TEXT, TOPICS_CALL) + frame(CLOSE, payload)
-                  + text([CALL, "after-close", "wampd.topics"]))
-        assert peer.recv_message()[:2] == [CALLRESULT, "c"]
+        before, is_answer = server.request("c")
+        after, _ = server.request("after-close")
+        peer.send(before + frame(CLOSE, payload) + after)
+        opcode, answer = peer.recv_frame()
+        assert opcode == TEXT and is_answer(answer), (opcode, answer)
         assert peer.recv_frame() == (CLOSE, payload)
         # Well before the close timeout: the server does not wait once both sides closed.
         peer.expect_eof(timeout=CLOSE_TIMEOUT - 0.5)
         assert time.monotonic() - started < CLOSE_TIMEOUT - 0.5
-        wampd.wait_for_log(f"session {peer.session_id} closed ({logged})", timeout=1.0)
+        if server.wampd:
+            server.wampd.wait_for_log(f"session {peer.session_id} closed ({logged})", timeout=1.0)
 
 
 # ---- refused opening handshakes ----
@@ -398,8 +494,8 @@ REFUSALS = [
 @pytest.mark.parametrize("request_bytes, status, mention", [case[1:] for case in REFUSALS],
                          ids=[case[0] for case in REFUSALS])
 def test_refused_handshake_gets_a_plain_text_answer_and_the_connection_ends(
-        wampd, request_bytes, status, mention):
-    with socket.create_connection(("127.0.0.1", wampd.port), timeout=5) as sock:
+        server, request_bytes, status, mention):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
         sock.sendall(request_bytes)
         response = read_until_eof(sock)
     status_line, headers, body = split_response(response)
@@ -414,14 +510,14 @@ def test_refused_handshake_gets_a_plain_text_answer_and_the_connection_ends(
     assert reason.endswith("\n") and mention in reason, response
 
 
-def test_handshake_of_exactly_16_KiB_is_accepted_and_one_byte_more_refused(wampd):
+def test_handshake_of_exactly_16_KiB_is_accepted_and_one_byte_more_refused(server):
     def padded(size):
         bare = handshake_request(extra=["X-Padding: "])
         request = handshake_request(extra=["X-Padding: " + "a" * (size - len(bare))])
         assert len(request) == size
         return request
 
-    with socket.create_connection(("127.0.0.1", wampd.port), timeout=5) as sock:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
         sock.sendall(padded(MAX_HANDSHAKE_BYTES))
         response = b""
         while b"\r\n\r\n" not in response:
@@ -429,7 +525,7 @@ def test_handshake_of_exactly_16_KiB_is_accepted_and_one_byte_more_refused(wampd
             assert chunk, response
             response += chunk
         assert response.startswith(b"HTTP/1.1 101 "), response
-    with socket.create_connection(("127.0.0.1", wampd.port), timeout=5) as sock:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
         sock.sendall(padded(MAX_HANDSHAKE_BYTES + 1))
         response = read_until_eof(sock)
     assert response.startswith(b"HTTP/1.1 431 "), response
@@ -483,6 +579,92 @@ def test_message_of_exactly_the_limit_is_accepted_whole_or_fragmented(wampd_fact
         assert peer.recv_message() == [EVENT, DATA_UPDATE, message[2]]
         peer.send(frame(TEXT, data[:700], fin=False) + frame(CONTINUATION, data[700:]))
         assert peer.recv_message() == [EVENT, DATA_UPDATE, message[2]]
+
+
+def test_invalid_utf8_in_a_middle_fragment_is_refused_before_the_final_one(server):
+    """RFC 6455 8.1: the fragment carrying the bad byte fails the connection; the test never
+    sends the rest of the message."""
+    size = server.max_message // 8
+    with server.served_peer() as bystander, server.peer() as peer:
+        # A character split across the first two fragments is fine.
+        peer.send(frame(TEXT, b"a" * (size - 1) + b"\xe2", fin=False)
+                  + frame(CONTINUATION, b"\x82\xac" + b"b" * (size - 2), fin=False))
+        peer.send(frame(CONTINUATION, b"c" * (size // 2) + b"\xff" + b"d" * (size // 2),
+                        fin=False))
+        peer.expect_close(INVALID_PAYLOAD)
+        peer.expect_eof()
+        server.assert_served(bystander, "still served")
+
+
+def recv_large_frame(peer, timeout=30.0):
+    """The next frame as (opcode, payload), read into one buffer: for payloads of megabytes,
+    which Peer.recv_frame would copy at every read."""
+    deadline = time.monotonic() + timeout
+    while len(peer.buffer) < 10:
+        peer._fill(deadline)
+    assert peer.buffer[0] & 0x80 and not peer.buffer[1] & 0x80, bytes(peer.buffer[:10])
+    opcode = peer.buffer[0] & 0x0F
+    length, position = peer.buffer[1] & 0x7F, 2
+    if length == 126:
+        length, position = int.from_bytes(peer.buffer[2:4], "big"), 4
+    elif length == 127:
+        length, position = int.from_bytes(peer.buffer[2:10], "big"), 10
+    payload = bytearray(length)
+    have = min(length, len(peer.buffer) - position)
+    payload[:have] = peer.buffer[position:position + have]
+    del peer.buffer[:position + have]
+    view = memoryview(payload)
+    while have < length:
+        peer.sock.settimeout(max(0.01, deadline - time.monotonic()))
+        got = peer.sock.recv_into(view[have:])
+        assert got, f"connection closed after {have} of {length} bytes"
+        have += got
+    return opcode, payload
+
+
+def test_echo_returns_a_16_MiB_fragmented_text_message_byte_for_byte(echo_process):
+    # 8 bytes of ASCII, a 2-byte and a 4-byte character; fragments of an odd size split them.
+    message = ("ab\u00e9\U0001F600".encode() * (ECHO_MAX_MESSAGE // 8))
+    assert len(message) == ECHO_MAX_MESSAGE
+    step = 1_000_003
+    with Peer(echo_process.port, wamp=False) as peer:
+        for start in range(0, len(message), step):
+            final = start + step >= len(message)
+            peer.send(frame(TEXT if start == 0 else CONTINUATION, message[start:start + step],
+                            fin=final))
+        opcode, payload = recv_large_frame(peer)
+        assert opcode == TEXT
+        assert len(payload) == len(message) and payload == message
+        peer.send(frame(BINARY, b"\xff\x00after"))
+        assert peer.recv_frame() == (BINARY, b"\xff\x00after")
+
+
+def test_echo_refuses_a_message_over_16_MiB_with_1009(echo_process):
+    """Fragments adding up to 16 MiB are fine; the header of one more byte is refused."""
+    chunk = frame(BINARY, b"x" * (1 << 20), fin=False)
+    more = frame(CONTINUATION, b"x" * (1 << 20), fin=False)
+    with Peer(echo_process.port, wamp=False) as bystander, \
+            Peer(echo_process.port, wamp=False) as peer:
+        peer.send(chunk + more * 15)
+        peer.send(b"\x80\x81")
+        peer.expect_close(TOO_BIG)
+        peer.expect_eof()
+        bystander.send(frame(TEXT, b"still served"))
+        assert bystander.recv_frame() == (TEXT, b"still served")
+
+
+def test_echo_closes_every_connection_with_1001_on_sigterm():
+    echo = EchoProcess()
+    try:
+        with Peer(echo.port, wamp=False) as peer:
+            peer.send(frame(TEXT, b"hello"))
+            assert peer.recv_frame() == (TEXT, b"hello")
+            echo.process.send_signal(signal.SIGTERM)
+            peer.expect_close(GOING_AWAY)
+            peer.send(frame(CLOSE, close_payload(GOING_AWAY)))
+            peer.expect_eof()
+    finally:
+        assert echo.stop() == 0
 
 
 # ---- peers that stop reading ----

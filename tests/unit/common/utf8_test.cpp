@@ -7,9 +7,11 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 using wampd::core::isValidUtf8;
 using wampd::core::utf8PrefixLength;
+using wampd::core::Utf8Validator;
 
 namespace {
 
@@ -24,6 +26,37 @@ const std::string kOne = "A";
 const std::string kTwo = bytes({0xC3, 0xA9});
 const std::string kThree = bytes({0xE2, 0x82, 0xAC});
 const std::string kFour = bytes({0xF0, 0x9F, 0x98, 0x80});
+
+// Feeds `chunks` in order: the index of the first chunk refused, or -1 when none is. `complete`
+// is what the validator says after the last chunk.
+int firstRefused(const std::vector<std::string>& chunks, bool* complete = nullptr) {
+  Utf8Validator validator;
+  int refused = -1;
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    if (!validator.feed(chunks[i]) && refused < 0) refused = static_cast<int>(i);
+  }
+  if (complete) *complete = validator.complete();
+  return refused;
+}
+
+// The invalid sequences of the single-buffer tests below, each refused at the byte given.
+struct Bad {
+  std::string text;
+  std::size_t badByte;
+};
+const std::vector<Bad> kBad = {
+    {bytes({0xC0, 0x80}), 0},              // overlong lead
+    {bytes({0xE0, 0x9F, 0xBF}), 1},        // overlong U+07FF in three
+    {bytes({0xF0, 0x8F, 0xBF, 0xBF}), 1},  // overlong U+FFFF in four
+    {bytes({0xED, 0xA0, 0x80}), 1},        // U+D800
+    {bytes({0xED, 0xBF, 0xBF}), 1},        // U+DFFF
+    {bytes({0xF4, 0x90, 0x80, 0x80}), 1},  // U+110000
+    {bytes({0xF5, 0x80, 0x80, 0x80}), 0},
+    {bytes({0xFF}), 0},
+    {bytes({0x80}), 0},                    // lone continuation
+    {bytes({0xE2, 0x82, 0x41}), 2},        // cut short by ASCII
+    {bytes({0xF0, 0x9F, 0x98, 0xC3}), 3},  // cut short by a lead byte
+};
 
 }  // namespace
 
@@ -175,4 +208,67 @@ TEST_CASE("utf8PrefixLength never splits a character") {
       CHECK(isValidUtf8(text.substr(n)));
     }
   }
+}
+
+TEST_CASE("Utf8Validator accepts a character split at every point across chunks") {
+  for (const std::string& character : {kTwo, kThree, kFour}) {
+    const std::string text = "ab" + character + "cd";
+    for (std::size_t cut = 0; cut <= text.size(); ++cut) {
+      CAPTURE(character.size());
+      CAPTURE(cut);
+      bool complete = false;
+      CHECK(firstRefused({text.substr(0, cut), text.substr(cut)}, &complete) == -1);
+      CHECK(complete);
+    }
+    // One byte per chunk, with empty chunks between.
+    Utf8Validator validator;
+    for (char c : text) {
+      CHECK(validator.feed(std::string(1, c)));
+      CHECK(validator.feed(""));
+    }
+    CHECK(validator.complete());
+  }
+}
+
+TEST_CASE("Utf8Validator is incomplete while a character is unfinished") {
+  for (const std::string& character : {kTwo, kThree, kFour}) {
+    for (std::size_t cut = 1; cut < character.size(); ++cut) {
+      CAPTURE(character.size());
+      CAPTURE(cut);
+      Utf8Validator validator;
+      CHECK(validator.feed(std::string(20, 'a') + character.substr(0, cut)));
+      CHECK_FALSE(validator.complete());
+      CHECK(validator.feed(character.substr(cut)));
+      CHECK(validator.complete());
+    }
+  }
+  Utf8Validator empty;
+  CHECK(empty.complete());
+}
+
+TEST_CASE("Utf8Validator refuses the chunk holding the first bad byte, wherever it is split") {
+  for (const Bad& bad : kBad) {
+    const std::string text = "ok " + bad.text + " more";
+    const std::size_t badAt = 3 + bad.badByte;
+    CHECK_FALSE(isValidUtf8(text));
+    for (std::size_t cut = 0; cut <= text.size(); ++cut) {
+      CAPTURE(text);
+      CAPTURE(cut);
+      CHECK(firstRefused({text.substr(0, cut), text.substr(cut)}) == (badAt < cut ? 0 : 1));
+    }
+    // Three chunks with the bad byte alone in the middle one: the first is fine, the middle
+    // one is refused without waiting for the rest.
+    CHECK(firstRefused({text.substr(0, badAt), text.substr(badAt, 1), text.substr(badAt + 1)}) ==
+          1);
+  }
+}
+
+TEST_CASE("Utf8Validator stays failed until reset") {
+  Utf8Validator validator;
+  CHECK_FALSE(validator.feed(bytes({0xFF})));
+  CHECK_FALSE(validator.feed("fine"));
+  CHECK_FALSE(validator.complete());
+  validator.reset();
+  CHECK(validator.feed("fine" + kFour));
+  CHECK(validator.complete());
 }

@@ -487,6 +487,55 @@ TEST_CASE("text that is not UTF-8 is 1007") {
     CHECK(next(reader, f1).kind == Kind::Fragment);
     checkFailure(reader, clientFrame(kFin | kCont, bytes({0xF0, 0x9F, 0x98})), 1007);
   }
+  SUBCASE("in the first fragment of an unfinished message: refused at once") {
+    FrameReader reader(1 << 20);
+    checkFailure(reader, clientFrame(kText, "ok" + bytes({0xFF})), 1007);
+  }
+  SUBCASE("in a middle fragment: refused before the final one") {
+    FrameReader reader(1 << 20);
+    std::string f1 = clientFrame(kText, pattern(200));
+    CHECK(next(reader, f1).kind == Kind::Fragment);
+    std::string f2 = clientFrame(kCont, "more" + bytes({0xE2, 0x82}));
+    CHECK(next(reader, f2).kind == Kind::Fragment);
+    // 0xC3 cannot continue the character f2 began; the final fragment is never needed.
+    checkFailure(reader, clientFrame(kCont, bytes({0xC3}) + "rest"), 1007);
+  }
+  SUBCASE("overlong, surrogate and out-of-range forms are refused at the fragment of the byte") {
+    // The lead byte arrives alone and is fine; the next fragment shows what it starts.
+    for (const std::string& bad :
+         {bytes({0xE0, 0x80}), bytes({0xED, 0xA0}), bytes({0xF4, 0x90}), bytes({0xF0, 0x8F})}) {
+      FrameReader reader(1 << 20);
+      std::string f1 = clientFrame(kText, "x" + bad.substr(0, 1));
+      CHECK(next(reader, f1).kind == Kind::Fragment);
+      checkFailure(reader, clientFrame(kCont, bad.substr(1)), 1007);
+    }
+  }
+  SUBCASE("a character split at every point across fragments is accepted") {
+    const std::string text = "caf" + bytes({0xC3, 0xA9}) + " " + bytes({0xF0, 0x9F, 0x98, 0x80});
+    for (std::size_t cut = 0; cut <= text.size(); ++cut) {
+      CAPTURE(cut);
+      FrameReader reader(1 << 20);
+      std::string f1 = clientFrame(kText, text.substr(0, cut));
+      CHECK(next(reader, f1).kind == Kind::Fragment);
+      std::string f2 = clientFrame(kFin | kCont, text.substr(cut));
+      const FrameEvent e = next(reader, f2);
+      REQUIRE(e.kind == Kind::Message);
+      CHECK(e.payload == text);
+    }
+  }
+  SUBCASE("the next message is validated afresh after a fragmented one") {
+    FrameReader reader(1 << 20);
+    std::string f1 = clientFrame(kText, bytes({0xE2, 0x82}));
+    CHECK(next(reader, f1).kind == Kind::Fragment);
+    std::string f2 = clientFrame(kFin | kCont, bytes({0xAC}));
+    CHECK(next(reader, f2).kind == Kind::Message);
+    std::string f3 = clientFrame(kText, "fresh");
+    CHECK(next(reader, f3).kind == Kind::Fragment);
+    std::string f4 = clientFrame(kFin | kCont, "!");
+    const FrameEvent e = next(reader, f4);
+    CHECK(e.kind == Kind::Message);
+    CHECK(e.payload == "fresh!");
+  }
   SUBCASE("binary is not checked") {
     FrameReader reader(1 << 20);
     std::string f1 = clientFrame(kBinary, bytes({0xE2}));
