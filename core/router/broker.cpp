@@ -113,8 +113,13 @@ class TopicState final : public wampd::Topic, public std::enable_shared_from_thi
     const Broker::PublishOptions* options;
   };
   const Publication* publication = nullptr;
-  /// Pattern subscribers the handler admitted (true) or refused (false), by session.
-  std::unordered_map<SessionId, bool> patternVerdicts;
+  /// Pattern subscribers the handler admitted (true) or refused (false). A verdict lasts
+  /// while one of the session's patterns matches this topic: the handler is asked once, and
+  /// an admission is told once (onUnSubscribe) when it ends.
+  std::unordered_map<Peer*, bool> patternVerdicts;
+  /// Verdicts keep a topic stored as exact subscribers do: forgotten, the next publication
+  /// would ask the handler again.
+  bool inUse() const noexcept { return !subscribers_.empty() || !patternVerdicts.empty(); }
 
  private:
   std::unordered_map<Peer*, std::size_t> index_;
@@ -221,7 +226,7 @@ void TopicState::broadcastToPatterns(const Value& event, const SessionIds& exclu
     delivery.viaPattern = true;
     describePublication(delivery, event);
     for (Peer* s : pattern.sessions) {
-      auto verdict = patternVerdicts.find(s->sessionId());
+      auto verdict = patternVerdicts.find(s);
       if (verdict == patternVerdicts.end() || !verdict->second) continue;
       if (!s->receivesEvents()) continue;
       if (listed(exclude, s->sessionId())) continue;
@@ -305,13 +310,16 @@ Broker::Migration Broker::setGeneration(std::shared_ptr<const Generation> genera
       if (!status)
         spdlog::error("topic {}: onUnSubscribe failed during reload: {}", uri, status.message());
     }
+    endPatternAdmissions(*topic);
     if (!entry) {
+      // Pattern subscriptions live on (other topics may match): only their deliveries end.
       const Status gone = Status::error(uriOf(Fault::NoSuchSubscription),
                                         "Topic \"" + uri + "\" is no longer served");
       for (Peer* s : subscribers) {
         removeSubscriber(*topic, *s);
         s->subscriptionRevoked(uri, topic->subscriptionId, gone);
       }
+      forget(*topic);
       ++migration.dropped;
       continue;
     }
@@ -322,6 +330,9 @@ Broker::Migration Broker::setGeneration(std::shared_ptr<const Generation> genera
       removeSubscriber(*topic, *s);
       s->subscriptionRevoked(uri, topic->subscriptionId, status);
     }
+    // Refusals above may have forgotten a topic the pattern subscribers keep.
+    admitPatternSubscribers(*topic);
+    if (topic->inUse()) store(topic);
     ++migration.moved;
   }
   return migration;
@@ -346,6 +357,9 @@ std::shared_ptr<TopicState> Broker::resolve(const std::string& uri, Result& resu
       std::make_shared<TopicState>(*this, uri, std::move(request), *route, *entry, generation_);
   topic->subscriptionId = newId();
   if (!patterns_.empty()) admitPatternSubscribers(*topic);
+  // Stored with its verdicts even when the caller goes no further (a refused publication,
+  // a subscriber over its limit): every admission must reach its onUnSubscribe.
+  if (topic->inUse()) store(topic);
   return topic;
 }
 
@@ -372,11 +386,42 @@ void Broker::admitPatternSubscribers(TopicState& topic) {
   for (auto& [key, pattern] : patterns_) {
     if (!patternMatches(pattern.match, pattern.pattern, topic.uri())) continue;
     for (Peer* s : pattern.sessions) {
-      if (topic.patternVerdicts.count(s->sessionId())) continue;
-      topic.patternVerdicts[s->sessionId()] =
-          topic.handler().hostSubscribe(*s, topic, topic.request()).isOk();
+      if (topic.patternVerdicts.count(s)) continue;
+      topic.patternVerdicts[s] = topic.handler().hostSubscribe(*s, topic, topic.request()).isOk();
     }
   }
+}
+
+void Broker::endPatternAdmissions(TopicState& topic) {
+  const auto verdicts = std::move(topic.patternVerdicts);
+  topic.patternVerdicts.clear();
+  for (const auto& [session, admitted] : verdicts)
+    if (admitted) tellUnSubscribed(topic, *session);
+}
+
+void Broker::endPatternAdmission(TopicState& topic, Peer& session) {
+  auto verdict = topic.patternVerdicts.find(&session);
+  if (verdict == topic.patternVerdicts.end()) return;
+  const bool admitted = verdict->second;
+  topic.patternVerdicts.erase(verdict);
+  if (!topic.inUse()) forget(topic);
+  if (admitted) tellUnSubscribed(topic, session);
+}
+
+void Broker::tellUnSubscribed(TopicState& topic, Peer& session) {
+  Status status = topic.handler().hostUnSubscribe(session, topic, topic.request());
+  if (!status)
+    spdlog::error("topic {}: onUnSubscribe failed for session {}: {}", topic.uri(),
+                  session.sessionId(), status.message());
+}
+
+bool Broker::matchesPatternOf(const Peer& session, std::string_view uri) const {
+  for (std::uint64_t id : session.patterns) {
+    auto it = patternsById_.find(id);
+    if (it != patternsById_.end() && patternMatches(it->second->match, it->second->pattern, uri))
+      return true;
+  }
+  return false;
 }
 
 Broker::Result Broker::subscribePattern(Peer& session, const std::string& match,
@@ -394,8 +439,9 @@ Broker::Result Broker::subscribePattern(Peer& session, const std::string& match,
   if (!session.patterns.insert(p.id).second) return {Outcome::Duplicate, {}, p.id};
   p.sessions.push_back(&session);
   for (auto& [uri, topic] : topics_) {
-    if (!patternMatches(match, pattern, uri)) continue;
-    topic->patternVerdicts[session.sessionId()] =
+    // One verdict per session and topic, however many of its patterns match.
+    if (!patternMatches(match, pattern, uri) || topic->patternVerdicts.count(&session)) continue;
+    topic->patternVerdicts[&session] =
         topic->handler().hostSubscribe(session, *topic, topic->request()).isOk();
   }
   return {Outcome::Done, {}, p.id};
@@ -407,12 +453,18 @@ void Broker::leavePattern(Peer& session, std::uint64_t id) {
   PatternSubscription& p = *it->second;
   p.sessions.erase(std::remove(p.sessions.begin(), p.sessions.end(), &session), p.sessions.end());
   session.patterns.erase(id);
-  for (auto& [uri, topic] : topics_) topic->patternVerdicts.erase(session.sessionId());
+  // The session's admission to a topic ends with the last of its patterns matching it.
+  std::vector<std::shared_ptr<TopicState>> ended;
+  for (const auto& [uri, topic] : topics_)
+    if (topic->patternVerdicts.count(&session) && patternMatches(p.match, p.pattern, uri) &&
+        !matchesPatternOf(session, uri))
+      ended.push_back(topic);
   if (p.sessions.empty()) {
     const auto key = std::make_pair(p.match, p.pattern);
     patternsById_.erase(it);
     patterns_.erase(key);
   }
+  for (const auto& topic : ended) endPatternAdmission(*topic, session);
 }
 
 std::uint64_t Broker::newId() {
@@ -425,8 +477,10 @@ void Broker::store(const std::shared_ptr<TopicState>& topic) {
 }
 
 void Broker::forget(TopicState& topic) {
+  auto it = topics_.find(std::string(topic.uri()));
+  if (it == topics_.end() || it->second.get() != &topic) return;
   bySubscriptionId_.erase(topic.subscriptionId);
-  topics_.erase(std::string(topic.uri()));
+  topics_.erase(it);
 }
 
 Broker::Result Broker::subscribe(Peer& session, const std::string& uri) {
@@ -454,7 +508,7 @@ Broker::Result Broker::subscribe(Peer& session, const std::string& uri) {
 void Broker::removeSubscriber(TopicState& topic, Peer& session) {
   topic.remove(session);
   session.topics.erase(&topic);
-  if (topic.subscriberCount() == 0) forget(topic);
+  if (!topic.inUse()) forget(topic);
 }
 
 Broker::Result Broker::unsubscribeById(Peer& session, std::uint64_t subscriptionId) {
@@ -519,6 +573,7 @@ void Broker::disconnect(Peer& session) {
 std::map<std::string, Broker::RouteCounts> Broker::subscribersByRoute() const {
   std::map<std::string, RouteCounts> counts;
   for (const auto& [uri, topic] : topics_) {
+    if (topic->subscribers().empty()) continue;  // pattern subscribers only
     RouteCounts& c = counts[topic->request().routeName];
     for (const Peer* s : topic->subscribers()) {
       ++c.total;

@@ -124,8 +124,15 @@ class Broker {
   };
   std::map<std::pair<std::string, std::string>, PatternSubscription> patterns_;  // stable nodes
   std::unordered_map<std::uint64_t, PatternSubscription*> patternsById_;
-  /// Asks the topic's handler about every pattern subscriber that matches the topic.
+  /// Asks the topic's handler about every matching pattern subscriber it has no verdict on.
   void admitPatternSubscribers(TopicState& topic);
+  /// Tells the handler about every admission to `topic` and drops its verdicts.
+  void endPatternAdmissions(TopicState& topic);
+  /// Drops the session's verdict on `topic` (told when it was an admission), forgetting a
+  /// topic nothing else keeps.
+  void endPatternAdmission(TopicState& topic, Peer& session);
+  void tellUnSubscribed(TopicState& topic, Peer& session);
+  bool matchesPatternOf(const Peer& session, std::string_view uri) const;
   void leavePattern(Peer& session, std::uint64_t id);
   Counters counters_;
   std::mt19937_64 random_{std::random_device{}()};

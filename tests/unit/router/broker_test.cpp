@@ -179,6 +179,172 @@ TEST_CASE_FIXTURE(BrokerFixture, "pattern subscribers get matching topics' event
   CHECK(prefix.received.size() == 1);
 }
 
+// The handler contract: every onSubscribe that said yes gets exactly one onUnSubscribe. Call
+// once everyone has left; `refusals` are the onSubscribe calls that said no.
+void checkBalanced(const HandlerLog& log, std::size_t refusals = 0) {
+  CHECK(log.count("subscribe") == log.count("unsubscribe") + refusals);
+}
+
+TEST_CASE_FIXTURE(BrokerFixture, "a pattern subscriber is admitted to a topic once, told once") {
+  FakePeer pattern(9, {}, 2), publisher(2);
+  const Broker::Result p = broker.subscribePattern(pattern, "prefix", "news/");
+  for (int i = 0; i < 3; ++i) publish(publisher, "news/1", Value(i));
+  CHECK(log.count("subscribe 9 news/1") == 1);
+  CHECK(log.count("unsubscribe") == 0);
+  CHECK(pattern.received.size() == 3);
+  // Pattern-only topics have no exact subscribers to count.
+  CHECK(broker.subscribersByRoute().empty());
+
+  CHECK(broker.unsubscribeById(pattern, p.id).outcome == Broker::Outcome::Done);
+  CHECK(log.count("unsubscribe 9 news/1") == 1);
+  publish(publisher, "news/1", Value(4));
+  CHECK(pattern.received.size() == 3);
+  CHECK(log.count("subscribe 9 news/1") == 1);
+  checkBalanced(log);
+}
+
+TEST_CASE_FIXTURE(BrokerFixture,
+                  "a pattern subscriber's disconnect tells once per admitted topic") {
+  FakePeer pattern(9, {}, 2), exact(1), publisher(2);
+  broker.subscribe(exact, "news/3");
+  broker.subscribePattern(pattern, "prefix", "news/");
+  CHECK(log.count("subscribe 9 news/3") == 1);
+  publish(publisher, "news/1", Value(1));
+  publish(publisher, "news/2", Value(2));
+  publish(publisher, "news/1", Value(3));
+  CHECK(log.count("subscribe 9") == 3);
+
+  broker.disconnect(pattern);
+  CHECK(log.count("unsubscribe 9 news/1") == 1);
+  CHECK(log.count("unsubscribe 9 news/2") == 1);
+  CHECK(log.count("unsubscribe 9 news/3") == 1);
+  CHECK(pattern.patterns.empty());
+  publish(publisher, "news/3", Value(4));
+  CHECK(exact.received.size() == 1);
+  broker.disconnect(exact);
+  checkBalanced(log);
+}
+
+TEST_CASE_FIXTURE(BrokerFixture, "an exact subscriber leaving keeps a pattern admission") {
+  FakePeer pattern(9, {}, 2), exact(1), publisher(2);
+  broker.subscribe(exact, "news/1");
+  broker.subscribePattern(pattern, "prefix", "news/");
+  broker.unsubscribe(exact, "news/1");
+  publish(publisher, "news/1", Value(1));
+  CHECK(pattern.received.size() == 1);
+  CHECK(log.count("subscribe 9 news/1") == 1);
+  broker.disconnect(pattern);
+  CHECK(log.count("unsubscribe 9 news/1") == 1);
+  checkBalanced(log);
+}
+
+TEST_CASE_FIXTURE(BrokerFixture,
+                  "a session with two matching patterns is told when the last goes") {
+  FakePeer pattern(9, {}, 2), exact(1), publisher(2);
+  broker.subscribe(exact, "news/1");
+  const std::uint64_t wide = broker.subscribePattern(pattern, "prefix", "news/").id;
+  const std::uint64_t narrow = broker.subscribePattern(pattern, "prefix", "news/1").id;
+  publish(publisher, "news/1", Value(1));
+  publish(publisher, "news/12", Value(2));
+  CHECK(log.count("subscribe 9 news/1") == 2);  // news/1 and news/12
+  CHECK(log.count("subscribe 9 news/12") == 1);
+  CHECK(pattern.received.size() == 4);  // one event per matching subscription
+
+  broker.unsubscribeById(pattern, wide);
+  CHECK(log.count("unsubscribe 9") == 0);
+  publish(publisher, "news/1", Value(3));
+  CHECK(pattern.received.size() == 5);
+  broker.unsubscribeById(pattern, narrow);
+  CHECK(log.count("unsubscribe 9 news/1") == 2);  // news/1 and news/12
+  CHECK(log.count("unsubscribe 9 news/12") == 1);
+  broker.disconnect(exact);
+  checkBalanced(log);
+}
+
+TEST_CASE_FIXTURE(BrokerFixture, "a refused pattern admission is not asked again nor told") {
+  FakePeer pattern(9, {}, 2), publisher(2);
+  log.refuse.push_back(9);
+  const std::uint64_t id = broker.subscribePattern(pattern, "prefix", "news/").id;
+  for (int i = 0; i < 3; ++i) publish(publisher, "news/1", Value(i));
+  CHECK(log.count("subscribe 9 news/1") == 1);
+  CHECK(pattern.received.empty());
+  broker.unsubscribeById(pattern, id);
+  CHECK(log.count("unsubscribe") == 0);
+  checkBalanced(log, 1);
+}
+
+TEST_CASE_FIXTURE(BrokerFixture, "a swap carries pattern admissions over") {
+  FakePeer pattern(9, {}, 2), exact(1), publisher(2);
+  broker.subscribe(exact, "news/1");
+  broker.subscribePattern(pattern, "prefix", "news/");
+  publish(publisher, "news/2", Value(0));
+  REQUIRE(pattern.received.size() == 1);
+
+  SUBCASE("same handler: kept, nobody asked or told") {
+    const std::size_t calls = log.calls.size();
+    const Broker::Migration m = broker.setGeneration(
+        GenerationBuilder().route("news", "news/{id}", "news").topic(handler).build(2));
+    CHECK(m.kept == 2);
+    CHECK(log.calls.size() == calls);
+    publish(publisher, "news/2", Value(1));
+    CHECK(pattern.received.size() == 2);
+    broker.disconnect(pattern);
+    broker.disconnect(exact);
+    checkBalanced(log);
+  }
+  SUBCASE("another handler instance: the old one told, the new one asked") {
+    HandlerLog next;
+    const Broker::Migration m =
+        broker.setGeneration(GenerationBuilder()
+                                 .route("news", "news/{id}", "news")
+                                 .topic(hosted<RecordingTopic>("news", next))
+                                 .build(2));
+    CHECK(m.moved == 2);
+    CHECK(log.count("unsubscribe 9 news/1") == 1);
+    CHECK(log.count("unsubscribe 9 news/2") == 1);
+    checkBalanced(log);
+    CHECK(next.count("subscribe 9 news/1") == 1);
+    CHECK(next.count("subscribe 9 news/2") == 1);
+    publish(publisher, "news/2", Value(1));
+    CHECK(pattern.received.size() == 2);
+    CHECK(next.count("subscribe 9") == 2);
+    broker.disconnect(pattern);
+    broker.disconnect(exact);
+    checkBalanced(next);
+  }
+  SUBCASE("another handler instance that refuses: delivery stops") {
+    HandlerLog next;
+    next.refuse.push_back(9);
+    broker.setGeneration(GenerationBuilder()
+                             .route("news", "news/{id}", "news")
+                             .topic(hosted<RecordingTopic>("news", next))
+                             .build(2));
+    CHECK(log.count("unsubscribe 9") == 2);
+    publish(publisher, "news/2", Value(1));
+    publish(publisher, "news/1", Value(2));
+    CHECK(pattern.received.size() == 1);
+    CHECK(next.count("subscribe 9") == 2);
+    CHECK(exact.received.size() == 1);
+    broker.disconnect(pattern);
+    CHECK(next.count("unsubscribe 9") == 0);
+    broker.disconnect(exact);
+    checkBalanced(next, 2);
+  }
+  SUBCASE("route gone: the old handler told, the pattern subscription lives on") {
+    const Broker::Migration m =
+        broker.setGeneration(GenerationBuilder().route("x", "x", "news").topic(handler).build(2));
+    CHECK(m.dropped == 2);
+    CHECK(log.count("unsubscribe 9 news/1") == 1);
+    CHECK(log.count("unsubscribe 9 news/2") == 1);
+    CHECK(pattern.revoked.empty());
+    CHECK(pattern.patterns.size() == 1);
+    CHECK(publish(publisher, "news/2", Value(1)).outcome == Broker::Outcome::NoRoute);
+    broker.disconnect(pattern);
+    broker.disconnect(exact);
+    checkBalanced(log);
+  }
+}
+
 TEST_CASE_FIXTURE(BrokerFixture, "sessions that take no events are skipped") {
   FakePeer closing(1), open(2);
   broker.subscribe(closing, "news/1");
