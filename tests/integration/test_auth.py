@@ -696,13 +696,14 @@ def test_over_the_queue_bound_a_ticketed_handshake_gets_503(auth_server, monkeyp
 
 def test_the_io_thread_serves_others_while_tickets_are_being_verified(auth_server,
                                                                       monkeypatch):
-    monkeypatch.setenv("WAMPD_TEST_VERIFY_DELAY_MS", "2000")
-    server = auth_server(verifier_threads=1, verifier_per_address=100)
+    monkeypatch.setenv("WAMPD_TEST_VERIFY_DELAY_MS", "3000")
+    # Three threads: every verdict is in at 3 s, inside the 5 s handshake timeout.
+    server = auth_server(verifier_threads=3, verifier_per_address=100)
     pending = [ticketed_request(server, py_ticket(JOHN)) for _ in range(3)]
 
     async def meanwhile():
         # A subscriber connects, subscribes and gets an event published by the backend,
-        # all while the three verifications (2 s each, one thread) are pending.
+        # all while the three verifications (3 s each) are pending.
         subscriber = await subscribed(url_with(server), "oro/data/update")
         rc, _, err = await wampctl_async("--url", server.url, "publish", "oro/data/update",
                                          '{"n": 1}')
