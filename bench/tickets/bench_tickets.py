@@ -175,7 +175,7 @@ def ms(seconds):
 
 
 class Server:
-    def __init__(self, work, build_dir, users_file, threads, name):
+    def __init__(self, work, build_dir, users_file, threads, name, log_level="warn"):
         self.work = work
         self.port = free_port()
         self.log_path = work / f"wampd-{name}.log"
@@ -186,7 +186,7 @@ class Server:
         config = work / f"wampd-{name}.yml"
         config.write_text(
             "server: { host: 127.0.0.1, port: 8080 }\n"
-            "log_level: warn\n"
+            f"log_level: {log_level}\n"
             f"plugins: {{ directories: ['{plugins}'] }}\n"
             f"routing: ['{ROOT / 'plugins' / 'broadcast' / 'routing.yml'}']\n"
             f"auth: {{ secret: '{SECRET}', users_file: '{users_file}', "
@@ -255,7 +255,7 @@ def run_threads(options, work, users_file, tickets, threads, sizes):
 
 
 def reload_stalls(options, work, users_file):
-    server = Server(work, options.build_dir, users_file, 0, "reload")
+    server = Server(work, options.build_dir, users_file, 0, "reload", "info")
     stalls = []
     for _ in range(options.reloads):
         count = len(STALL.findall(server.log()))
