@@ -3,7 +3,8 @@
 //
 // Constraints: one I/O thread. Link methods never call back into the listener (a close started
 // inside onMessage must not destroy the session that is handling it); onOpen, onMessage and
-// onClose are called only from I/O completions and timers.
+// onClose are called only from I/O completions and timers, and from complete() (a deferred
+// handshake's answer, which the listener gives on the I/O thread).
 #pragma once
 
 #include <asio/ip/tcp.hpp>
