@@ -614,7 +614,7 @@ def status_of(data):
 
 def test_many_ticketed_handshakes_at_once_all_succeed(auth_server):
     server = auth_server(verifier_threads=2, verifier_per_address=1000)
-    tickets = [py_ticket(JOHN if i % 2 else JANE) for i in range(120)]
+    tickets = [py_ticket(JOHN if i % 2 else JANE) for i in range(60)]
 
     async def storm():
         clients = await asyncio.gather(*(connect(url_with(server, t)) for t in tickets))
