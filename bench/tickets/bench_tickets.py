@@ -311,17 +311,19 @@ def main():
                       f"{ms(percentile(lat, 50)):>7} {ms(percentile(lat, 99)):>7} "
                       f"{ms(max(lat) if lat else float('nan')):>7} {len(lat):>8}")
         print()
-        print("handshakes per second          ticket     none   (accepted/refused)")
+        print("handshakes per second (completed / storm time)   ticket     none   "
+              "(completed/failed: refused or dropped at the handshake timeout)")
         for r in all_results:
             for size in sizes:
                 by = {s["kind"]: s for s in r["storms"] if s["size"] == size}
                 t, n = by["ticket"], by["none"]
-                print(f"threads {r['threads']} storm {size:>5}      {t['size'] / t['seconds']:>8.0f} "
-                      f"{n['size'] / n['seconds']:>8.0f}   ({t['accepted']}/{t['refused']}, "
+                print(f"threads {r['threads']} storm {size:>5}                        "
+                      f"{t['accepted'] / t['seconds']:>8.0f} "
+                      f"{n['accepted'] / n['seconds']:>8.0f}   ({t['accepted']}/{t['refused']}, "
                       f"{n['accepted']}/{n['refused']})")
         if len(all_results) >= 2:
             for size in sizes:
-                rate = [next(s["size"] / s["seconds"] for s in r["storms"]
+                rate = [next(s["accepted"] / s["seconds"] for s in r["storms"]
                              if s["kind"] == "ticket" and s["size"] == size) for r in all_results]
                 print(f"ticketed storm {size}: threads {all_results[-1]['threads']} / threads "
                       f"{all_results[0]['threads']} = {rate[-1] / rate[0]:.2f}x")
