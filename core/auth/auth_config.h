@@ -3,6 +3,7 @@
 // routing and plugins).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -29,6 +30,13 @@ struct AuthConfig {
   std::string defaultPublish = "anyone";
   std::int64_t ticketMaxAge = 300;
   std::int64_t ticketMaxFuture = 30;
+  /// Threads that verify ticket digests off the I/O thread; 0: one per core.
+  std::size_t verifierThreads = 0;
+  /// Handshakes waiting for a verifier thread; beyond it a ticketed handshake gets 503.
+  std::size_t verifierQueue = 1024;
+  /// Ticket verifications pending from one source address (503 beyond). Behind a reverse
+  /// proxy every browser has the proxy's address: raise it there.
+  std::size_t verifierPerAddress = 64;
 };
 
 }  // namespace wampd::core

@@ -93,7 +93,7 @@ Authenticator::Authenticator(AuthConfig config, std::shared_ptr<UserDirectory> u
 
 Decision Authenticator::authenticate(std::string_view resource, std::string_view origin,
                                      std::string_view remoteAddress, std::time_t now,
-                                     bool ticketLater) const {
+                                     bool ticketLater, bool deferDigest) const {
   Decision decision;
   if (!originAllowed(config_.allowedOrigins, origin)) {
     decision.reason = "origin '" + printable(origin) + "' is not allowed";
@@ -118,13 +118,13 @@ Decision Authenticator::authenticate(std::string_view resource, std::string_view
     decision.accept = true;
     return decision;
   }
-  if (!verifyTicket(ticket, now, decision)) return decision;
+  if (!verifyTicket(ticket, now, decision, deferDigest)) return decision;
   decision.accept = true;
   return decision;
 }
 
-bool Authenticator::verifyTicket(const std::string& encoded, std::time_t now,
-                                 Decision& decision) const {
+bool Authenticator::verifyTicket(const std::string& encoded, std::time_t now, Decision& decision,
+                                 bool deferDigest) const {
   Ticket ticket;
   if (!parseTicket(encoded, ticket, decision.reason)) return false;
   if (config_.secret.empty()) {
@@ -149,11 +149,17 @@ bool Authenticator::verifyTicket(const std::string& encoded, std::time_t now,
     }
     password = user.password;
   }
-  if (!equalConstantTime(ticketDigest(ticket.nonce, ticket.created, password, config_.secret),
-                         ticket.digest)) {
-    decision.reason = "ticket digest does not match" +
-                      (ticket.username.empty() ? std::string(" (anonymous)")
-                                               : " for user '" + printable(ticket.username) + "'");
+  std::string failure =
+      "ticket digest does not match" + (ticket.username.empty()
+                                            ? std::string(" (anonymous)")
+                                            : " for user '" + printable(ticket.username) + "'");
+  DigestCheck check{std::move(ticket.nonce), std::move(ticket.created), std::move(password),
+                    config_.secret, std::move(ticket.digest)};
+  if (deferDigest) {
+    decision.digest = std::move(check);
+    decision.digestFailure = std::move(failure);
+  } else if (!digestMatches(check)) {
+    decision.reason = std::move(failure);
     return false;
   }
   if (!ticket.username.empty()) {

@@ -5,10 +5,12 @@
 #include <cstdint>
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "auth/auth_config.h"
+#include "auth/ticket_verifier.h"
 #include "auth/user_directory.h"
 #include "wampd/identity.h"
 
@@ -22,6 +24,11 @@ struct Decision {
   Identity identity;
   /// Accepted only on condition that the session authenticates later (WAMP v2 CHALLENGE).
   bool ticketRequired = false;
+  /// Set when authenticate() was asked to defer the digest: the cheap checks passed and
+  /// `identity` already names the ticket's user, but the handshake is accepted only if this
+  /// digest matches; otherwise it is refused (403) with `digestFailure`.
+  std::optional<DigestCheck> digest;
+  std::string digestFailure;
 };
 
 class Authenticator {
@@ -34,22 +41,25 @@ class Authenticator {
   /// `resource` is the upgrade URL's path and query.
   /// `ticketLater`: the client may still authenticate inside its protocol (a WAMP v2 ticket
   /// CHALLENGE), so a missing ticket is not refused here but marked ticketRequired.
+  /// `deferDigest`: a ticket's format, age and user are checked here, its digest is not (see
+  /// Decision::digest): the user lookup may call a plugin and stays on the calling thread.
   Decision authenticate(std::string_view resource, std::string_view origin,
-                        std::string_view remoteAddress, std::time_t now,
-                        bool ticketLater = false) const;
+                        std::string_view remoteAddress, std::time_t now, bool ticketLater = false,
+                        bool deferDigest = false) const;
 
   /// Verifies a ticket given through WAMP v2 CHALLENGE/AUTHENTICATE (authmethod "ticket").
   /// `decision.identity` keeps what the handshake established (backend); on success it
   /// becomes the ticket's user.
   bool authenticateTicket(const std::string& ticket, std::time_t now, Decision& decision) const {
-    return verifyTicket(ticket, now, decision);
+    return verifyTicket(ticket, now, decision, false);
   }
 
   /// auth.backend_token, else derived from auth.secret, else random for this process.
   const std::string& backendToken() const noexcept { return backendToken_; }
 
  private:
-  bool verifyTicket(const std::string& ticket, std::time_t now, Decision& decision) const;
+  bool verifyTicket(const std::string& ticket, std::time_t now, Decision& decision,
+                    bool deferDigest) const;
 
   AuthConfig config_;
   std::shared_ptr<UserDirectory> users_;

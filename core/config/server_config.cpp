@@ -213,8 +213,21 @@ void readTicketMaxFuture(const Context& ctx, const YAML::Node& v, ServerConfig& 
       static_cast<std::int64_t>(ctx.integer(v, "auth.ticket_max_future", 0, 3600));
 }
 
+void readVerifierThreads(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  c.auth.verifierThreads =
+      static_cast<std::size_t>(ctx.integer(v, "auth.verifier_threads", 0, 256));
+}
+void readVerifierQueue(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  c.auth.verifierQueue =
+      static_cast<std::size_t>(ctx.integer(v, "auth.verifier_queue", 1, 1000000));
+}
+void readVerifierPerAddress(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  c.auth.verifierPerAddress =
+      static_cast<std::size_t>(ctx.integer(v, "auth.verifier_per_address", 1, 1000000));
+}
+
 void readAuth(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
-  static constexpr std::array<Field, 9> kFields{{
+  static constexpr std::array<Field, 12> kFields{{
       {"secret", readSecret},
       {"allow_anonymous", readAllowAnonymous},
       {"users_file", readUsersFile},
@@ -224,6 +237,9 @@ void readAuth(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
       {"default_publish", readDefaultPublish},
       {"ticket_max_age", readTicketMaxAge},
       {"ticket_max_future", readTicketMaxFuture},
+      {"verifier_threads", readVerifierThreads},
+      {"verifier_queue", readVerifierQueue},
+      {"verifier_per_address", readVerifierPerAddress},
   }};
   readSection(ctx, v, "auth", kFields, c);
 }

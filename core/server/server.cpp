@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <set>
@@ -28,7 +30,31 @@ TransportOptions transportOptions(const ServerConfig& config) {
   return o;
 }
 
+auth::VerifierLimits verifierLimits(const AuthConfig& auth) {
+  auth::VerifierLimits limits;
+  limits.threads = auth.verifierThreads;
+  limits.maxQueued = auth.verifierQueue;
+  limits.maxPerAddress = auth.verifierPerAddress;
+  // For tests only: shows that the I/O thread serves on while verifications are pending.
+  if (const char* delay = std::getenv("WAMPD_TEST_VERIFY_DELAY_MS"))
+    limits.testDelay = std::chrono::milliseconds(std::atol(delay));
+  return limits;
+}
+
 }  // namespace
+
+// A ticketed handshake between its cheap checks (I/O thread) and its verdict. Built and read
+// on the I/O thread; a verifier thread only carries it to asio::post.
+struct Server::Verification {
+  std::weak_ptr<PendingHandshake> handshake;
+  std::string remoteAddress;
+  std::string subprotocol;
+  Identity identity;
+  PendingSession pending;
+  bool mustAuthenticate = false;
+  std::string failure;
+  auth::Verdict verdict = auth::Verdict::Cancelled;
+};
 
 Server::Server(asio::io_context& io, ConfigSource source,
                std::shared_ptr<const Generation> generation)
@@ -39,6 +65,7 @@ Server::Server(asio::io_context& io, ConfigSource source,
       dealer_(io),
       transport_(io, *this, transportOptions(generation_->config)),
       random_(std::random_device{}()),
+      verifier_(std::make_unique<auth::TicketVerifier>(verifierLimits(generation_->config.auth))),
       reloader_(io, std::move(source),
                 [this](std::shared_ptr<const Generation> next, const std::string& trigger) {
                   return swap(std::move(next), trigger);
@@ -181,9 +208,9 @@ HandshakeAnswer Server::onHandshake(const HandshakeRequest& request) {
                                : wamp2::Serializer::Json;
     }
   }
-  auth::Decision decision =
-      authenticator_->authenticate(request.resource, request.origin, request.remoteAddress,
-                                   std::time(nullptr), /*ticketLater=*/pending.version == 2);
+  auth::Decision decision = authenticator_->authenticate(
+      request.resource, request.origin, request.remoteAddress, std::time(nullptr),
+      /*ticketLater=*/pending.version == 2, /*deferDigest=*/true);
   if (!decision.accept) {
     spdlog::warn("refused handshake from {}: {}", request.remoteAddress, decision.reason);
     answer.accept = false;
@@ -191,18 +218,86 @@ HandshakeAnswer Server::onHandshake(const HandshakeRequest& request) {
     answer.reason = decision.reason;
     return answer;
   }
+  if (decision.digest)
+    return verifyLater(request, std::move(decision), std::move(pending), answer.subprotocol);
+  return admit(std::move(decision.identity), std::move(pending), decision.ticketRequired,
+               answer.subprotocol, request.remoteAddress);
+}
+
+HandshakeAnswer Server::admit(Identity identity, PendingSession pending, bool mustAuthenticate,
+                              const std::string& subprotocol, const std::string& remoteAddress) {
+  HandshakeAnswer answer;
+  answer.subprotocol = subprotocol;
   const SessionId id = newSessionId();
-  spdlog::debug("session {} from {}: {}{}", id, request.remoteAddress,
-                decision.identity.anonymous ? std::string("anonymous")
-                                            : "user '" + decision.identity.username + "'",
-                decision.identity.backend ? " (backend)" : "");
-  pending.identity = std::move(decision.identity);
-  pending.mustAuthenticate = decision.ticketRequired;
+  spdlog::debug("session {} from {}: {}{}", id, remoteAddress,
+                identity.anonymous ? std::string("anonymous") : "user '" + identity.username + "'",
+                identity.backend ? " (backend)" : "");
+  pending.identity = std::move(identity);
+  pending.mustAuthenticate = mustAuthenticate;
   if (pending.version == 1)
     answer.openingMessage = wamp1::encodeWelcome(std::to_string(id), kServerIdent);
   pending_.emplace(id, std::move(pending));
   answer.token = id;
   return answer;
+}
+
+HandshakeAnswer Server::verifyLater(const HandshakeRequest& request, auth::Decision decision,
+                                    PendingSession pending, const std::string& subprotocol) {
+  auto verification = std::make_shared<Verification>();
+  verification->handshake = request.pending;
+  verification->remoteAddress = request.remoteAddress;
+  verification->subprotocol = subprotocol;
+  verification->identity = std::move(decision.identity);
+  verification->pending = std::move(pending);
+  verification->mustAuthenticate = decision.ticketRequired;
+  verification->failure = std::move(decision.digestFailure);
+  // Runs on a verifier thread: it only carries the verdict back to the I/O thread.
+  auto done = [this, alive = std::weak_ptr<const bool>(alive_),
+               verification](auth::Verdict verdict) mutable {
+    verification->verdict = verdict;
+    asio::post(io_, [this, alive, verification = std::move(verification)] {
+      if (alive.lock()) onVerdict(*verification);
+    });
+  };
+  const auto admission =
+      verifier_->submit(request.remoteAddress, std::move(*decision.digest), std::move(done));
+  if (admission == auth::TicketVerifier::Admission::Queued) return HandshakeAnswer::later();
+
+  HandshakeAnswer answer;
+  answer.accept = false;
+  answer.httpStatus = 503;
+  if (admission == auth::TicketVerifier::Admission::AddressBusy) {
+    answer.reason = "Too many ticket verifications pending from this address";
+  } else {
+    answer.reason = "Too many ticket verifications pending, try again later";
+  }
+  spdlog::warn("refused handshake from {}: {} ({} refused so far)", request.remoteAddress,
+               admission == auth::TicketVerifier::Admission::AddressBusy
+                   ? "too many ticket verifications pending from this address"
+                   : "the ticket verification queue is full",
+               verifier_->refused());
+  return answer;
+}
+
+void Server::onVerdict(Verification& verification) {
+  const std::shared_ptr<PendingHandshake> handshake = verification.handshake.lock();
+  if (!handshake) return;  // the client left or timed out meanwhile
+  HandshakeAnswer answer;
+  if (shuttingDown_ || verification.verdict == auth::Verdict::Cancelled) {
+    answer.accept = false;
+    answer.httpStatus = 503;
+    answer.reason = "Server shutting down";
+  } else if (verification.verdict == auth::Verdict::Invalid) {
+    spdlog::warn("refused handshake from {}: {}", verification.remoteAddress, verification.failure);
+    answer.accept = false;
+    answer.httpStatus = 403;
+    answer.reason = verification.failure;
+  } else {
+    answer =
+        admit(std::move(verification.identity), std::move(verification.pending),
+              verification.mustAuthenticate, verification.subprotocol, verification.remoteAddress);
+  }
+  if (!handshake->complete(answer) && answer.accept) pending_.erase(answer.token);
 }
 
 void Server::onOpen(Link& link, std::uint64_t token) {

@@ -1,6 +1,10 @@
 // The server, the composition root: owns the transport, the sessions, the broker and the
 // dealer, authentication and the reload cycle, and serves one generation of routes and
 // plugins at a time; reloads swap in the next one whole.
+//
+// Threading: everything here runs on the one I/O thread, plugins and handlers included, except
+// the reload worker (core/reload) and the ticket verifier's threads (auth/ticket_verifier.h),
+// which see only copies of plain data and hand their results back with asio::post.
 #pragma once
 
 #include <asio/io_context.hpp>
@@ -12,6 +16,7 @@
 #include <unordered_map>
 
 #include "auth/authenticator.h"
+#include "auth/ticket_verifier.h"
 #include "reload/file_watcher.h"
 #include "reload/generation.h"
 #include "reload/reloader.h"
@@ -40,7 +45,16 @@ class Server final : private TransportListener, private SessionHost {
   void reload(const std::string& trigger) { reloader_.request(trigger); }
 
  private:
+  struct PendingSession;
+  struct Verification;
   HandshakeAnswer onHandshake(const HandshakeRequest& request) override;
+  /// The accepted half of onHandshake: promises a session id and, for v1, its WELCOME.
+  HandshakeAnswer admit(Identity identity, PendingSession pending, bool mustAuthenticate,
+                        const std::string& subprotocol, const std::string& remoteAddress);
+  /// Queues a ticket's digest on the verifier; the handshake completes in onVerdict.
+  HandshakeAnswer verifyLater(const HandshakeRequest& request, auth::Decision decision,
+                              PendingSession pending, const std::string& subprotocol);
+  void onVerdict(Verification& verification);
   void onOpen(Link& link, std::uint64_t token) override;
   void onAbandoned(std::uint64_t token) override { pending_.erase(token); }
   void onMessage(Link& link, std::string_view payload, bool binary) override;
@@ -86,6 +100,10 @@ class Server final : private TransportListener, private SessionHost {
   bool shuttingDown_ = false;
   std::string cookie_;  // the backend cookie this server wrote; removed when it stops
   std::unique_ptr<asio::steady_timer> shutdownDeadline_;
+  // Verdicts posted after the server is gone find this expired and do nothing.
+  std::shared_ptr<const bool> alive_ = std::make_shared<const bool>(true);
+  // auth.verifier_* are read at start (a reload does not resize the pool).
+  std::unique_ptr<auth::TicketVerifier> verifier_;
   Reloader reloader_;
   FileWatcher watcher_;
 };

@@ -75,9 +75,10 @@ void Connection::onReadable() {
       if (state_ != State::Done) inbox_.erase(0, used);
       if (inbox_.empty()) std::string().swap(inbox_);
     }
-    if (size < capacity) break;  // drained: save the read that would say EAGAIN
+    if (size < capacity || awaitingAnswer_) break;  // drained: save the read saying EAGAIN
   }
-  waitReadable();
+  // A deferred handshake reads on once answered: frames behind the request wait in the socket.
+  if (!awaitingAnswer_) waitReadable();
 }
 
 void Connection::readHandshake(std::string_view bytes) {
@@ -101,19 +102,49 @@ void Connection::readHandshake(std::string_view bytes) {
   request.origin = std::move(parsed.request->origin);
   request.remoteAddress = remote_;
   request.subprotocols = std::move(parsed.request->subprotocols);
-  HandshakeAnswer answer;
+  request.pending = std::static_pointer_cast<PendingHandshake>(shared_from_this());
+  HandshakeAnswer result;
   try {
-    answer = host_.listener().onHandshake(request);
+    result = host_.listener().onHandshake(request);
   } catch (const std::exception&) {
     refuse(500, "internal error");
     return;
   }
-  if (!answer.accept) {
-    refuse(answer.httpStatus, answer.reason);
+  if (result.deferred) {
+    awaitingAnswer_ = true;
+    key_ = std::move(parsed.request->key);
+    requestLength_ = *length;
     return;
   }
-  inbox_.erase(0, *length);  // a client may send frames right behind its request
-  accept(parsed.request->key, answer);
+  answer(parsed.request->key, *length, result);
+}
+
+void Connection::answer(const std::string& key, std::size_t requestLength,
+                        const HandshakeAnswer& result) {
+  if (!result.accept) {
+    refuse(result.httpStatus, result.reason);
+    return;
+  }
+  inbox_.erase(0, requestLength);  // a client may send frames right behind its request
+  accept(key, result);
+}
+
+bool Connection::complete(const HandshakeAnswer& result) noexcept {
+  if (!awaitingAnswer_ || state_ != State::Handshake) return false;
+  awaitingAnswer_ = false;
+  const std::string key = std::move(key_);
+  try {
+    if (result.deferred)
+      refuse(500, "internal error");  // deferring twice is a listener bug
+    else
+      answer(key, requestLength_, result);
+  } catch (const std::exception&) {
+    finish();  // out of memory; if it was an acceptance, onAbandoned is owed
+    if (result.accept && !opened_) host_.listener().onAbandoned(result.token);
+    return true;
+  }
+  waitReadable();
+  return true;
 }
 
 void Connection::refuse(std::uint16_t status, std::string_view reason) {

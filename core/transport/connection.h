@@ -3,7 +3,8 @@
 //
 // Constraints: one I/O thread. Link methods never call back into the listener (a close started
 // inside onMessage must not destroy the session that is handling it); onOpen, onMessage and
-// onClose are called only from I/O completions and timers.
+// onClose are called only from I/O completions and timers, and from complete() (a deferred
+// handshake's answer, which the listener gives on the I/O thread).
 #pragma once
 
 #include <asio/ip/tcp.hpp>
@@ -38,7 +39,9 @@ class ConnectionHost {
   ~ConnectionHost() = default;
 };
 
-class Connection final : public Link, public std::enable_shared_from_this<Connection> {
+class Connection final : public Link,
+                         public PendingHandshake,
+                         public std::enable_shared_from_this<Connection> {
  public:
   Connection(ConnectionHost& host, asio::ip::tcp::socket socket, std::string remote);
   ~Connection() override;
@@ -69,6 +72,8 @@ class Connection final : public Link, public std::enable_shared_from_this<Connec
   std::size_t queuedFrames() const noexcept { return queue_.size() - head_; }
   const std::string& remoteAddress() const noexcept override { return remote_; }
 
+  bool complete(const HandshakeAnswer& answer) noexcept override;
+
  private:
   enum class State : std::uint8_t { Handshake, Open, Closing, Done };
 
@@ -76,6 +81,8 @@ class Connection final : public Link, public std::enable_shared_from_this<Connec
   void onReadable();
   void readHandshake(std::string_view bytes);
   void refuse(std::uint16_t status, std::string_view reason);
+  /// Sends `answer` to the handshake whose request is the first `requestLength` bytes of inbox_.
+  void answer(const std::string& key, std::size_t requestLength, const HandshakeAnswer& answer);
   void accept(const std::string& key, const HandshakeAnswer& answer);
   /// Handles whole frames at the front of [data, data + size); returns the bytes used.
   std::size_t readFrames(char* data, std::size_t size);
@@ -103,8 +110,11 @@ class Connection final : public Link, public std::enable_shared_from_this<Connec
   bool flushScheduled_ = false;
   bool closeQueued_ = false;  // our close frame (or hang-up) is queued: nothing may follow it
   bool closeWritten_ = false;
-  bool peerClosed_ = false;    // the peer's close frame (or EOF) arrived
-  bool discardInput_ = false;  // after a failure, a refusal or the peer's close frame
+  bool peerClosed_ = false;      // the peer's close frame (or EOF) arrived
+  bool discardInput_ = false;    // after a failure, a refusal or the peer's close frame
+  bool awaitingAnswer_ = false;  // the listener deferred the handshake; reading is paused
+  std::string key_;              // Sec-WebSocket-Key of a deferred handshake
+  std::size_t requestLength_ = 0;
   std::uint16_t localCode_ = 0, peerCode_ = 0;
   std::string localReason_, peerReason_;
   std::uint64_t token_ = 0;

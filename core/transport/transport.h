@@ -2,7 +2,9 @@
 // the rest of the server whole messages.
 //
 // Constraints: everything runs on one asio::io_context thread; no callback is concurrent. Link
-// methods never call the listener back: onOpen, onMessage and onClose come only from I/O.
+// methods never call the listener back: onOpen, onMessage and onClose come only from I/O, and
+// from PendingHandshake::complete (which the listener calls on the I/O thread, when it is
+// ready for them). Another thread that decides a deferred handshake posts to the io_context.
 #pragma once
 
 #include <chrono>
@@ -49,11 +51,16 @@ class Link {
   void* context = nullptr;
 };
 
+class PendingHandshake;
+
 struct HandshakeRequest {
   std::string resource;  // path and query, e.g. "/?ticket=..."
   std::string origin;
   std::string remoteAddress;
   std::vector<std::string> subprotocols;  // in the client's order of preference
+  /// For an answer given later; a weak handle, so that a verdict still in flight never keeps
+  /// a connection (or its socket) alive.
+  std::weak_ptr<PendingHandshake> pending;
 };
 
 struct HandshakeAnswer {
@@ -66,6 +73,30 @@ struct HandshakeAnswer {
   std::string openingMessage;
   /// Passed back to onOpen.
   std::uint64_t token = 0;
+  /// No answer yet: the listener completes request.pending later. Until then the handshake
+  /// timeout still runs and nothing more is read.
+  bool deferred = false;
+
+  static HandshakeAnswer later() {
+    HandshakeAnswer answer;
+    answer.deferred = true;
+    return answer;
+  }
+};
+
+/// A handshake the listener answers after onHandshake has returned (HandshakeAnswer::deferred),
+/// e.g. once a ticket has been verified elsewhere. The connection may end meanwhile (the peer
+/// leaves, the handshake timeout, the transport stops): the handle then expires or complete()
+/// returns false.
+class PendingHandshake {
+ public:
+  /// Answers the handshake; I/O thread only, once. An acceptance calls onOpen (or onAbandoned)
+  /// before this returns. False when the connection is gone or already answered: nothing is
+  /// sent and no callback follows.
+  virtual bool complete(const HandshakeAnswer& answer) noexcept = 0;
+
+ protected:
+  ~PendingHandshake() = default;
 };
 
 class TransportListener {

@@ -8,6 +8,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import socket
 import subprocess
 import time
@@ -17,6 +18,8 @@ import pytest
 import websockets
 
 from conftest import FIXTURE_PLUGIN_DIR, SOURCE_DIR, run_wampctl, sample_config
+from test_transport import (assert_welcome, first_bracketed, read_like_php, split_response,
+                            upgrade_request)
 from wamp_client import CALLERROR, WampV1Client, run
 
 PHP_TICKETS = SOURCE_DIR / "tests" / "unit" / "auth" / "oro_ticket.php"
@@ -576,3 +579,158 @@ def test_wampctl_ticket_errors_are_clear_and_keep_secrets(auth_server, tmp_path,
     for output in outputs:
         for secret in NEVER_LOGGED:
             assert secret not in output
+
+
+# ---- tickets verified off the I/O thread ----
+
+
+def py_ticket(user, secret=SECRET):
+    """A ticket made as Oro makes it, computed here (PHP per ticket is too slow for a storm);
+    the tests above check PHP's own tickets."""
+    created = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+    nonce = base64.b64encode(os.urandom(12)).decode()
+    password = user["password"] if user else secret
+    salted = f"{nonce}|{created}|{password}{{{secret}}}".encode()
+    digest = hashlib.sha512(salted).digest()
+    for _ in range(4999):
+        digest = hashlib.sha512(digest + salted).digest()
+    username = user["username"] if user else ""
+    raw = f"{base64.b64encode(digest).decode()};{username};{nonce};{created}"
+    return base64.b64encode(raw.encode()).decode()
+
+
+def ticketed_request(server, ticket, subprotocols=("wamp",)):
+    """A connected socket that has sent a ticketed upgrade request and read nothing yet."""
+    path = f"/?ticket={quote(ticket, safe='')}"
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    request, _ = upgrade_request(server.port, path, subprotocols)
+    sock.sendall(request)
+    return sock
+
+
+def status_of(data):
+    return int(data.split(b" ", 2)[1])
+
+
+def test_many_ticketed_handshakes_at_once_all_succeed(auth_server):
+    server = auth_server(verifier_threads=2, verifier_per_address=1000)
+    tickets = [py_ticket(JOHN if i % 2 else JANE) for i in range(60)]
+
+    async def storm():
+        clients = await asyncio.gather(*(connect(url_with(server, t)) for t in tickets))
+        # Each is its ticket's user: the secured topic of user 5 admits John only.
+        outcomes = []
+        for client in clients[:4]:
+            await client.subscribe(EMAIL_TOPIC)
+            await client.send([2, "after", "wampd.topics"])
+            outcomes.append((await client.recv())[0])
+        for client in clients:
+            await client.close()
+        return len(clients), outcomes
+
+    count, outcomes = run(storm())
+    assert count == len(tickets)
+    # clients 1 and 3 are John (subscription accepted: the CALLRESULT comes first), 0 and 2
+    # are Jane (refused with a CALLERROR first).
+    assert outcomes == [CALLERROR, 3, CALLERROR, 3]
+
+
+def test_a_ticketed_v1_client_reads_the_101_and_the_welcome_in_one_read(auth_server):
+    server = auth_server()
+    for user in (JOHN, None):
+        sock = ticketed_request(server, py_ticket(user))
+        with sock:
+            data = read_like_php(sock)
+        status_line, _, rest = split_response(data)
+        assert status_line.startswith("HTTP/1.1 101"), data
+        assert rest, f"the WELCOME did not come with the 101: {data!r}"
+        assert_welcome(first_bracketed(rest))
+
+
+def test_a_bad_digest_is_still_refused_with_403_after_verification(auth_server):
+    server = auth_server(verifier_threads=1)
+    sock = ticketed_request(server, tampered(user_ticket(JOHN)))
+    with sock:
+        data = read_like_php(sock)
+    assert status_of(data) == 403, data
+    assert b"ticket digest does not match for user 'john'" in data
+    server.wait_for_log("refused handshake from 127.0.0.1: ticket digest does not match")
+
+
+def test_over_the_per_address_limit_a_ticketed_handshake_gets_503(auth_server, monkeypatch):
+    monkeypatch.setenv("WAMPD_TEST_VERIFY_DELAY_MS", "1500")
+    server = auth_server(verifier_threads=1, verifier_per_address=2)
+    waiting = [ticketed_request(server, py_ticket(JOHN)) for _ in range(2)]
+    time.sleep(0.3)  # both requests are read and queued; their verdicts are 1.5 s away
+    over = ticketed_request(server, py_ticket(JOHN))
+    with over:
+        data = read_like_php(over)
+    assert status_of(data) == 503, data
+    server.wait_for_log("too many ticket verifications pending from this address "
+                        "(1 refused so far)")
+    # No ticket needs no verification: not limited.
+    assert run(check_welcome(url_with(server)))
+    for sock in waiting:
+        with sock:
+            data = read_like_php(sock)
+        assert status_of(data) == 101, data
+
+
+def test_over_the_queue_bound_a_ticketed_handshake_gets_503(auth_server, monkeypatch):
+    monkeypatch.setenv("WAMPD_TEST_VERIFY_DELAY_MS", "1500")
+    server = auth_server(verifier_threads=1, verifier_queue=1, verifier_per_address=100)
+    first = ticketed_request(server, py_ticket(JOHN))
+    time.sleep(0.3)  # the one thread has taken the first
+    second = ticketed_request(server, py_ticket(JANE))
+    time.sleep(0.3)  # the second waits in the queue, which is now full
+    statuses = []
+    for _ in range(2):
+        with ticketed_request(server, py_ticket(JOHN)) as over:
+            statuses.append(status_of(read_like_php(over)))
+    assert statuses == [503, 503]
+    server.wait_for_log("the ticket verification queue is full (2 refused so far)")
+    for sock in (first, second):
+        with sock:
+            assert status_of(read_like_php(sock)) == 101
+
+
+def test_the_io_thread_serves_others_while_tickets_are_being_verified(auth_server,
+                                                                      monkeypatch):
+    monkeypatch.setenv("WAMPD_TEST_VERIFY_DELAY_MS", "3000")
+    # Three threads: every verdict is in at 3 s, inside the 5 s handshake timeout.
+    server = auth_server(verifier_threads=3, verifier_per_address=100)
+    pending = [ticketed_request(server, py_ticket(JOHN)) for _ in range(3)]
+
+    async def meanwhile():
+        # A subscriber connects, subscribes and gets an event published by the backend,
+        # all while the three verifications (3 s each) are pending.
+        subscriber = await subscribed(url_with(server), "oro/data/update")
+        rc, _, err = await wampctl_async("--url", server.url, "publish", "oro/data/update",
+                                         '{"n": 1}')
+        assert rc == 0, err
+        event = await subscriber.recv_event("oro/data/update")
+        await subscriber.close()
+        return event
+
+    assert run(meanwhile()) is not None
+    for sock in pending:
+        sock.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            sock.recv(1)  # still no answer: its verdict is not in yet
+    for sock in pending:
+        with sock:
+            assert status_of(read_like_php(sock, timeout=15)) == 101
+
+
+def test_a_client_that_leaves_during_verification_leaves_nothing_behind(auth_server,
+                                                                        monkeypatch):
+    monkeypatch.setenv("WAMPD_TEST_VERIFY_DELAY_MS", "500")
+    server = auth_server(verifier_threads=1, verifier_per_address=2)
+    for _ in range(2):
+        ticketed_request(server, py_ticket(JOHN)).close()
+    time.sleep(1.5)  # both verdicts arrive for connections that are gone
+    # Their address slots were given back, and the server serves on.
+    for _ in range(2):
+        with ticketed_request(server, py_ticket(JOHN)) as sock:
+            assert status_of(read_like_php(sock)) == 101
+    assert run(check_welcome(url_with(server, user_ticket(JANE))))

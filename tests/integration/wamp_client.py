@@ -8,6 +8,7 @@ coroutine with run(): pytest-asyncio is not a Debian package here.
 import asyncio
 import itertools
 import json
+import os
 
 import websockets
 
@@ -16,7 +17,8 @@ WELCOME, PREFIX, CALL, CALLRESULT, CALLERROR, SUBSCRIBE, UNSUBSCRIBE, PUBLISH, E
 _call_ids = itertools.count(1)
 
 # Bounds every wait unless a test passes its own.
-DEFAULT_TIMEOUT = 5.0
+# A ThreadSanitizer build serves several times slower (scripts/test scales it there).
+DEFAULT_TIMEOUT = 5.0 * float(os.environ.get("WAMPD_TEST_TIMEOUT_SCALE", "1"))
 
 
 def run(coroutine, timeout=60.0):

@@ -358,3 +358,43 @@ TEST_CASE("mayPublish: anyone, authenticated, backend") {
   CHECK_FALSE(mayPublish("backend", user));
   CHECK(mayPublish("backend", backend));
 }
+
+TEST_CASE("a deferred digest: cheap checks now, the digest handed over for a verifier thread") {
+  Fixture f;
+  const Authenticator authenticator(f.config, f.users);
+  const auto deferred = [&](const std::string& resource) {
+    return authenticator.authenticate(resource, "", "10.0.0.9", kNow, false,
+                                      /*deferDigest=*/true);
+  };
+  SUBCASE("a good ticket carries the user and a digest that matches") {
+    const Decision d = deferred(withTicket(phpTicket(kSecret, "alice", kAliceHash, kNow)));
+    REQUIRE_MESSAGE(d.accept, d.reason);
+    REQUIRE(d.digest.has_value());
+    CHECK(d.digest->password == kAliceHash);
+    CHECK(d.digest->secret == kSecret);
+    CHECK(digestMatches(*d.digest));
+    CHECK(d.identity.username == "alice");
+    CHECK(d.identity.userId == 5);
+  }
+  SUBCASE("a tampered digest passes the cheap checks and fails on the verifier") {
+    const Decision d =
+        deferred(withTicket(tampered(phpTicket(kSecret, "alice", kAliceHash, kNow))));
+    REQUIRE(d.accept);
+    REQUIRE(d.digest.has_value());
+    CHECK_FALSE(digestMatches(*d.digest));
+    CHECK(d.digestFailure.find("digest does not match for user 'alice'") != std::string::npos);
+  }
+  SUBCASE("format, age and unknown users are refused without a digest to compute") {
+    f.checkRefused(deferred("/?ticket=notbase64!"), "not base64");
+    f.checkRefused(deferred(withTicket(phpTicket(kSecret, "alice", kAliceHash, kNow - 3600))),
+                   "expired");
+    f.checkRefused(deferred(withTicket(phpTicket(kSecret, "mallory", "x", kNow))),
+                   "unknown user 'mallory'");
+    CHECK_FALSE(deferred(withTicket(phpTicket(kSecret, "mallory", "x", kNow))).digest);
+  }
+  SUBCASE("no ticket needs no verifier") {
+    const Decision d = deferred("/");
+    CHECK(d.accept);
+    CHECK_FALSE(d.digest);
+  }
+}

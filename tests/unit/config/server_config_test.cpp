@@ -63,6 +63,17 @@ TEST_CASE("every key is read") {
                                    {"empty", ""}});
 }
 
+TEST_CASE("the ticket verifier's keys are read, with one thread per core by default") {
+  const ServerConfig c = loadServerConfig(fixture("verifier.yml"));
+  CHECK(c.auth.verifierThreads == 3);
+  CHECK(c.auth.verifierQueue == 50);
+  CHECK(c.auth.verifierPerAddress == 7);
+  const ServerConfig defaults = loadServerConfig(fixture("empty.yml"));
+  CHECK(defaults.auth.verifierThreads == 0);  // 0: the number of cores
+  CHECK(defaults.auth.verifierQueue > 0);
+  CHECK(defaults.auth.verifierPerAddress > 0);
+}
+
 TEST_CASE("relative paths are relative to the config file's directory") {
   const ServerConfig c = loadServerConfig(fixture("full.yml"));
   const std::string fixtures = std::string(WAMPD_SOURCE_DIR) + "/tests/unit/fixtures";
@@ -171,6 +182,9 @@ TEST_CASE("config errors name file, line and column") {
   SUBCASE("a boolean is true or false, not YAML 1.1's yes") {
     checkError("invalid/boolean_yes.yml", 2, 20,
                "auth.allow_anonymous must be true or false, found 'yes'");
+  }
+  SUBCASE("verifier_threads is not negative") {
+    checkError("invalid/verifier_threads_negative.yml", 2, 21, "auth.verifier_threads must be");
   }
   SUBCASE("duplicate key names both") {
     checkError("invalid/duplicate_key.yml", 3, 3,

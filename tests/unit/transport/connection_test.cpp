@@ -21,14 +21,22 @@ namespace {
 using namespace wampd::core;
 
 struct RecordingListener final : TransportListener {
-  HandshakeAnswer onHandshake(const HandshakeRequest&) override {
+  HandshakeAnswer onHandshake(const HandshakeRequest& request) override {
+    ++handshakes;
+    if (defer) {
+      pending = request.pending;
+      return HandshakeAnswer::later();
+    }
     HandshakeAnswer answer;
     answer.token = 7;
     return answer;
   }
-  void onOpen(Link& opened, std::uint64_t) override { link = &opened; }
-  void onAbandoned(std::uint64_t) override {}
-  void onMessage(Link&, std::string_view, bool) override {}
+  void onOpen(Link& opened, std::uint64_t token) override {
+    link = &opened;
+    openedToken = token;
+  }
+  void onAbandoned(std::uint64_t) override { ++abandoned; }
+  void onMessage(Link&, std::string_view payload, bool) override { messages.emplace_back(payload); }
   void onClose(Link&, std::uint16_t code, std::string_view) override {
     closeCode = code;
     link = nullptr;
@@ -36,6 +44,11 @@ struct RecordingListener final : TransportListener {
 
   Link* link = nullptr;
   int closeCode = -1;
+  bool defer = false;
+  int handshakes = 0, abandoned = 0;
+  std::uint64_t openedToken = 0;
+  std::weak_ptr<PendingHandshake> pending;
+  std::vector<std::string> messages;
 };
 
 class TestHost final : public ws::ConnectionHost {
@@ -61,6 +74,25 @@ class TestHost final : public ws::ConnectionHost {
   asio::io_context& io_;
   std::vector<char> buffer_;
 };
+
+const std::string kRequest =
+    "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+// A masked text frame from the client (payload under 126 bytes).
+std::string clientText(const std::string& payload) {
+  std::string frame{'\x81', static_cast<char>(0x80 | payload.size()), 0, 0, 0, 0};
+  return frame + payload;  // mask 0: the payload is its own masked form
+}
+
+// Everything readable on `fd` right now.
+std::string readAvailable(int fd) {
+  std::string out;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT)) > 0) out.append(buffer, n);
+  return out;
+}
 
 template <typename Done>
 void runUntil(asio::io_context& io, Done done) {
@@ -187,4 +219,107 @@ TEST_CASE("a hang-up writes what is queued, then ends the stream with no close f
 
 TEST_CASE("a hang-up that discards the queue ends the stream at once") {
   checkHangUp(true);
+}
+
+namespace {
+
+struct DeferredFixture {
+  asio::io_context io;
+  TestHost host{io};
+  int fds[2] = {-1, -1};
+  std::shared_ptr<ws::Connection> connection;
+
+  explicit DeferredFixture(std::chrono::milliseconds handshakeTimeout = std::chrono::seconds(5)) {
+    host.listener_.defer = true;
+    host.options_.handshakeTimeout = handshakeTimeout;
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
+    asio::ip::tcp::socket socket(io);
+    socket.assign(asio::ip::tcp::v4(), fds[0]);
+    socket.non_blocking(true);
+    connection = std::make_shared<ws::Connection>(host, std::move(socket), "test");
+    host.live[connection.get()] = connection;
+    connection->start();
+  }
+  ~DeferredFixture() {
+    if (connection) connection->drop();
+    ::close(fds[1]);
+  }
+  void clientWrites(const std::string& bytes) {
+    REQUIRE(::write(fds[1], bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size()));
+  }
+  void turn() {
+    io.restart();
+    io.poll();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a deferred handshake answers later, the 101 and its opening message in one write") {
+  DeferredFixture f;
+  // A frame right behind the request waits until the handshake is answered.
+  f.clientWrites(kRequest + clientText("early"));
+  runUntil(f.io, [&] { return f.host.listener_.handshakes == 1; });
+  for (int i = 0; i < 5; ++i) f.turn();
+  CHECK(readAvailable(f.fds[1]).empty());
+  CHECK(f.host.listener_.messages.empty());
+  CHECK(f.host.listener_.link == nullptr);
+
+  auto pending = f.host.listener_.pending.lock();
+  REQUIRE(pending);
+  HandshakeAnswer answer;
+  answer.token = 42;
+  answer.openingMessage = "[0,\"1\",1,\"x\"]";
+  CHECK(pending->complete(answer));
+  CHECK(f.host.listener_.openedToken == 42);  // onOpen came from complete() itself
+  CHECK_FALSE(pending->complete(answer));     // once only
+  const std::string bytes = readAvailable(f.fds[1]);
+  CHECK(bytes.rfind("HTTP/1.1 101", 0) == 0);
+  CHECK(bytes.find("[0,\"1\",1,\"x\"]") != std::string::npos);
+  runUntil(f.io, [&] { return !f.host.listener_.messages.empty(); });
+  CHECK(f.host.listener_.messages.front() == "early");
+}
+
+TEST_CASE("a deferred handshake can be refused later") {
+  DeferredFixture f;
+  f.clientWrites(kRequest);
+  runUntil(f.io, [&] { return f.host.listener_.handshakes == 1; });
+  HandshakeAnswer answer;
+  answer.accept = false;
+  answer.httpStatus = 503;
+  answer.reason = "busy";
+  REQUIRE(f.host.listener_.pending.lock()->complete(answer));
+  std::string response;
+  runUntil(f.io, [&] {
+    response += readAvailable(f.fds[1]);
+    return !response.empty();
+  });
+  CHECK(response.rfind("HTTP/1.1 503", 0) == 0);
+  CHECK(f.host.listener_.link == nullptr);
+  CHECK(f.host.listener_.abandoned == 0);
+}
+
+TEST_CASE("a connection that dies while its handshake is deferred takes no answer") {
+  SUBCASE("the transport drops it") {
+    DeferredFixture f;
+    f.clientWrites(kRequest);
+    runUntil(f.io, [&] { return f.host.listener_.handshakes == 1; });
+    auto pending = f.host.listener_.pending.lock();
+    REQUIRE(pending);
+    f.connection.reset();                 // only the transport's map and this handle hold it now
+    f.host.live.begin()->second->drop();  // the transport stopping
+    HandshakeAnswer answer;
+    CHECK_FALSE(pending->complete(answer));
+    CHECK(f.host.listener_.link == nullptr);
+    CHECK(f.host.listener_.abandoned == 0);
+  }
+  SUBCASE("the handshake timeout still applies") {
+    DeferredFixture f(std::chrono::milliseconds(50));
+    f.clientWrites(kRequest);
+    runUntil(f.io, [&] { return f.host.listener_.handshakes == 1; });
+    runUntil(f.io, [&] { return f.host.live.empty(); });  // released: the handle expires
+    f.connection.reset();
+    CHECK(f.host.listener_.pending.expired());
+    CHECK(f.host.listener_.link == nullptr);
+  }
 }
