@@ -104,30 +104,40 @@ void runUntil(asio::io_context& io, Done done) {
   REQUIRE(done());
 }
 
-}  // namespace
-
-TEST_CASE("a reader that stays behind does not make the send queue grow beyond its backlog") {
-  asio::io_context io;
-  TestHost host(io);
-  int fds[2];
+// A Connection serving fds[0] of a new socket pair; the test is the peer at fds[1]. With
+// `bufferBytes`, both ends' kernel buffers are that small.
+std::shared_ptr<ws::Connection> serveSocketPair(asio::io_context& io, TestHost& host, int fds[2],
+                                                int bufferBytes = 0) {
   REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
-  const int small = 4096;  // the server side fills at once, so most writes meet EAGAIN
-  ::setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
-  ::setsockopt(fds[1], SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-
+  if (bufferBytes > 0) {
+    ::setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &bufferBytes, sizeof bufferBytes);
+    ::setsockopt(fds[1], SOL_SOCKET, SO_RCVBUF, &bufferBytes, sizeof bufferBytes);
+  }
   asio::ip::tcp::socket socket(io);
   socket.assign(asio::ip::tcp::v4(), fds[0]);
   socket.non_blocking(true);
   auto connection = std::make_shared<ws::Connection>(host, std::move(socket), "test");
   host.live[connection.get()] = connection;
   connection->start();
+  return connection;
+}
 
-  const std::string request =
-      "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-  REQUIRE(::write(fds[1], request.data(), request.size()) == static_cast<ssize_t>(request.size()));
+// The peer's opening handshake on `fd`; the listener's Link once the connection is open.
+Link& openLink(asio::io_context& io, TestHost& host, int fd) {
+  REQUIRE(::write(fd, kRequest.data(), kRequest.size()) == static_cast<ssize_t>(kRequest.size()));
   runUntil(io, [&] { return host.listener_.link != nullptr; });
-  Link& link = *host.listener_.link;
+  return *host.listener_.link;
+}
+
+}  // namespace
+
+TEST_CASE("a reader that stays behind does not make the send queue grow beyond its backlog") {
+  asio::io_context io;
+  TestHost host(io);
+  int fds[2];
+  // Small buffers: the server side fills at once, so most writes meet EAGAIN.
+  auto connection = serveSocketPair(io, host, fds, 4096);
+  Link& link = openLink(io, host, fds[1]);
 
   // Each turn queues 8 frames of ~1 KiB; the reader reads a little while fewer than 50 wait
   // and a lot beyond, so the queue hovers around 50 frames and never drains: the case where
@@ -167,19 +177,8 @@ void checkHangUp(bool discardQueued) {
   asio::io_context io;
   TestHost host(io);
   int fds[2];
-  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
-  asio::ip::tcp::socket socket(io);
-  socket.assign(asio::ip::tcp::v4(), fds[0]);
-  socket.non_blocking(true);
-  auto connection = std::make_shared<ws::Connection>(host, std::move(socket), "test");
-  host.live[connection.get()] = connection;
-  connection->start();
-  const std::string request =
-      "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-  REQUIRE(::write(fds[1], request.data(), request.size()) == static_cast<ssize_t>(request.size()));
-  runUntil(io, [&] { return host.listener_.link != nullptr; });
-  Link& link = *host.listener_.link;
+  auto connection = serveSocketPair(io, host, fds);
+  Link& link = openLink(io, host, fds[1]);
 
   const SharedFramePtr frame = Transport::prepareText("[8,\"oro/ping\",{}]");
   link.send(frame);
@@ -232,13 +231,7 @@ struct DeferredFixture {
   explicit DeferredFixture(std::chrono::milliseconds handshakeTimeout = std::chrono::seconds(5)) {
     host.listener_.defer = true;
     host.options_.handshakeTimeout = handshakeTimeout;
-    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == 0);
-    asio::ip::tcp::socket socket(io);
-    socket.assign(asio::ip::tcp::v4(), fds[0]);
-    socket.non_blocking(true);
-    connection = std::make_shared<ws::Connection>(host, std::move(socket), "test");
-    host.live[connection.get()] = connection;
-    connection->start();
+    connection = serveSocketPair(io, host, fds);
   }
   ~DeferredFixture() {
     if (connection) connection->drop();
