@@ -98,6 +98,7 @@ void Reloader::finish(std::shared_ptr<const Generation> built, const std::string
   }
   const bool ok = built != nullptr;
   std::string message;
+  ++(ok ? counters_.succeeded : counters_.failed);
   if (ok) {
     message = apply_(built, trigger);
     current_ = std::move(built);

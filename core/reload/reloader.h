@@ -48,6 +48,12 @@ class Reloader {
   /// would start timers and take subscribers from sessions that are closing.
   void stop();
 
+  /// Reloads since the server started, for metrics.
+  struct Counters {
+    std::uint64_t succeeded = 0, failed = 0;
+  };
+  const Counters& counters() const noexcept { return counters_; }
+
   static constexpr auto kDebounce = std::chrono::milliseconds(150);
   static constexpr auto kMaxWait = std::chrono::seconds(2);
 
@@ -70,6 +76,7 @@ class Reloader {
   std::string triggers_;
   std::vector<Done> waiting_;
   std::thread worker_;
+  Counters counters_;
 };
 
 }  // namespace wampd::core

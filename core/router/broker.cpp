@@ -535,6 +535,40 @@ Broker::Result Broker::unsubscribe(Peer& session, const std::string& uri) {
 Broker::Result Broker::publish(Peer& session, const std::string& uri, const Value& event,
                                const SessionIds& exclude, const SessionIds& eligible,
                                const PublishOptions* options) {
+  const auto arrived = std::chrono::steady_clock::now();
+  const std::uint64_t deliveriesBefore = counters_.deliveries;
+  ++counters_.publications;
+  Result result = publishUncounted(session, uri, event, exclude, eligible, options);
+  if (result.outcome != Outcome::Done) ++counters_.publicationsRefused;
+  constexpr std::size_t kMaxUnwritten = 4096;
+  if (counters_.deliveries != deliveriesBefore && unwritten_.size() < kMaxUnwritten) {
+    try {
+      unwritten_.push_back(arrived);
+    } catch (const std::bad_alloc&) {
+      // One observation less.
+    }
+  }
+  return result;
+}
+
+void Broker::writesDone() noexcept {
+  if (unwritten_.empty()) return;
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto arrived : unwritten_)
+    publishToWrite_.observe(std::chrono::duration<double>(now - arrived).count());
+  unwritten_.clear();
+}
+
+std::size_t Broker::subscriptionCount() const noexcept {
+  std::size_t count = 0;
+  for (const auto& [uri, topic] : topics_) count += topic->subscribers().size();
+  for (const auto& [key, pattern] : patterns_) count += pattern.sessions.size();
+  return count;
+}
+
+Broker::Result Broker::publishUncounted(Peer& session, const std::string& uri, const Value& event,
+                                        const SessionIds& exclude, const SessionIds& eligible,
+                                        const PublishOptions* options) {
   Result result;
   auto topic = resolve(uri, result);
   if (!topic) return result;

@@ -4,6 +4,7 @@
 // version they speak.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <map>
 #include <memory>
@@ -12,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/metrics_text.h"
 #include "reload/generation.h"
 #include "router/peer.h"
 #include "wampd/status.h"
@@ -96,11 +98,22 @@ class Broker {
 
   /// Totals since the server started, for `wampctl stats`.
   struct Counters {
-    std::uint64_t events = 0;      // events handlers broadcast
-    std::uint64_t deliveries = 0;  // EVENT frames queued for subscribers
+    std::uint64_t publications = 0;         // PUBLISH received (v1, v2, wampctl)
+    std::uint64_t publicationsRefused = 0;  // of those: no route, no handler, or refused
+    std::uint64_t events = 0;               // events handlers broadcast
+    std::uint64_t deliveries = 0;           // EVENT frames queued for subscribers
     std::uint64_t slowSubscribersDisconnected = 0;
   };
   const Counters& counters() const noexcept { return counters_; }
+  std::size_t topicCount() const noexcept { return topics_.size(); }
+  /// Exact subscriptions plus pattern subscriptions, over all sessions.
+  std::size_t subscriptionCount() const noexcept;
+
+  /// Seconds from a publication's arrival to the end of the write pass that sent its events
+  /// (Transport: everything queued in one turn leaves in one write per socket).
+  const Histogram& publishToWrite() const noexcept { return publishToWrite_; }
+  /// The write pass after the publications since the last call is done.
+  void writesDone() noexcept;
 
  private:
   friend class TopicState;
@@ -109,6 +122,9 @@ class Broker {
   void removeSubscriber(TopicState& topic, Peer& session);
   void store(const std::shared_ptr<TopicState>& topic);
   void forget(TopicState& topic);
+  Result publishUncounted(Peer& session, const std::string& uri, const Value& event,
+                          const SessionIds& exclude, const SessionIds& eligible,
+                          const PublishOptions* options);
   /// A random id in [1, 2^53] (the spec's "global scope").
   std::uint64_t newId();
 
@@ -135,6 +151,11 @@ class Broker {
   bool matchesPatternOf(const Peer& session, std::string_view uri) const;
   void leavePattern(Peer& session, std::uint64_t id);
   Counters counters_;
+  // Arrival times of publications whose events wait for the next write pass; bounded, as a
+  // pass may not come while every subscriber's socket is full.
+  std::vector<std::chrono::steady_clock::time_point> unwritten_;
+  Histogram publishToWrite_{{0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                             0.05, 0.1, 0.25, 0.5, 1}};
   std::mt19937_64 random_{std::random_device{}()};
 };
 

@@ -21,6 +21,7 @@ Dealer::Result Dealer::call(Peer& session, const std::string& uri, const Array& 
   const Route* route = generation_->router.match(uri, request);
   if (!route) {
     result.outcome = Outcome::NoRoute;
+    ++counters_.noSuchProcedure;
     return result;
   }
   const RpcHandlerEntry* entry = generation_->plugins.rpcHandler(route->callback());
@@ -28,12 +29,14 @@ Dealer::Result Dealer::call(Peer& session, const std::string& uri, const Array& 
     spdlog::warn("procedure {}: route '{}' names RPC handler '{}', which is not loaded", uri,
                  route->name(), route->callback());
     result.outcome = Outcome::NoHandler;
+    ++counters_.noSuchProcedure;
     return result;
   }
   // The generation (and so the handler) stays alive for the call even if a reload swaps it.
   std::shared_ptr<const Generation> pinned = generation_;
   result.status = entry->handler->hostCall(session, request, args, result.value);
   if (!result.status) result.outcome = Outcome::Failed;
+  ++(result.status ? counters_.results : counters_.errors);
   return result;
 }
 
@@ -98,6 +101,7 @@ void Dealer::invoke(Peer& caller, const std::string& uri, const Array& args,
   auto it = registrations_.find(uri);
   Callee* callee = it == registrations_.end() ? nullptr : pickCallee(it->second);
   if (!callee) {
+    ++counters_.noSuchProcedure;
     onError(uriOf(Fault::NoSuchProcedure), Array{Value("no callee for \"" + uri + "\"")}, nullptr);
     return;
   }
@@ -149,6 +153,7 @@ void Dealer::yield(Callee& callee, std::uint64_t invocation, bool progress, cons
   ResultSink sink = std::move(inv.onResult);
   invocationOfCall_.erase({inv.caller, inv.request});
   invocations_.erase(it);
+  ++counters_.results;
   sink(args ? *args : empty, kwargs, false);
 }
 
@@ -159,6 +164,7 @@ void Dealer::calleeError(Callee& callee, std::uint64_t invocation, const std::st
   ErrorSink sink = std::move(it->second->onError);
   invocationOfCall_.erase({it->second->caller, it->second->request});
   invocations_.erase(it);
+  ++counters_.errors;
   sink(uri, args ? *args : Array{}, kwargs);
 }
 
@@ -174,6 +180,7 @@ void Dealer::fail(std::uint64_t invocation, const std::string& uri, const std::s
   ErrorSink sink = std::move(it->second->onError);
   invocationOfCall_.erase({it->second->caller, it->second->request});
   invocations_.erase(it);
+  ++(uri == uriOf(Fault::Timeout) ? counters_.timeouts : counters_.canceled);
   sink(uri, Array{Value(message)}, nullptr);
 }
 

@@ -47,6 +47,16 @@ class Dealer {
     std::uint64_t id = 0;
   };
 
+  /// How calls ended since the server started, for metrics.
+  struct Counters {
+    std::uint64_t results = 0;  // a final result reached the caller
+    std::uint64_t errors = 0;   // the handler or callee answered an error
+    std::uint64_t noSuchProcedure = 0;
+    std::uint64_t timeouts = 0;
+    std::uint64_t canceled = 0;  // by the caller, or the callee left
+  };
+  const Counters& counters() const noexcept { return counters_; }
+
   explicit Dealer(asio::io_context& io) : io_(io) {}
 
   void setGeneration(std::shared_ptr<const Generation> generation) noexcept {
@@ -112,6 +122,7 @@ class Dealer {
   std::unordered_map<std::uint64_t, std::unique_ptr<Invocation>> invocations_;
   std::map<std::pair<SessionId, std::uint64_t>, std::uint64_t> invocationOfCall_;
   std::mt19937_64 random_{std::random_device{}()};
+  Counters counters_;
 };
 
 }  // namespace wampd::core

@@ -14,9 +14,11 @@
 
 #include "auth/backend_cookie.h"
 #include "common/errors.h"
+#include "common/metrics_text.h"
 #include "session/wamp1_session.h"
 #include "session/wamp2_session.h"
 #include "wamp/v1_codec.h"
+#include "wampd/abi_version.h"
 
 namespace wampd::core {
 namespace {
@@ -179,7 +181,7 @@ HandshakeAnswer Server::onHandshake(const HandshakeRequest& request) {
     answer.accept = false;
     answer.httpStatus = 503;
     answer.reason = std::string(describe(Fault::ServerShutdown).reason);
-    return answer;
+    return refused(std::move(answer), "shutting_down");
   }
   // The first subprotocol in the client's order of preference that wampd speaks. WAMP v1 is
   // "wamp"; Oro's clients sometimes offer none, which Ratchet accepts as v1.
@@ -199,7 +201,7 @@ HandshakeAnswer Server::onHandshake(const HandshakeRequest& request) {
           "wamp";
       spdlog::info("refused handshake from {}: subprotocols offered were not supported",
                    request.remoteAddress);
-      return answer;
+      return refused(std::move(answer), "subprotocol");
     }
     if (answer.subprotocol != "wamp") {
       pending.version = 2;
@@ -216,12 +218,43 @@ HandshakeAnswer Server::onHandshake(const HandshakeRequest& request) {
     answer.accept = false;
     answer.httpStatus = decision.httpStatus;
     answer.reason = decision.reason;
-    return answer;
+    return refused(std::move(answer), "authentication");
   }
   if (decision.digest)
     return verifyLater(request, std::move(decision), std::move(pending), answer.subprotocol);
   return admit(std::move(decision.identity), std::move(pending), decision.ticketRequired,
                answer.subprotocol, request.remoteAddress);
+}
+
+HandshakeAnswer Server::refused(HandshakeAnswer answer, const char* reason) {
+  ++handshakesRefused_[reason];
+  return answer;
+}
+
+std::optional<HttpResponse> Server::onHttpRequest(const HttpRequest& request) {
+  const std::string_view target = request.target;
+  const std::string_view path = target.substr(0, target.find('?'));
+  if (path != "/health" && path != "/metrics") return std::nullopt;
+  HttpResponse response;
+  if (request.method != "GET" && request.method != "HEAD") {
+    response.status = 405;
+    response.body = std::string(path) + " answers GET and HEAD\n";
+    return response;
+  }
+  if (path == "/health") {
+    response.contentType = "application/json";
+    if (shuttingDown_) {
+      response.status = 503;
+      response.body = "{\"status\":\"draining\"}";
+    } else {
+      response.body =
+          "{\"status\":\"ok\",\"generation\":" + std::to_string(generation_->number) + "}";
+    }
+    return response;
+  }
+  response.contentType = std::string(MetricsText::kContentType);
+  response.body = metricsText();
+  return response;
 }
 
 HandshakeAnswer Server::admit(Identity identity, PendingSession pending, bool mustAuthenticate,
@@ -276,7 +309,7 @@ HandshakeAnswer Server::verifyLater(const HandshakeRequest& request, auth::Decis
                    ? "too many ticket verifications pending from this address"
                    : "the ticket verification queue is full",
                verifier_->refused());
-  return answer;
+  return refused(std::move(answer), "verifier_busy");
 }
 
 void Server::onVerdict(Verification& verification) {
@@ -287,11 +320,13 @@ void Server::onVerdict(Verification& verification) {
     answer.accept = false;
     answer.httpStatus = 503;
     answer.reason = "Server shutting down";
+    answer = refused(std::move(answer), "shutting_down");
   } else if (verification.verdict == auth::Verdict::Invalid) {
     spdlog::warn("refused handshake from {}: {}", verification.remoteAddress, verification.failure);
     answer.accept = false;
     answer.httpStatus = 403;
     answer.reason = verification.failure;
+    answer = refused(std::move(answer), "authentication");
   } else {
     answer =
         admit(std::move(verification.identity), std::move(verification.pending),
@@ -314,6 +349,7 @@ void Server::onOpen(Link& link, std::uint64_t token) {
     session = std::make_unique<Wamp2Session>(token, link, std::move(pending.identity), services,
                                              pending.serializer, pending.mustAuthenticate);
   link.context = session.get();
+  ++handshakesAccepted_;
   spdlog::debug("session {} opened from {}", session->idText(), link.remoteAddress());
   if (shuttingDown_) session->shutdown();
   sessions_.emplace(token, std::move(session));
@@ -398,6 +434,76 @@ Value Server::statistics() const {
                 {"events", Value(c.events)},
                 {"deliveries", Value(c.deliveries)},
                 {"slow_subscribers_disconnected", Value(c.slowSubscribersDisconnected)}};
+}
+
+std::string Server::metricsText() const {
+  MetricsText m;
+  m.gauge("wampd_build_info", "The running build: version and plugin ABI.", 1,
+          {{"version", kServerVersion}, {"abi", WAMPD_ABI_VERSION}});
+  const auto uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_);
+  m.gauge("wampd_uptime_seconds", "Seconds since the server started.", uptime.count());
+
+  std::map<std::string_view, std::uint64_t> byProtocol{
+      {"v1", 0}, {"v2_json", 0}, {"v2_msgpack", 0}};
+  for (const auto& [id, session] : sessions_) ++byProtocol[session->protocol()];
+  for (const auto& [protocol, count] : byProtocol)
+    m.gauge("wampd_connections", "Open WAMP sessions by wire protocol.", static_cast<double>(count),
+            {{"protocol", protocol}});
+  m.gauge("wampd_sessions", "Open WAMP sessions.", static_cast<double>(sessions_.size()));
+  const Transport::Counters& t = transport_.counters();
+  m.counter("wampd_connections_accepted_total", "TCP connections accepted.",
+            static_cast<double>(t.connectionsAccepted));
+  m.counter("wampd_handshakes_total", "WebSocket handshakes by result.",
+            static_cast<double>(handshakesAccepted_), {{"result", "accepted"}});
+  for (const auto& [reason, count] : handshakesRefused_)
+    m.counter("wampd_handshakes_refused_total", "Handshakes the server refused, by reason.",
+              static_cast<double>(count), {{"reason", reason}});
+  m.counter("wampd_http_requests_total", "Plain HTTP requests (health, metrics, others).",
+            static_cast<double>(t.httpRequests));
+
+  const Broker::Counters& b = broker_.counters();
+  m.gauge("wampd_topics", "Topics with subscribers or pattern verdicts.",
+          static_cast<double>(broker_.topicCount()));
+  m.gauge("wampd_subscriptions", "Subscriptions, exact and pattern.",
+          static_cast<double>(broker_.subscriptionCount()));
+  m.counter("wampd_publications_total", "Publications received (WAMP v1, v2, wampctl).",
+            static_cast<double>(b.publications));
+  m.counter("wampd_publications_refused_total",
+            "Publications with no route or handler, or that the route or handler refused.",
+            static_cast<double>(b.publicationsRefused));
+  m.counter("wampd_events_total", "Events topic handlers broadcast.",
+            static_cast<double>(b.events));
+  m.counter("wampd_deliveries_total", "EVENT messages queued for subscribers.",
+            static_cast<double>(b.deliveries));
+  m.counter("wampd_bytes_sent_total", "Bytes written to client sockets.",
+            static_cast<double>(t.bytesSent));
+  m.counter("wampd_slow_subscribers_dropped_total",
+            "Subscribers disconnected because their send queue grew too long.",
+            static_cast<double>(b.slowSubscribersDisconnected));
+  m.histogram("wampd_publish_to_write_seconds",
+              "From a publication's arrival to the end of the write pass that sent its events.",
+              broker_.publishToWrite());
+
+  const Dealer::Counters& d = dealer_.counters();
+  const std::pair<const char*, std::uint64_t> calls[] = {{"result", d.results},
+                                                         {"error", d.errors},
+                                                         {"no_such_procedure", d.noSuchProcedure},
+                                                         {"timeout", d.timeouts},
+                                                         {"canceled", d.canceled}};
+  for (const auto& [outcome, count] : calls)
+    m.counter("wampd_rpc_calls_total", "RPC calls by outcome.", static_cast<double>(count),
+              {{"outcome", outcome}});
+
+  const Reloader::Counters& r = reloader_.counters();
+  m.counter("wampd_reloads_total", "Reloads by result.", static_cast<double>(r.succeeded),
+            {{"result", "succeeded"}});
+  m.counter("wampd_reloads_total", "Reloads by result.", static_cast<double>(r.failed),
+            {{"result", "failed"}});
+  m.gauge("wampd_generation", "The serving generation (1 at start, one more per reload).",
+          static_cast<double>(generation_->number));
+  m.gauge("wampd_plugins_loaded", "Plugin libraries the serving generation has loaded.",
+          static_cast<double>(generation_->plugins.loaded().size()));
+  return m.text();
 }
 
 Value Server::topicsTable() const {

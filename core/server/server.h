@@ -11,8 +11,11 @@
 #include <asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <random>
+#include <string>
 #include <unordered_map>
 
 #include "auth/authenticator.h"
@@ -27,6 +30,7 @@
 
 namespace wampd::core {
 
+inline constexpr const char* kServerVersion = "0.1.0";
 inline constexpr const char* kServerIdent = "wampd/0.1.0";
 
 class Server final : private TransportListener, private SessionHost {
@@ -48,6 +52,11 @@ class Server final : private TransportListener, private SessionHost {
   struct PendingSession;
   struct Verification;
   HandshakeAnswer onHandshake(const HandshakeRequest& request) override;
+  /// GET /health and GET /metrics; other requests get the WebSocket answer (426).
+  std::optional<HttpResponse> onHttpRequest(const HttpRequest& request) override;
+  void onWritten() noexcept override { broker_.writesDone(); }
+  /// Counts a refused handshake under `reason` (a metrics label) and returns `answer`.
+  HandshakeAnswer refused(HandshakeAnswer answer, const char* reason);
   /// The accepted half of onHandshake: promises a session id and, for v1, its WELCOME.
   HandshakeAnswer admit(Identity identity, PendingSession pending, bool mustAuthenticate,
                         const std::string& subprotocol, const std::string& remoteAddress);
@@ -67,6 +76,8 @@ class Server final : private TransportListener, private SessionHost {
   const std::vector<std::string>& realms() const override { return generation_->config.realms; }
 
   Value topicsTable() const;
+  /// The Prometheus exposition /metrics answers.
+  std::string metricsText() const;
   Value statistics() const;
   SessionId newSessionId();
   /// Swaps `next` in on the I/O thread and returns the reload's status line. Everything that
@@ -98,6 +109,8 @@ class Server final : private TransportListener, private SessionHost {
   std::mt19937_64 random_;
   const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   bool shuttingDown_ = false;
+  std::uint64_t handshakesAccepted_ = 0;
+  std::map<std::string, std::uint64_t> handshakesRefused_;  // by reason
   std::string cookie_;  // the backend cookie this server wrote; removed when it stops
   std::unique_ptr<asio::steady_timer> shutdownDeadline_;
   // Verdicts posted after the server is gone find this expired and do nothing.

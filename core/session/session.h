@@ -73,6 +73,8 @@ class Session : public Peer {
   std::size_t queuedBytes() const noexcept override { return link_.bufferedAmount(); }
   void fellBehind() noexcept override;
 
+  /// The wire protocol, as metrics label it: "v1", "v2_json" or "v2_msgpack".
+  virtual std::string_view protocol() const noexcept = 0;
   /// One whole message from the client.
   virtual void onMessage(std::string_view payload, bool binary) = 0;
   /// The server is shutting down: end the session so that its client comes back by itself

@@ -15,6 +15,7 @@ class Wamp1Session final : public Session {
   using Session::Session;
 
   int wampVersion() const noexcept override { return 1; }
+  std::string_view protocol() const noexcept override { return "v1"; }
   void onMessage(std::string_view payload, bool binary) override;
   void shutdown() noexcept override;
 

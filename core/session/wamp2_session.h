@@ -23,6 +23,9 @@ class Wamp2Session final : public Session, public Callee {
         mustAuthenticate_(mustAuthenticate) {}
 
   int wampVersion() const noexcept override { return 2; }
+  std::string_view protocol() const noexcept override {
+    return serializer_ == wamp2::Serializer::Json ? "v2_json" : "v2_msgpack";
+  }
   void onMessage(std::string_view payload, bool binary) override;
   /// The closing handshake (1001) with no GOODBYE, so that the client reconnects.
   void shutdown() noexcept override;

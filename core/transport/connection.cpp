@@ -93,6 +93,19 @@ void Connection::readHandshake(std::string_view bytes) {
     return;
   }
   ParsedRequest parsed = parseUpgradeRequest(std::string_view(inbox_).substr(0, *length));
+  if (parsed.plain) {
+    std::optional<std::string> response;
+    try {
+      response = answerPlain(*parsed.plain);
+    } catch (const std::exception&) {
+      refuse(500, "internal error");
+      return;
+    }
+    if (response) {
+      respond(std::move(*response));
+      return;
+    }
+  }
   if (!parsed.request) {
     refuse(parsed.error.status, parsed.error.reason);
     return;
@@ -147,12 +160,28 @@ bool Connection::complete(const HandshakeAnswer& result) noexcept {
   return true;
 }
 
+std::optional<std::string> Connection::answerPlain(const PlainRequest& plain) {
+  ++host_.counters().httpRequests;
+  HttpRequest request;
+  request.method = plain.method;
+  request.target = plain.target;
+  request.authorization = plain.authorization;
+  request.remoteAddress = remote_;
+  std::optional<HttpResponse> response = host_.listener().onHttpRequest(request);
+  if (!response) return std::nullopt;
+  return httpResponse(response->status, response->contentType, response->body,
+                      host_.options().serverHeader, plain.method == "HEAD");
+}
+
 void Connection::refuse(std::uint16_t status, std::string_view reason) {
+  respond(refusalResponse(status, reason, host_.options().serverHeader));
+}
+
+void Connection::respond(std::string response) {
   std::string().swap(inbox_);
   discardInput_ = true;
   state_ = State::Closing;
-  queue_.push_back(std::make_shared<const SharedFrame>(
-      refusalResponse(status, reason, host_.options().serverHeader)));
+  queue_.push_back(std::make_shared<const SharedFrame>(std::move(response)));
   queuedBytes_ += queue_.back()->bytes().size();
   closeQueued_ = true;
   armTimer(host_.options().closeTimeout);
@@ -373,6 +402,7 @@ void Connection::flush() noexcept {
       return;
     }
     auto written = static_cast<std::size_t>(n);
+    host_.counters().bytesSent += written;
     queuedBytes_ -= written;
     while (written > 0) {
       const std::size_t left = queue_[head_]->bytes().size() - headOffset_;

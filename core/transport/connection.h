@@ -17,6 +17,7 @@
 
 #include "common/errors.h"
 #include "transport/frame_codec.h"
+#include "transport/handshake.h"
 #include "transport/transport.h"
 
 namespace wampd::core::ws {
@@ -32,6 +33,7 @@ class ConnectionHost {
   virtual char* readBuffer(std::size_t& size) noexcept = 0;
   /// Asks for one flush of this connection after the current handler returns.
   virtual void scheduleFlush(std::shared_ptr<Connection> connection) = 0;
+  virtual Transport::Counters& counters() noexcept = 0;
   /// The connection is closed and wants to be forgotten.
   virtual void release(Connection& connection) noexcept = 0;
 
@@ -81,6 +83,10 @@ class Connection final : public Link,
   void onReadable();
   void readHandshake(std::string_view bytes);
   void refuse(std::uint16_t status, std::string_view reason);
+  /// Answers a plain HTTP request with `response` and closes.
+  void respond(std::string response);
+  /// The listener's answer to a plain HTTP request, if it has one.
+  std::optional<std::string> answerPlain(const PlainRequest& request);
   /// Sends `answer` to the handshake whose request is the first `requestLength` bytes of inbox_.
   void answer(const std::string& key, std::size_t requestLength, const HandshakeAnswer& answer);
   void accept(const std::string& key, const HandshakeAnswer& answer);

@@ -65,6 +65,8 @@ bool printable(std::string_view s) noexcept {
 
 const char* reasonPhrase(std::uint16_t status) noexcept {
   switch (status) {
+    case 200:
+      return "OK";
     case 400:
       return "Bad Request";
     case 401:
@@ -129,10 +131,6 @@ ParsedRequest parseUpgradeRequest(std::string_view block) {
     parsed.error = fail(400, "WebSocket handshakes need HTTP/1.1");
     return parsed;
   }
-  if (method != "GET") {
-    parsed.error = fail(405, "WebSocket handshakes use GET");
-    return parsed;
-  }
   if (resource.empty() || resource.find(' ') != std::string_view::npos) {
     parsed.error = fail(400, "malformed request target");
     return parsed;
@@ -140,7 +138,8 @@ ParsedRequest parseUpgradeRequest(std::string_view block) {
 
   UpgradeRequest request;
   request.resource = std::string(resource);
-  bool upgrade = false, connectionUpgrade = false, haveKey = false;
+  bool upgradeHeader = false, upgrade = false, connectionUpgrade = false, haveKey = false;
+  std::string_view authorization;
   std::string_view wsVersion;
   std::size_t pos = lineEnd + 2;
   while (pos < block.size()) {
@@ -160,6 +159,7 @@ ParsedRequest parseUpgradeRequest(std::string_view block) {
     const std::string_view name = line.substr(0, colon);
     const std::string_view value = trim(line.substr(colon + 1));
     if (equalsIgnoringCase(name, "Upgrade")) {
+      upgradeHeader = true;
       upgrade = upgrade || listHasToken(value, "websocket");
     } else if (equalsIgnoringCase(name, "Connection")) {
       connectionUpgrade = connectionUpgrade || listHasToken(value, "upgrade");
@@ -172,7 +172,16 @@ ParsedRequest parseUpgradeRequest(std::string_view block) {
       appendList(request.subprotocols, value);
     } else if (equalsIgnoringCase(name, "Origin")) {
       request.origin = std::string(value);
+    } else if (equalsIgnoringCase(name, "Authorization")) {
+      authorization = value;
     }
+  }
+  if (!upgradeHeader)
+    parsed.plain =
+        PlainRequest{std::string(method), std::string(resource), std::string(authorization)};
+  if (method != "GET") {
+    parsed.error = fail(405, "WebSocket handshakes use GET");
+    return parsed;
   }
   if (!upgrade || !connectionUpgrade) {
     parsed.error =
@@ -214,6 +223,17 @@ std::string switchingProtocolsResponse(std::string_view key, std::string_view su
   if (!subprotocol.empty())
     out.append("Sec-WebSocket-Protocol: ").append(subprotocol).append("\r\n");
   out.append("Server: ").append(server).append("\r\n\r\n");
+  return out;
+}
+
+std::string httpResponse(std::uint16_t status, std::string_view contentType, std::string_view body,
+                         std::string_view server, bool head) {
+  std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reasonPhrase(status) + "\r\n";
+  out.append("Content-Type: ").append(contentType).append("\r\n");
+  out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
+  out.append("Cache-Control: no-store\r\nConnection: close\r\nServer: ").append(server);
+  out.append("\r\n\r\n");
+  if (!head) out.append(body);
   return out;
 }
 

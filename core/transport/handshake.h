@@ -29,10 +29,20 @@ struct HandshakeError {
 /// The length of the header block (through the blank line) if `data` holds all of it.
 std::optional<std::size_t> headerBlockLength(std::string_view data) noexcept;
 
-/// Parses a complete header block. Either the request or the error is set.
+/// A request with no Upgrade header at all: plain HTTP for the operators' endpoints.
+struct PlainRequest {
+  std::string method;
+  std::string target;         // path and query as sent
+  std::string authorization;  // the Authorization header, empty when absent
+};
+
+/// Parses a complete header block. Either the request or the error is set; `plain` is set
+/// beside the error when the request is plain HTTP (the error is then what a WebSocket
+/// server answers it: 426, or 405 for a method other than GET).
 struct ParsedRequest {
   std::optional<UpgradeRequest> request;
   HandshakeError error;
+  std::optional<PlainRequest> plain;
 };
 ParsedRequest parseUpgradeRequest(std::string_view headerBlock);
 
@@ -42,6 +52,11 @@ std::string acceptToken(std::string_view key);
 /// The 101 answer; `subprotocol` empty selects none.
 std::string switchingProtocolsResponse(std::string_view key, std::string_view subprotocol,
                                        std::string_view server);
+
+/// A complete HTTP response with `body`; `head` leaves the body out (a HEAD request) but keeps
+/// its Content-Length. The connection closes after it.
+std::string httpResponse(std::uint16_t status, std::string_view contentType, std::string_view body,
+                         std::string_view server, bool head = false);
 
 /// A refusal with `reason` as the plain-text body. The status line carries a fixed text only:
 /// the reason may quote what a client sent.

@@ -8,6 +8,7 @@
 #include <asio/steady_timer.hpp>
 #include <stdexcept>
 #include <unordered_map>
+#include <utility>
 
 #include "transport/connection.h"
 #include "transport/frame_codec.h"
@@ -100,6 +101,8 @@ class Transport::Impl final : public ws::ConnectionHost {
     asio::post(io_, [this] { flushAll(); });
   }
   void release(ws::Connection& connection) noexcept override { connections_.erase(&connection); }
+  Transport::Counters& counters() noexcept override { return counters_; }
+  const Transport::Counters& counters() const noexcept { return counters_; }
 
  private:
   void accept() {
@@ -127,6 +130,7 @@ class Transport::Impl final : public ws::ConnectionHost {
     socket.set_option(asio::ip::tcp::no_delay(true), ec);
     std::string remote = peerAddress(socket);
     auto connection = std::make_shared<ws::Connection>(*this, std::move(socket), std::move(remote));
+    ++counters_.connectionsAccepted;
     connections_.emplace(connection.get(), connection);
     connection->start();
   }
@@ -136,6 +140,7 @@ class Transport::Impl final : public ws::ConnectionHost {
     flushing_.swap(dirty_);
     for (const auto& connection : flushing_) connection->flush();
     flushing_.clear();
+    listener_.onWritten();
   }
 
   asio::io_context& io_;
@@ -147,6 +152,7 @@ class Transport::Impl final : public ws::ConnectionHost {
   std::unordered_map<ws::Connection*, std::shared_ptr<ws::Connection>> connections_;
   std::vector<std::shared_ptr<ws::Connection>> dirty_, flushing_;
   bool flushPosted_ = false;
+  Transport::Counters counters_;
 };
 
 Transport::Transport(asio::io_context& io, TransportListener& listener, TransportOptions options)
@@ -160,6 +166,9 @@ std::uint16_t Transport::boundPort() const {
 }
 void Transport::stopListening() noexcept {
   impl_->stopListening();
+}
+const Transport::Counters& Transport::counters() const noexcept {
+  return std::as_const(*impl_).counters();
 }
 
 SharedFramePtr Transport::prepareText(std::string_view payload) {

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -99,9 +100,28 @@ class PendingHandshake {
   ~PendingHandshake() = default;
 };
 
+/// A plain HTTP request on the WebSocket port (no Upgrade header): health, metrics and the
+/// like. One request per connection: the response closes it.
+struct HttpRequest {
+  std::string method;
+  std::string target;  // path and query as sent
+  std::string authorization;
+  std::string remoteAddress;
+};
+
+struct HttpResponse {
+  std::uint16_t status = 200;
+  std::string contentType = "text/plain; charset=utf-8";
+  std::string body;
+};
+
 class TransportListener {
  public:
   virtual HandshakeAnswer onHandshake(const HandshakeRequest& request) = 0;
+  /// A plain HTTP request; nothing means the WebSocket answer (426 Upgrade Required).
+  virtual std::optional<HttpResponse> onHttpRequest(const HttpRequest&) { return std::nullopt; }
+  /// Every connection with queued frames has had its write, as far as its socket took it.
+  virtual void onWritten() noexcept {}
   virtual void onOpen(Link& link, std::uint64_t token) = 0;
   /// An accepted handshake whose connection failed before it opened.
   virtual void onAbandoned(std::uint64_t token) = 0;
@@ -140,6 +160,14 @@ class Transport {
   /// Stops accepting new connections, and ends those whose opening handshake is not complete
   /// (no response: their clients retry as after a failed connect).
   void stopListening() noexcept;
+
+  /// Totals since the transport started, for metrics.
+  struct Counters {
+    std::uint64_t connectionsAccepted = 0;
+    std::uint64_t httpRequests = 0;
+    std::uint64_t bytesSent = 0;
+  };
+  const Counters& counters() const noexcept;
 
   /// Frames a text message once for any number of sends.
   static SharedFramePtr prepareText(std::string_view payload);

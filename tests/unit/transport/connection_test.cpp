@@ -65,8 +65,10 @@ class TestHost final : public ws::ConnectionHost {
     asio::post(io_, [connection] { connection->flush(); });
   }
   void release(ws::Connection& connection) noexcept override { live.erase(&connection); }
+  Transport::Counters& counters() noexcept override { return counters_; }
 
   RecordingListener listener_;
+  Transport::Counters counters_;
   TransportOptions options_;
   std::map<ws::Connection*, std::shared_ptr<ws::Connection>> live;
 

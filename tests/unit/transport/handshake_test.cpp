@@ -340,3 +340,56 @@ TEST_CASE("refusalResponse") {
     }
   }
 }
+
+TEST_CASE("a request with no Upgrade header is plain HTTP") {
+  SUBCASE("method, target and Authorization are kept; the error is the WebSocket answer") {
+    const ws::ParsedRequest parsed = ws::parseUpgradeRequest(
+        block("GET /metrics?x=1 HTTP/1.1", {"Host: x", "Authorization:  Bearer abc "}));
+    CHECK_FALSE(parsed.request.has_value());
+    REQUIRE(parsed.plain.has_value());
+    CHECK(parsed.plain->method == "GET");
+    CHECK(parsed.plain->target == "/metrics?x=1");
+    CHECK(parsed.plain->authorization == "Bearer abc");
+    CHECK(parsed.error.status == 426);
+  }
+  SUBCASE("another method keeps its 405") {
+    const ws::ParsedRequest parsed = ws::parseUpgradeRequest(block("POST /health HTTP/1.1", {}));
+    REQUIRE(parsed.plain.has_value());
+    CHECK(parsed.plain->method == "POST");
+    CHECK(parsed.error.status == 405);
+  }
+  SUBCASE("a request naming Upgrade, even a wrong one, is a handshake, not plain HTTP") {
+    const ws::ParsedRequest parsed =
+        ws::parseUpgradeRequest(block("GET / HTTP/1.1", {"Upgrade: h2c", "Connection: Upgrade"}));
+    CHECK_FALSE(parsed.plain.has_value());
+    CHECK(parsed.error.status == 426);
+  }
+  SUBCASE("a malformed one is refused before it is plain") {
+    const ws::ParsedRequest parsed = ws::parseUpgradeRequest(block("GET / HTTP/1.0", {}));
+    CHECK_FALSE(parsed.plain.has_value());
+    CHECK(parsed.error.status == 400);
+  }
+  SUBCASE("a valid handshake is not plain") {
+    CHECK_FALSE(ws::parseUpgradeRequest(validRequest()).plain.has_value());
+  }
+}
+
+TEST_CASE("httpResponse") {
+  SUBCASE("status, type, length, and the connection closes") {
+    CHECK(ws::httpResponse(200, "application/json", "{}", "s") ==
+          "HTTP/1.1 200 OK\r\n"
+          "Content-Type: application/json\r\n"
+          "Content-Length: 2\r\n"
+          "Cache-Control: no-store\r\n"
+          "Connection: close\r\n"
+          "Server: s\r\n"
+          "\r\n"
+          "{}");
+  }
+  SUBCASE("HEAD keeps the length and leaves the body out") {
+    const std::string response = ws::httpResponse(503, "text/plain", "draining", "s", true);
+    CHECK(response.substr(0, 34) == "HTTP/1.1 503 Service Unavailable\r\n");
+    CHECK(response.find("Content-Length: 8\r\n") != std::string::npos);
+    CHECK(response.substr(response.size() - 4) == "\r\n\r\n");
+  }
+}
