@@ -9,8 +9,9 @@
 #include <exception>
 #include <functional>
 
-#include "reload/generation.h"
+#include "app/json_log_formatter.h"
 #include "config/server_config.h"
+#include "reload/generation.h"
 #include "reload/reloader.h"
 #include "server/server.h"
 
@@ -24,6 +25,7 @@ struct Options {
   int port = -1;
   std::vector<std::string> params;
   std::string logLevel;
+  std::string logFormat;
   bool checkConfig = false;
 };
 
@@ -43,10 +45,13 @@ Parameters parseParams(const std::vector<std::string>& pairs) {
   return params;
 }
 
-void setUpLogging(const std::string& level) {
+void setUpLogging(const std::string& level, const std::string& format) {
   auto logger = spdlog::stderr_logger_st("wampd");
   spdlog::set_default_logger(logger);
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  if (format == "json")
+    spdlog::set_formatter(std::make_unique<JsonLogFormatter>());
+  else
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   spdlog::set_level(spdlog::level::from_str(level));
   spdlog::flush_on(spdlog::level::trace);
 }
@@ -55,7 +60,8 @@ int run(const Options& options) {
   const ConfigSource source{options.config.empty() ? defaultConfigPath() : options.config,
                             parseParams(options.params), options.host, options.port};
   const ServerConfig config = source.load();
-  setUpLogging(options.logLevel.empty() ? config.logLevel : options.logLevel);
+  setUpLogging(options.logLevel.empty() ? config.logLevel : options.logLevel,
+               options.logFormat.empty() ? config.logFormat : options.logFormat);
 
   auto generation = buildGeneration(config, 1);
   for (const auto& warning : generation->warnings) spdlog::warn("{}", warning);
@@ -71,8 +77,6 @@ int run(const Options& options) {
       std::to_string(generation->router.size()) + " routes, " +
       std::to_string(generation->plugins.topicHandlers().size()) + " topic handlers, " +
       std::to_string(generation->plugins.rpcHandlers().size()) + " RPC handlers";
-  // One I/O thread: the reactor needs no locks. Other threads only post() (reload workers),
-  // which keeps the scheduler's own locking.
   // One I/O thread: the reactor needs no locks. Other threads only post() (reload workers),
   // which keeps the scheduler's own locking.
   asio::io_context io(ASIO_CONCURRENCY_HINT_UNSAFE_IO);
@@ -114,6 +118,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 65535));
   app.add_option("--param", options.params, "Override a %parameter%: NAME=VALUE (repeatable)");
   app.add_option("--log-level", options.logLevel, "trace, debug, info, warn, error");
+  app.add_option("--log-format", options.logFormat, "text or json (overrides log_format)")
+      ->check(CLI::IsMember({"text", "json"}));
   app.add_flag("--check-config", options.checkConfig,
                "Validate config, routing files and plugins, then exit");
   CLI11_PARSE(app, argc, argv);

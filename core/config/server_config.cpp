@@ -133,6 +133,13 @@ void readLogLevel(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
                   level + "'");
 }
 
+void readLogFormat(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  const std::string format = ctx.string(v, "log_format");
+  if (format != "text" && format != "json")
+    ctx.fail(v, "log_format must be text or json; found '" + format + "'");
+  c.logFormat = format;
+}
+
 void readPluginDirectories(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
   c.pluginDirectories = ctx.paths(v, "plugins.directories");
 }
@@ -245,9 +252,10 @@ void readAuth(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
 }
 
 // Adding a section is one line here (and its reader above).
-constexpr std::array<Field, 6> kTopLevelFields{{
+constexpr std::array<Field, 7> kTopLevelFields{{
     {"server", readServer},
     {"log_level", readLogLevel},
+    {"log_format", readLogFormat},
     {"plugins", readPlugins},
     {"routing", readRouting},
     {"parameters", readParameters},

@@ -34,6 +34,8 @@ struct ServerConfig {
   AuthConfig auth;
   /// spdlog level name: trace, debug, info, warn, error.
   std::string logLevel = "info";
+  /// text: one line per entry for people; json: one JSON object per line for log shippers.
+  std::string logFormat = "text";
   /// The file holds no settings at all: every value above is a default.
   bool empty = false;
 };

@@ -134,8 +134,8 @@ TEST_CASE("config errors name file, line and column") {
   }
   SUBCASE("unknown top-level key") {
     checkError("invalid/unknown_top_level_key.yml", 3, 1,
-               "unknown key 'plugin' in the config file (expected server, log_level, plugins, "
-               "routing, parameters, auth)");
+               "unknown key 'plugin' in the config file (expected server, log_level, log_format, "
+               "plugins, routing, parameters, auth)");
   }
   SUBCASE("unknown server key") {
     checkError("invalid/unknown_server_key.yml", 3, 3, "unknown key 'prot' in 'server'");

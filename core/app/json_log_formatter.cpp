@@ -1,0 +1,32 @@
+#include "app/json_log_formatter.h"
+
+#include <chrono>
+#include <ctime>
+#include <string>
+
+#include "common/json.h"
+
+namespace wampd::core {
+
+void JsonLogFormatter::format(const spdlog::details::log_msg& message, spdlog::memory_buf_t& out) {
+  const auto since = message.time.time_since_epoch();
+  const std::time_t seconds = std::chrono::duration_cast<std::chrono::seconds>(since).count();
+  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since).count() % 1000;
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char time[40];
+  const std::size_t n = std::strftime(time, sizeof time, "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(time + n, sizeof time - n, ".%03dZ", static_cast<int>(millis));
+  const spdlog::string_view_t level = spdlog::level::to_string_view(message.level);
+  std::string line;
+  json::serializeTo(
+      Value(
+          Object{{"time", Value(std::string(time))},
+                 {"level", Value(std::string(level.data(), level.size()))},
+                 {"message", Value(std::string(message.payload.data(), message.payload.size()))}}),
+      line);
+  line.push_back('\n');
+  out.append(line.data(), line.data() + line.size());
+}
+
+}  // namespace wampd::core
