@@ -231,32 +231,6 @@ HandshakeAnswer Server::refused(HandshakeAnswer answer, const char* reason) {
   return answer;
 }
 
-std::optional<HttpResponse> Server::onHttpRequest(const HttpRequest& request) {
-  const std::string_view target = request.target;
-  const std::string_view path = target.substr(0, target.find('?'));
-  if (path != "/health" && path != "/metrics") return std::nullopt;
-  HttpResponse response;
-  if (request.method != "GET" && request.method != "HEAD") {
-    response.status = 405;
-    response.body = std::string(path) + " answers GET and HEAD\n";
-    return response;
-  }
-  if (path == "/health") {
-    response.contentType = "application/json";
-    if (shuttingDown_) {
-      response.status = 503;
-      response.body = "{\"status\":\"draining\"}";
-    } else {
-      response.body =
-          "{\"status\":\"ok\",\"generation\":" + std::to_string(generation_->number) + "}";
-    }
-    return response;
-  }
-  response.contentType = std::string(MetricsText::kContentType);
-  response.body = metricsText();
-  return response;
-}
-
 HandshakeAnswer Server::admit(Identity identity, PendingSession pending, bool mustAuthenticate,
                               const std::string& subprotocol, const std::string& remoteAddress) {
   HandshakeAnswer answer;

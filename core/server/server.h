@@ -52,8 +52,10 @@ class Server final : private TransportListener, private SessionHost {
   struct PendingSession;
   struct Verification;
   HandshakeAnswer onHandshake(const HandshakeRequest& request) override;
-  /// GET /health and GET /metrics; other requests get the WebSocket answer (426).
+  /// GET /health, GET /metrics and /api/* (http_api.cpp); other requests get the WebSocket
+  /// answer (426).
   std::optional<HttpResponse> onHttpRequest(const HttpRequest& request) override;
+  HttpResponse apiRequest(const HttpRequest& request, std::string_view path);
   void onWritten() noexcept override { broker_.writesDone(); }
   /// Counts a refused handshake under `reason` (a metrics label) and returns `answer`.
   HandshakeAnswer refused(HandshakeAnswer answer, const char* reason);

@@ -94,9 +94,16 @@ void Connection::readHandshake(std::string_view bytes) {
   }
   ParsedRequest parsed = parseUpgradeRequest(std::string_view(inbox_).substr(0, *length));
   if (parsed.plain) {
+    const std::size_t bodyLength = parsed.plain->contentLength;
+    if (bodyLength > host_.options().maxMessageSize) {
+      refuse(413, "request body over " + std::to_string(host_.options().maxMessageSize) +
+                      " bytes (server.max_message_size)");
+      return;
+    }
+    if (inbox_.size() - *length < bodyLength) return;  // the rest of the body is on its way
     std::optional<std::string> response;
     try {
-      response = answerPlain(*parsed.plain);
+      response = answerPlain(*parsed.plain, std::string_view(inbox_).substr(*length, bodyLength));
     } catch (const std::exception&) {
       refuse(500, "internal error");
       return;
@@ -160,13 +167,15 @@ bool Connection::complete(const HandshakeAnswer& result) noexcept {
   return true;
 }
 
-std::optional<std::string> Connection::answerPlain(const PlainRequest& plain) {
+std::optional<std::string> Connection::answerPlain(const PlainRequest& plain,
+                                                   std::string_view body) {
   ++host_.counters().httpRequests;
   HttpRequest request;
   request.method = plain.method;
   request.target = plain.target;
   request.authorization = plain.authorization;
   request.remoteAddress = remote_;
+  request.body = std::string(body);
   std::optional<HttpResponse> response = host_.listener().onHttpRequest(request);
   if (!response) return std::nullopt;
   return httpResponse(response->status, response->contentType, response->body,

@@ -86,7 +86,7 @@ class Connection final : public Link,
   /// Answers a plain HTTP request with `response` and closes.
   void respond(std::string response);
   /// The listener's answer to a plain HTTP request, if it has one.
-  std::optional<std::string> answerPlain(const PlainRequest& request);
+  std::optional<std::string> answerPlain(const PlainRequest& request, std::string_view body);
   /// Sends `answer` to the handshake whose request is the first `requestLength` bytes of inbox_.
   void answer(const std::string& key, std::size_t requestLength, const HandshakeAnswer& answer);
   void accept(const std::string& key, const HandshakeAnswer& answer);

@@ -77,6 +77,10 @@ const char* reasonPhrase(std::uint16_t status) noexcept {
       return "Not Found";
     case 405:
       return "Method Not Allowed";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Content Too Large";
     case 426:
       return "Upgrade Required";
     case 431:
@@ -139,7 +143,8 @@ ParsedRequest parseUpgradeRequest(std::string_view block) {
   UpgradeRequest request;
   request.resource = std::string(resource);
   bool upgradeHeader = false, upgrade = false, connectionUpgrade = false, haveKey = false;
-  std::string_view authorization;
+  std::string_view authorization, contentLength;
+  bool chunked = false, haveLength = false;
   std::string_view wsVersion;
   std::size_t pos = lineEnd + 2;
   while (pos < block.size()) {
@@ -174,11 +179,35 @@ ParsedRequest parseUpgradeRequest(std::string_view block) {
       request.origin = std::string(value);
     } else if (equalsIgnoringCase(name, "Authorization")) {
       authorization = value;
+    } else if (equalsIgnoringCase(name, "Content-Length")) {
+      if (haveLength && contentLength != value) {
+        parsed.error = fail(400, "conflicting Content-Length headers");
+        return parsed;
+      }
+      contentLength = value;
+      haveLength = true;
+    } else if (equalsIgnoringCase(name, "Transfer-Encoding")) {
+      chunked = true;
     }
   }
-  if (!upgradeHeader)
-    parsed.plain =
-        PlainRequest{std::string(method), std::string(resource), std::string(authorization)};
+  if (!upgradeHeader) {
+    // Bodies are sized up front: nothing can be smuggled behind a chunked one.
+    if (chunked) {
+      parsed.error = fail(411, "send the body with a Content-Length, not chunked");
+      return parsed;
+    }
+    std::size_t length = 0;
+    if (haveLength) {
+      if (contentLength.empty() || contentLength.size() > 12 || !std::all_of(contentLength.begin(), contentLength.end(),
+                                                    [](char c) { return c >= '0' && c <= '9'; })) {
+        parsed.error = fail(400, "malformed Content-Length");
+        return parsed;
+      }
+      length = std::stoull(std::string(contentLength));
+    }
+    parsed.plain = PlainRequest{std::string(method), std::string(resource),
+                                std::string(authorization), length};
+  }
   if (method != "GET") {
     parsed.error = fail(405, "WebSocket handshakes use GET");
     return parsed;

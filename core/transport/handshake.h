@@ -32,8 +32,9 @@ std::optional<std::size_t> headerBlockLength(std::string_view data) noexcept;
 /// A request with no Upgrade header at all: plain HTTP for the operators' endpoints.
 struct PlainRequest {
   std::string method;
-  std::string target;         // path and query as sent
-  std::string authorization;  // the Authorization header, empty when absent
+  std::string target;             // path and query as sent
+  std::string authorization;      // the Authorization header, empty when absent
+  std::size_t contentLength = 0;  // the body's length; the body follows the header block
 };
 
 /// Parses a complete header block. Either the request or the error is set; `plain` is set

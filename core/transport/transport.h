@@ -107,6 +107,7 @@ struct HttpRequest {
   std::string target;  // path and query as sent
   std::string authorization;
   std::string remoteAddress;
+  std::string body;  // at most TransportOptions::maxMessageSize bytes (beyond: 413)
 };
 
 struct HttpResponse {

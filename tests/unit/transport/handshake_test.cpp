@@ -393,3 +393,33 @@ TEST_CASE("httpResponse") {
     CHECK(response.substr(response.size() - 4) == "\r\n\r\n");
   }
 }
+
+TEST_CASE("a plain request's body is sized by Content-Length") {
+  SUBCASE("the length is kept") {
+    const ws::ParsedRequest parsed =
+        ws::parseUpgradeRequest(block("POST /api/publish HTTP/1.1", {"Content-Length: 42"}));
+    REQUIRE(parsed.plain.has_value());
+    CHECK(parsed.plain->contentLength == 42);
+  }
+  SUBCASE("none is an empty body") {
+    CHECK(ws::parseUpgradeRequest(block("GET /health HTTP/1.1", {})).plain->contentLength == 0);
+  }
+  SUBCASE("malformed or conflicting lengths are 400") {
+    for (const char* header : {"Content-Length: -1", "Content-Length: 1e3",
+                               "Content-Length: ", "Content-Length: 9999999999999"}) {
+      CAPTURE(header);
+      const ws::ParsedRequest parsed = ws::parseUpgradeRequest(block("POST / HTTP/1.1", {header}));
+      CHECK_FALSE(parsed.plain.has_value());
+      CHECK(parsed.error.status == 400);
+    }
+    CHECK(ws::parseUpgradeRequest(
+              block("POST / HTTP/1.1", {"Content-Length: 1", "Content-Length: 2"}))
+              .error.status == 400);
+  }
+  SUBCASE("chunked bodies are 411") {
+    const ws::ParsedRequest parsed =
+        ws::parseUpgradeRequest(block("POST / HTTP/1.1", {"Transfer-Encoding: chunked"}));
+    CHECK_FALSE(parsed.plain.has_value());
+    CHECK(parsed.error.status == 411);
+  }
+}
