@@ -10,8 +10,9 @@ namespace wampd::core {
 
 void JsonLogFormatter::format(const spdlog::details::log_msg& message, spdlog::memory_buf_t& out) {
   const auto since = message.time.time_since_epoch();
-  const std::time_t seconds = std::chrono::duration_cast<std::chrono::seconds>(since).count();
-  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since).count() % 1000;
+  const auto whole = std::chrono::duration_cast<std::chrono::seconds>(since);
+  const std::time_t seconds = whole.count();
+  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since - whole).count();
   std::tm utc{};
   gmtime_r(&seconds, &utc);
   char time[40];
