@@ -169,6 +169,11 @@ ParsedRequest parseUpgradeRequest(std::string_view block) {
     } else if (equalsIgnoringCase(name, "Connection")) {
       connectionUpgrade = connectionUpgrade || listHasToken(value, "upgrade");
     } else if (equalsIgnoringCase(name, "Sec-WebSocket-Key")) {
+      // RFC 6455 section 11.3.1: it must not appear more than once.
+      if (haveKey) {
+        parsed.error = fail(400, "more than one Sec-WebSocket-Key");
+        return parsed;
+      }
       request.key = std::string(value);
       haveKey = !value.empty();
     } else if (equalsIgnoringCase(name, "Sec-WebSocket-Version")) {

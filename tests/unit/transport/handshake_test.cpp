@@ -423,3 +423,10 @@ TEST_CASE("a plain request's body is sized by Content-Length") {
     CHECK(parsed.error.status == 411);
   }
 }
+
+TEST_CASE("two Sec-WebSocket-Key headers are 400 (RFC 6455 section 11.3.1)") {
+  const ws::HandshakeError e =
+      refused(validRequest({"Sec-WebSocket-Key: AQIDBAUGBwgJCgsMDQ4PEA=="}));
+  CHECK(e.status == 400);
+  CHECK(e.reason == "more than one Sec-WebSocket-Key");
+}
