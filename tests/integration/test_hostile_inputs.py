@@ -8,6 +8,7 @@ so that the handshake and ticket categories show the server serving everyone els
 on one long-lived server, as the frame and WAMP categories do in their own files.
 """
 
+import asyncio
 import base64
 import json
 import socket
@@ -16,6 +17,9 @@ import pytest
 
 from conftest import WAMPD, WampdProcess, free_port, sample_config
 from test_transport import header, split_response
+from test_wamp2_violations import (ABORT, ERROR, HELLO, ROLES, SUBSCRIBE, RawV2, bystander,
+                                   still_served)
+from wamp_client import run
 from test_websocket_framing import REFUSALS, Peer, assert_served, read_until_eof, subscriber
 
 
@@ -116,6 +120,49 @@ def test_malformed_ticket_is_refused_with_403_the_reason_logged_and_others_serve
         assert_plain_refusal(status_line, headers, body, "403 Forbidden", words)
         server.wait_for_log(f"refused handshake from 127.0.0.1: {body.strip()}")
         assert_served(bystander, f"after {name}")
+
+
+@pytest.mark.parametrize("serializer", ["json", "msgpack"])
+def test_hello_to_an_unknown_realm_is_aborted_and_others_served(server, serializer):
+    async def scenario():
+        watcher = await bystander(server.url)
+        client = await RawV2.connect(server.url, serializer)
+        try:
+            await client.send([HELLO, "no.such.realm", ROLES])
+            abort = await client.recv()
+            await asyncio.wait_for(client.ws.wait_closed(), 5)
+            await still_served(server.url, watcher)
+            return abort, client.ws.close_code
+        finally:
+            await client.close()
+            await watcher.close()
+
+    abort, code = run(scenario())
+    assert abort[0] == ABORT and abort[2] == "wamp.error.no_such_realm", abort
+    assert code == 1000
+
+
+@pytest.mark.parametrize("serializer", ["json", "msgpack"])
+def test_v2_subscribe_to_a_topic_without_a_route_gets_error_and_the_session_stays(
+        server, serializer):
+    async def scenario():
+        client = await RawV2.joined(server.url, serializer)
+        try:
+            request = client.request_id()
+            await client.send([SUBSCRIBE, request, {}, "no/such/route"])
+            error = await client.recv()
+            # The session stays: it subscribes to a routed topic and is served.
+            await client.send([SUBSCRIBE, client.request_id(), {}, "sample/throwing"])
+            subscribed = await client.recv()
+            client.subscription = subscribed[2]
+            await still_served(server.url, client)
+            return request, error
+        finally:
+            await client.close()
+
+    request, error = run(scenario())
+    assert error[:3] == [ERROR, SUBSCRIBE, request], error
+    assert error[4] == "wamp.error.invalid_uri", error
 
 
 def test_a_fresh_client_is_served_after_every_hostile_input_here(server):
