@@ -28,6 +28,25 @@ def log(message):
     run_bench.log(message)
 
 
+# The kernel's objects behind one TCP socket held by a process: the socket, its inode, the
+# open file and its dentry, and an epoll registration.
+SOCKET_SLABS = ["TCP", "sock_inode_cache", "filp", "dentry", "eventpoll_epi"]
+
+
+def socket_slab_bytes():
+    """{slab: object size} from /proc/slabinfo (root only), or {} when unreadable."""
+    sizes = {}
+    try:
+        with open("/proc/slabinfo") as f:
+            for line in f:
+                fields = line.split()
+                if fields and fields[0] in SOCKET_SLABS:
+                    sizes[fields[0]] = int(fields[3])
+    except OSError:
+        pass
+    return sizes
+
+
 def crowd(build, server, port, args):
     sources = [f"127.0.0.{2 + i}" for i in range(args.processes)]
     command = ["taskset", "-c", run_bench.CLIENT_CORE,
@@ -55,14 +74,15 @@ def fmt_rate(x):
 def table(results, count):
     rows = ["| round | server | opened | set-up (conn/s) | server RSS per connection | "
             "per subscriber | kernel slab per connection (both ends) | deliveries/s, 64 B to all | "
-            "server CPU | every event everywhere |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+            "socket buffers while broadcasting (most seen) | server CPU | every event everywhere |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in results:
         slab = (r["slab_kib_held"] - r["slab_kib_before"]) / max(1, r["opened"])
         rows.append(
             f"| {r['round']} | {r['label']} | {r['opened']:,} | {r['connections_per_s']:,.0f} | "
             f"{r['kib_per_connection']:.2f} KiB | {r.get('kib_per_subscriber', 0):.2f} KiB | "
             f"{slab:.2f} KiB | {fmt_rate(r.get('deliveries_per_s', 0))} | "
+            f"{r.get('tcp_mem_pages_broadcasting_max', -1) * 4 / 1024:.1f} MiB | "
             f"{r.get('server_cpu', -1):.2f} ({r.get('server_sys_cpu', -1):.2f} kernel) | "
             f"{'yes' if r.get('all_delivered') else 'NO: ' + r.get('reason', r.get('close_reason', ''))} |")
     rows.append("")
@@ -137,12 +157,17 @@ def main():
             port += 1
             # The client closed with resets; let the kernel free the sockets before the next.
             time.sleep(2)
-    document = {"machine": run_bench.machine(), "started": started,
+    slabs = socket_slab_bytes()
+    document = {"machine": run_bench.machine(), "socket_slab_bytes": slabs, "started": started,
                 "seconds": round(time.time() - started), "args": vars(args), "results": results}
     if args.out:
         with open(args.out, "w") as f:
             json.dump(document, f, indent=1)
     print(table(results, args.count))
+    if slabs:
+        print(f"\nkernel objects per TCP socket (/proc/slabinfo): "
+              + " + ".join(f"{k} {v}" for k, v in slabs.items())
+              + f" = {sum(slabs.values())} bytes")
     return 0 if all(r.get("all_delivered") for r in results) else 1
 
 
