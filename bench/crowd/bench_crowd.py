@@ -74,20 +74,23 @@ def fmt_rate(x):
 def table(results, count):
     rows = ["| round | server | opened | set-up (conn/s) | server RSS per connection | "
             "per subscriber | kernel slab per connection (both ends) | deliveries/s, 64 B to all | "
+            "per server CPU-second | "
             "socket buffers while broadcasting (most seen) | server CPU | every event everywhere |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in results:
         slab = (r["slab_kib_held"] - r["slab_kib_before"]) / max(1, r["opened"])
         rows.append(
             f"| {r['round']} | {r['label']} | {r['opened']:,} | {r['connections_per_s']:,.0f} | "
             f"{r['kib_per_connection']:.2f} KiB | {r.get('kib_per_subscriber', 0):.2f} KiB | "
             f"{slab:.2f} KiB | {fmt_rate(r.get('deliveries_per_s', 0))} | "
+            f"{fmt_rate(r['deliveries_per_s'] / r['server_cpu']) if r.get('server_cpu', 0) > 0 else '—'} | "
             f"{r.get('tcp_mem_pages_broadcasting_max', -1) * 4 / 1024:.1f} MiB | "
             f"{r.get('server_cpu', -1):.2f} ({r.get('server_sys_cpu', -1):.2f} kernel) | "
             f"{'yes' if r.get('all_delivered') else 'NO: ' + r.get('reason', r.get('close_reason', ''))} |")
     rows.append("")
-    rows.append("| round | wampd ÷ epoll-batch: deliveries/s | set-up rate | RSS per connection |")
-    rows.append("|---|---:|---:|---:|")
+    rows.append("| round | wampd ÷ epoll-batch: deliveries/s | per server CPU-second | "
+                "set-up rate | RSS per connection |")
+    rows.append("|---|---:|---:|---:|---:|")
     by_round = {}
     for r in results:
         by_round.setdefault(r["round"], {})[r["label"]] = r
@@ -97,9 +100,19 @@ def table(results, count):
             continue
         def ratio(key):
             return f"{w[key] / e[key]:.2f}×" if e.get(key) else "—"
-        rows.append(f"| {n} | {ratio('deliveries_per_s')} | {ratio('connections_per_s')} | "
-                    f"{ratio('kib_per_connection')} |")
+        per_cpu = "—"
+        if w.get("server_cpu", 0) > 0 and e.get("server_cpu", 0) > 0:
+            per_cpu = (f"{(w['deliveries_per_s'] / w['server_cpu']) / (e['deliveries_per_s'] / e['server_cpu']):.2f}×")
+        rows.append(f"| {n} | {ratio('deliveries_per_s')} | {per_cpu} | "
+                    f"{ratio('connections_per_s')} | {ratio('kib_per_connection')} |")
     return "\n".join(rows)
+
+
+def render(path):
+    """The tables of a results file written by --out."""
+    with open(path) as f:
+        document = json.load(f)
+    print(table(document["results"], document["args"]["count"]))
 
 
 def main():
@@ -117,7 +130,11 @@ def main():
     parser.add_argument("--servers", default="wampd,epoll-batch")
     parser.add_argument("--port", type=int, default=18900, help="first port")
     parser.add_argument("--out", help="results JSON to write")
+    parser.add_argument("--render", metavar="JSON", help="print the tables of a results file and exit")
     args = parser.parse_args()
+    if args.render:
+        render(args.render)
+        return 0
 
     import resource
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
