@@ -73,16 +73,18 @@ def fmt_rate(x):
 
 def table(results, count):
     rows = ["| round | server | opened | set-up (conn/s) | server RSS per connection | "
-            "per subscriber | kernel slab per connection (both ends) | deliveries/s, 64 B to all | "
+            "per subscriber | kernel slab per connection (both ends) | "
+            "sockstat mem, idle (pages, delta) | deliveries/s, 64 B to all | "
             "per server CPU-second | "
             "socket buffers while broadcasting (most seen) | server CPU | every event everywhere |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in results:
         slab = (r["slab_kib_held"] - r["slab_kib_before"]) / max(1, r["opened"])
         rows.append(
             f"| {r['round']} | {r['label']} | {r['opened']:,} | {r['connections_per_s']:,.0f} | "
             f"{r['kib_per_connection']:.2f} KiB | {r.get('kib_per_subscriber', 0):.2f} KiB | "
-            f"{slab:.2f} KiB | {fmt_rate(r.get('deliveries_per_s', 0))} | "
+            f"{slab:.2f} KiB | {r['tcp_mem_pages_held'] - r['tcp_mem_pages_before']:+d} | "
+            f"{fmt_rate(r.get('deliveries_per_s', 0))} | "
             f"{fmt_rate(r['deliveries_per_s'] / r['server_cpu']) if r.get('server_cpu', 0) > 0 else '—'} | "
             f"{r.get('tcp_mem_pages_broadcasting_max', -1) * 4 / 1024:.1f} MiB | "
             f"{r.get('server_cpu', -1):.2f} ({r.get('server_sys_cpu', -1):.2f} kernel) | "
