@@ -103,7 +103,7 @@ def test_a_row_naming_a_missing_test_is_caught(tmp_path, monkeypatch, reference)
     doc.write_text("## WAMP v1\n\n| # | input | outcome | test |\n|---:|---|---|---|\n"
                    f"| 1 | x | y | `{reference}` |\n")
     monkeypatch.setattr(sys.modules[__name__], "DOC", doc)
-    check = (test_every_pytest_node_id_in_the_table_exists if reference.endswith("test")
+    check = (test_every_pytest_node_id_in_the_table_exists if ".py::" in reference
              else test_every_doctest_case_in_the_table_exists)
     with pytest.raises(AssertionError):
         check()
