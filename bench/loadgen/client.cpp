@@ -95,6 +95,21 @@ bool Client::startConnect(int receiveBuffer) {
   if (receiveBuffer > 0)
     setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, sizeof receiveBuffer);
 
+  if (!target_.source.empty()) {
+    // The port is chosen at connect(), per destination, not at bind(): without this every
+    // bound socket would take a port of its own from the whole range.
+    setsockopt(c.fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    inet_pton(AF_INET, target_.source.c_str(), &local.sin_addr);
+    if (::bind(c.fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+      c.failure = "bind " + target_.source + ": " + std::strerror(errno);
+      ::close(c.fd);
+      c.fd = -1;
+      c.state = ConnState::Closed;
+      return false;
+    }
+  }
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<std::uint16_t>(target_.port));

@@ -19,6 +19,9 @@ struct Target {
   std::string path = "/";
   Wamp wamp = Wamp::V1;
   std::string realm = "realm1";
+  /// Local address to connect from (IPv4); empty: the kernel's choice. The kernel has about
+  /// 28,000 ephemeral ports per source and destination pair; more sources, more connections.
+  std::string source;
 };
 
 enum class ConnState { Connecting, Upgrading, Welcoming, Open, Closed };

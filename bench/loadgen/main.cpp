@@ -75,6 +75,20 @@ int main(int argc, char** argv) {
   idl->add_option("--connections", idle.connections);
   idl->add_option("--hold", idle.holdS);
 
+  CrowdOptions crowd;
+  auto* crw = app.add_subcommand(
+      "crowd", "Subscribers over several processes and source addresses, broadcast to all");
+  addCommon(*crw, common, wamp);
+  crw->add_option("--subscribers", crowd.subscribers);
+  crw->add_option("--processes", crowd.processes, "Processes holding the subscribers");
+  crw->add_option("--sources", crowd.sources, "Source addresses, one per process in turn")
+      ->delimiter(',');
+  crw->add_option("--size", crowd.size, "Event size in bytes (the JSON value)");
+  crw->add_option("--window", crowd.window, "Events in flight");
+  crw->add_option("--events", crowd.events,
+                  "Publish exactly this many and check each reached everyone (0: timed)");
+  crw->add_option("--settle", crowd.settleS, "Seconds after set-up before memory is read");
+
   CLI11_PARSE(app, argc, argv);
   common.target.wamp = wamp == "v2" ? Wamp::V2 : Wamp::V1;
   if (common.label.empty()) common.label = "server";
@@ -86,5 +100,6 @@ int main(int argc, char** argv) {
   if (slw->parsed()) return runSlow(common, slow);
   if (rp->parsed()) return runRpc(common, rpc);
   if (idl->parsed()) return runIdle(common, idle);
+  if (crw->parsed()) return runCrowd(common, crowd);
   return 1;
 }

@@ -20,6 +20,34 @@ std::int64_t residentKiB(pid_t pid) {
   return -1;
 }
 
+std::int64_t tcpMemPages() {
+  std::ifstream sockstat("/proc/net/sockstat");
+  std::string line;
+  while (std::getline(sockstat, line)) {
+    if (line.rfind("TCP:", 0) != 0) continue;
+    std::istringstream fields(line.substr(4));
+    std::string name;
+    std::int64_t value = 0;
+    while (fields >> name >> value)
+      if (name == "mem") return value;
+  }
+  return -1;
+}
+
+std::int64_t slabKiB() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string line;
+  std::int64_t total = 0;
+  int found = 0;
+  while (std::getline(meminfo, line)) {
+    if (line.rfind("SReclaimable:", 0) == 0 || line.rfind("SUnreclaim:", 0) == 0) {
+      total += std::stoll(line.substr(line.find(':') + 1));
+      ++found;
+    }
+  }
+  return found == 2 ? total : -1;
+}
+
 double cpuSeconds(pid_t pid) {
   const CpuTimes t = cpuTimes(pid);
   return t.user < 0 ? -1 : t.user + t.system;

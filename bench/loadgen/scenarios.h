@@ -85,4 +85,25 @@ struct IdleOptions {
 /// Server memory over idle connections, and the rate at which they were opened.
 int runIdle(const Common& common, const IdleOptions& options);
 
+struct CrowdOptions {
+  std::size_t subscribers = 19000;
+  /// Processes holding the subscribers (forked); each needs a descriptor per connection.
+  std::size_t processes = 4;
+  /// Source addresses, one per process in turn; none: the kernel's choice.
+  std::vector<std::string> sources;
+  std::size_t size = 64;
+  std::size_t window = 32;
+  std::size_t maxInFlightBytes = 64u << 20;
+  /// Publish exactly this many events and check each reached everyone; 0: publish for
+  /// Common::durationS after the warm-up and report the rate.
+  std::uint64_t events = 0;
+  double settleS = 1;
+  double subscribeTimeoutS = 120;
+  double drainS = 30;
+};
+/// Subscribers spread over several processes and source addresses, one publisher: set-up
+/// rate, server and kernel memory per connection, deliveries/s broadcasting to all, and
+/// whether every event reached every subscriber exactly once.
+int runCrowd(const Common& common, const CrowdOptions& options);
+
 }  // namespace wampd::bench
