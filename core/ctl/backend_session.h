@@ -47,8 +47,10 @@ class BackendSession {
   virtual void close() = 0;
 };
 
-/// A v1 or v2 session (options.v2, options.realm), every step bounded by `deadline`.
+/// A v1 or v2 session (options.v2, options.realm), or the HTTP API (options.http, which
+/// sends `token` as a Bearer token), every step bounded by `deadline`.
 std::unique_ptr<BackendSession> makeBackendSession(const GlobalOptions& options,
+                                                   const std::string& token,
                                                    WsClient::Clock::time_point deadline);
 
 }  // namespace wampd::ctl

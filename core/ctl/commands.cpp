@@ -53,7 +53,7 @@ int publish(const GlobalOptions& options, const std::string& topic, const Value&
   Target target;
   std::string error;
   if (!resolveTarget(options, target, error)) return failUsage(error);
-  auto session = makeBackendSession(options, deadlineFrom(options));
+  auto session = makeBackendSession(options, target.token.value, deadlineFrom(options));
   if (!session->open(target.url, target.shownUrl, error)) return fail(target, kFailed, error);
   CallReply refusal;
   switch (session->publishAndClose(topic, payload, refusal, error)) {
@@ -74,7 +74,7 @@ int exchange(const GlobalOptions& options, const std::string& procedure, const A
              Target& target, CallReply& reply) {
   std::string error;
   if (!resolveTarget(options, target, error)) return failUsage(error);
-  auto session = makeBackendSession(options, deadlineFrom(options));
+  auto session = makeBackendSession(options, target.token.value, deadlineFrom(options));
   if (!session->open(target.url, target.shownUrl, error) ||
       !session->call(procedure, args, reply, error))
     return fail(target, kFailed, error);
@@ -106,7 +106,7 @@ int runCheck(const GlobalOptions& options) {
   Target target;
   std::string error;
   if (!resolveTarget(options, target, error)) return failUsage(error);
-  auto session = makeBackendSession(options, deadlineFrom(options));
+  auto session = makeBackendSession(options, target.token.value, deadlineFrom(options));
   if (!session->open(target.url, target.shownUrl, error)) return fail(target, kFailed, error);
   std::cout << "WELCOME from " << target.shownUrl << ": " << session->describeWelcome() << '\n';
   session->close();

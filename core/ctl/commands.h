@@ -25,6 +25,9 @@ struct GlobalOptions {
   /// --v2: speak WAMP v2 (wamp.2.json) in `realm` instead of v1.
   bool v2 = false;
   std::string realm = "realm1";
+  /// --http: use the server's HTTP API (POST /api/publish, /api/call, GET /api/topics,
+  /// /api/stats) instead of a WAMP session.
+  bool http = false;
 };
 
 /// Oro's connection check: 0 when the server answers WELCOME.

@@ -67,6 +67,9 @@ int main(int argc, char** argv) {
   app.add_option("--realm", options.realm, "The WAMP v2 realm to join (with --v2)")
       ->needs(v2)
       ->capture_default_str();
+  app.add_flag("--http", options.http,
+               "Use the server's HTTP API (publish, call, topics, stats, check) instead of WAMP")
+      ->excludes(v2);
 
   CLI::App* check = app.add_subcommand(
       "check", "Exit 0 when the server answers the handshake with WELCOME, 1 otherwise");

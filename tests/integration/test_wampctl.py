@@ -902,3 +902,48 @@ def test_v2_abort_ends_the_command(runtime_dir):
     assert err == ("wampctl: the server aborted the session: wamp.error.not_authorized: "
                    "go away\n")
     assert time.monotonic() - started < 3
+
+
+# ---- --http: the same commands over the HTTP API ----
+
+
+def test_http_check_publish_call_topics_and_stats(sample_wampd, wampctl):
+    args = [*url_args(sample_wampd), "--http"]
+    rc, out, err = wampctl(*args, "check")
+    assert rc == 0, err
+    assert out.startswith(f"WELCOME from {sample_wampd.url}: HTTP API at http://127.0.0.1:")
+    assert '"generation":1' in out
+
+    async def scenario():
+        async with await subscribed_client(sample_wampd, "oro/data/update") as client:
+            rc, out, err = await wampctl_async(*args, "publish", "oro/data/update",
+                                               json.dumps(DATA_UPDATE))
+            assert (rc, out, err) == (0, "", "")
+            assert await client.recv_event("oro/data/update") == [
+                8, "oro/data/update", DATA_UPDATE]
+
+    run(scenario())
+    assert wampctl(*args, "call", "sample/sum", "1", "2") == (0, "3\n", "")
+    rc, _, err = wampctl(*args, "call", "sample/sum", '"a"')
+    assert rc == 1 and "numbers only" in err
+    rc, out, err = wampctl(*args, "topics")
+    assert rc == 0 and "sample.rpc" in out, err
+    rc, out, err = wampctl(*args, "stats")
+    assert rc == 0 and "generation: 1" in out, err
+    rc, _, err = wampctl(*args, "publish", "no/such/topic", "1")
+    assert rc == 1 and "HTTP 404" in err and "no/such/topic" in err
+
+
+def test_http_with_a_wrong_token_is_refused_with_the_hint(sample_wampd, wampctl):
+    rc, _, err = wampctl(*url_args(sample_wampd), "--http", "--token", "not-the-token",
+                         "publish", "oro/data/update", "1")
+    assert rc == 1
+    assert "HTTP 401" in err and "token from --token" in err
+    assert "not-the-token" not in err
+
+
+def test_http_leaves_reload_to_wamp_and_excludes_v2(sample_wampd, wampctl):
+    rc, _, err = wampctl(*url_args(sample_wampd), "--http", "reload")
+    assert rc == 1 and "without --http" in err
+    rc, _, err = wampctl(*url_args(sample_wampd), "--http", "--v2", "stats")
+    assert rc == 2 and "--http" in err
