@@ -21,12 +21,24 @@
 namespace wampd::core {
 namespace {
 
+TransportLimits transportLimits(const ServerConfig& config) {
+  TransportLimits limits;
+  limits.pingInterval = config.pingInterval;
+  limits.pongTimeout = config.pongTimeout;
+  limits.writeTimeout = config.writeTimeout;
+  limits.maxConnections = config.maxConnections;
+  limits.maxConnectionsPerAddress = config.maxConnectionsPerIp;
+  limits.handshakesPerSecond = config.handshakeRatePerIp;
+  return limits;
+}
+
 TransportOptions transportOptions(const ServerConfig& config) {
   TransportOptions o;
   o.host = config.host;
   o.port = config.port;
   o.maxMessageSize = config.maxMessageSize;
   o.serverHeader = kServerIdent;
+  o.limits = transportLimits(config);
   return o;
 }
 
@@ -117,6 +129,8 @@ std::string Server::swap(std::shared_ptr<const Generation> next,
   authenticator_ = next->authenticator;
   const Broker::Migration migration = broker_.setGeneration(std::move(next));
   dealer_.setGeneration(generation_);
+  // Timeouts from the next tick on, limits for the next handshakes.
+  transport_.setLimits(transportLimits(generation_->config));
   const auto stalled = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - started);
   // The new generation serves from here on, whatever happens to its report.
@@ -388,6 +402,7 @@ Value Server::statistics() const {
   std::uint64_t v1 = 0, v2 = 0;
   for (const auto& [id, session] : sessions_) ++(session->wampVersion() == 1 ? v1 : v2);
   const Broker::Counters& c = broker_.counters();
+  const TransportCounters& t = transport_.counters();
   const auto uptime =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
   return Object{{"generation", Value(generation_->number)},
@@ -397,7 +412,14 @@ Value Server::statistics() const {
                 {"sessions_v2", Value(v2)},
                 {"events", Value(c.events)},
                 {"deliveries", Value(c.deliveries)},
-                {"slow_subscribers_disconnected", Value(c.slowSubscribersDisconnected)}};
+                {"slow_subscribers_disconnected", Value(c.slowSubscribersDisconnected)},
+                {"connections", Value(static_cast<std::uint64_t>(transport_.connections()))},
+                {"dropped_unresponsive", Value(t.droppedUnresponsive)},
+                {"dropped_write_stalled", Value(t.droppedWriteStalled)},
+                {"refused_max_connections", Value(t.refusedMaxConnections)},
+                {"refused_max_connections_per_ip", Value(t.refusedMaxConnectionsPerAddress)},
+                {"refused_handshake_rate", Value(t.refusedHandshakeRate)},
+                {"accept_failures", Value(t.acceptFailures)}};
 }
 
 Value Server::topicsTable() const {

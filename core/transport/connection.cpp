@@ -61,6 +61,7 @@ void Connection::onReadable() {
       return;
     }
     const auto size = static_cast<std::size_t>(n);
+    liveness_.received = host_.tick();
     if (discardInput_) {
       // Nothing more is read after a protocol failure or a refusal: we wait for EOF.
     } else if (state_ == State::Handshake) {
@@ -105,7 +106,7 @@ void Connection::readHandshake(std::string_view bytes) {
   request.pending = std::static_pointer_cast<PendingHandshake>(shared_from_this());
   HandshakeAnswer result;
   try {
-    result = host_.listener().onHandshake(request);
+    result = host_.onHandshake(request);
   } catch (const std::exception&) {
     refuse(500, "internal error");
     return;
@@ -122,7 +123,7 @@ void Connection::readHandshake(std::string_view bytes) {
 void Connection::answer(const std::string& key, std::size_t requestLength,
                         const HandshakeAnswer& result) {
   if (!result.accept) {
-    refuse(result.httpStatus, result.reason);
+    refuse(result.httpStatus, result.reason, result.retryAfter);
     return;
   }
   inbox_.erase(0, requestLength);  // a client may send frames right behind its request
@@ -147,12 +148,12 @@ bool Connection::complete(const HandshakeAnswer& result) noexcept {
   return true;
 }
 
-void Connection::refuse(std::uint16_t status, std::string_view reason) {
+void Connection::refuse(std::uint16_t status, std::string_view reason, std::uint32_t retryAfter) {
   std::string().swap(inbox_);
   discardInput_ = true;
   state_ = State::Closing;
   queue_.push_back(std::make_shared<const SharedFrame>(
-      refusalResponse(status, reason, host_.options().serverHeader)));
+      refusalResponse(status, reason, host_.options().serverHeader, retryAfter)));
   queuedBytes_ += queue_.back()->bytes().size();
   closeQueued_ = true;
   armTimer(host_.options().closeTimeout);
@@ -170,6 +171,7 @@ void Connection::accept(const std::string& key, const HandshakeAnswer& answer) {
   }
   token_ = answer.token;
   state_ = State::Open;
+  liveness_.received = liveness_.moved = host_.tick();
   timer_.reset();
   queue_.push_back(std::make_shared<const SharedFrame>(std::move(bytes)));
   queuedBytes_ += queue_.back()->bytes().size();
@@ -265,6 +267,8 @@ void Connection::abortWith(Fault fault) noexcept {
 
 void Connection::enqueue(SharedFramePtr frame) noexcept {
   if (closeQueued_ || state_ != State::Open) return;
+  // The write timeout counts from when there is something to write.
+  if (queuedBytes_ == 0) liveness_.moved = host_.tick();
   try {
     queue_.push_back(std::move(frame));
   } catch (const std::bad_alloc&) {
@@ -374,6 +378,7 @@ void Connection::flush() noexcept {
     }
     auto written = static_cast<std::size_t>(n);
     queuedBytes_ -= written;
+    liveness_.moved = host_.tick();
     while (written > 0) {
       const std::size_t left = queue_[head_]->bytes().size() - headOffset_;
       if (written < left) {
@@ -436,6 +441,20 @@ void Connection::finish() noexcept {
     host_.listener().onClose(*this, closeCode, peerCode ? peerReason_ : localReason_);
   }
   host_.release(*this);
+}
+
+void Connection::cutOff(Fault fault) noexcept {
+  if (state_ == State::Done) return;
+  // Linger 0: close() resets the connection and the kernel drops its copy of the backlog,
+  // which a peer that reads nothing would otherwise hold for minutes.
+  asio::error_code ignored;
+  socket_.set_option(asio::socket_base::linger(true, 0), ignored);
+  try {
+    localReason_ = describe(fault).reason;
+  } catch (const std::bad_alloc&) {
+    // onClose then says 1006 without a reason.
+  }
+  finish();
 }
 
 void Connection::endHandshake() noexcept {

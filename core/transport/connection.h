@@ -17,6 +17,7 @@
 
 #include "common/errors.h"
 #include "transport/frame_codec.h"
+#include "transport/liveness.h"
 #include "transport/transport.h"
 
 namespace wampd::core::ws {
@@ -27,6 +28,10 @@ class Connection;
 class ConnectionHost {
  public:
   virtual TransportListener& listener() noexcept = 0;
+  /// Answers a handshake request: the transport's admission limits, then the listener's.
+  virtual HandshakeAnswer onHandshake(const HandshakeRequest& request) = 0;
+  /// The liveness clock (LivenessClock::now()), for this connection's stamps.
+  virtual std::uint32_t tick() const noexcept = 0;
   virtual const TransportOptions& options() const noexcept = 0;
   /// Scratch space every connection reads into (one I/O thread: never in use twice).
   virtual char* readBuffer(std::size_t& size) noexcept = 0;
@@ -57,6 +62,14 @@ class Connection final : public Link,
   /// Ends a connection whose opening handshake is not answered yet, with no response and no
   /// callback (the server stopped accepting: its client retries as after a failed connect).
   void endHandshake() noexcept;
+  /// True from the accepted handshake until a close or hang-up starts.
+  bool isOpen() const noexcept { return state_ == State::Open; }
+  /// When bytes last came and went, and an unanswered ping (see liveness.h).
+  LivenessStamps& liveness() noexcept { return liveness_; }
+  /// Drops a peer that no longer takes part (dead, or not reading): resets the socket at once,
+  /// with no close frame (its client comes back), and frees its backlog; onClose follows, with
+  /// 1006 and the fault's reason, before this returns.
+  void cutOff(Fault fault) noexcept;
 
   void send(const SharedFramePtr& frame) noexcept override;
   void sendText(std::string text) noexcept override;
@@ -80,7 +93,7 @@ class Connection final : public Link,
   void waitReadable();
   void onReadable();
   void readHandshake(std::string_view bytes);
-  void refuse(std::uint16_t status, std::string_view reason);
+  void refuse(std::uint16_t status, std::string_view reason, std::uint32_t retryAfter = 0);
   /// Sends `answer` to the handshake whose request is the first `requestLength` bytes of inbox_.
   void answer(const std::string& key, std::size_t requestLength, const HandshakeAnswer& answer);
   void accept(const std::string& key, const HandshakeAnswer& answer);
@@ -116,6 +129,7 @@ class Connection final : public Link,
   std::string key_;              // Sec-WebSocket-Key of a deferred handshake
   std::size_t requestLength_ = 0;
   std::uint16_t localCode_ = 0, peerCode_ = 0;
+  LivenessStamps liveness_;  // beside the codes: fills their padding (idle memory is counted)
   std::string localReason_, peerReason_;
   std::uint64_t token_ = 0;
 

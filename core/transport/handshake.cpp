@@ -77,6 +77,8 @@ const char* reasonPhrase(std::uint16_t status) noexcept {
       return "Method Not Allowed";
     case 426:
       return "Upgrade Required";
+    case 429:
+      return "Too Many Requests";
     case 431:
       return "Request Header Fields Too Large";
     case 500:
@@ -217,12 +219,13 @@ std::string switchingProtocolsResponse(std::string_view key, std::string_view su
   return out;
 }
 
-std::string refusalResponse(std::uint16_t status, std::string_view reason,
-                            std::string_view server) {
+std::string refusalResponse(std::uint16_t status, std::string_view reason, std::string_view server,
+                            std::uint32_t retryAfter) {
   std::string body(reason);
   body.push_back('\n');
   std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reasonPhrase(status) + "\r\n";
   if (status == 426) out.append("Sec-WebSocket-Version: 13\r\n");
+  if (retryAfter > 0) out.append("Retry-After: ").append(std::to_string(retryAfter)).append("\r\n");
   out.append("Content-Type: text/plain; charset=utf-8\r\n");
   out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
   out.append("Connection: close\r\nServer: ").append(server).append("\r\n\r\n");
