@@ -18,10 +18,15 @@ std::uint32_t ticks(std::chrono::milliseconds timeout, std::chrono::milliseconds
 }  // namespace
 
 LivenessPolicy::LivenessPolicy(const LivenessOptions& options) {
-  std::chrono::milliseconds shortest = kMaxPeriod * 4;
+  std::chrono::milliseconds shortest = std::chrono::milliseconds::max();
   for (auto t : {options.pingInterval, options.pongTimeout, options.writeTimeout})
     if (t.count() > 0) shortest = std::min(shortest, t);
+  if (shortest == std::chrono::milliseconds::max()) shortest = kMaxPeriod * 4;  // none: idle
   period_ = std::clamp(shortest / 4, kMinPeriod, kMaxPeriod);
+  // A walk over every connection costs ~0.2 us each (a cache miss): at 19,000 connections and
+  // 250 ms that was 1.5% of the I/O thread and a 4 ms pause per tick, for a precision the
+  // default timeouts do not need.
+  sweepTicks_ = static_cast<std::uint32_t>(std::max<std::int64_t>(1, (shortest / 4) / period_));
   pingTicks_ = ticks(options.pingInterval, period_);
   // Pings are what a pong answers: without them there is nothing to wait for.
   pongTicks_ = pingTicks_ != 0 ? ticks(options.pongTimeout, period_) : 0;

@@ -5,7 +5,8 @@
 // Time is counted in ticks of the transport's timer, not read from a clock: when the I/O thread
 // stalls (a long reload, a swapped-out process), the count stalls with it, so bytes that sat
 // unread in the kernel meanwhile never make a live peer look dead. A timeout thus lasts at
-// least its configured time, and at most one tick more.
+// least its configured time, and at most a quarter of the shortest timeout more (a tick more
+// when that quarter is shorter than the 250 ms tick).
 //
 // Constraint: I/O thread only, like the rest of the transport.
 #pragma once
@@ -50,8 +51,12 @@ class LivenessPolicy {
   explicit LivenessPolicy(const LivenessOptions& options);
 
   /// How often the transport ticks: a quarter of the shortest timeout, at most 250 ms and at
-  /// least 25 ms (a timeout is then late by at most a quarter of itself, or 250 ms).
+  /// least 25 ms.
   std::chrono::milliseconds tickPeriod() const noexcept { return period_; }
+  /// Ticks between two checks of the same connection: each tick checks that share of them,
+  /// so that each is checked every quarter of the shortest timeout (every tick when that is
+  /// 250 ms or less). With the defaults, 10: a tenth of the connections per tick.
+  std::uint32_t sweepTicks() const noexcept { return sweepTicks_; }
   /// False when every timeout is 0: the transport need not tick.
   bool enabled() const noexcept { return pingTicks_ != 0 || writeTicks_ != 0; }
 
@@ -61,6 +66,7 @@ class LivenessPolicy {
 
  private:
   std::chrono::milliseconds period_;
+  std::uint32_t sweepTicks_ = 1;
   std::uint32_t pingTicks_ = 0, pongTicks_ = 0, writeTicks_ = 0;  // 0: disabled
 };
 

@@ -242,24 +242,17 @@ class Transport::Impl final : public ws::ConnectionHost {
   void sweep() noexcept {
     if (!liveness_.enabled()) return;
     const std::uint32_t now = clock_.now();
+    // This tick's share of the buckets (see LivenessPolicy::sweepTicks). A rehash in between
+    // may skip a connection for one round, or check it twice.
+    const std::size_t buckets = connections_.bucket_count();
+    const std::size_t share = (buckets + liveness_.sweepTicks() - 1) / liveness_.sweepTicks();
+    if (sweepCursor_ >= buckets) sweepCursor_ = 0;
+    const std::size_t first = sweepCursor_, last = std::min(buckets, first + share);
+    sweepCursor_ = last;
     // Dropped after the walk: a dropped connection leaves connections_.
-    for (auto& [raw, connection] : connections_) {
-      if (!connection->isOpen()) continue;  // handshake and closing timers bound those
-      switch (liveness_.check(connection->liveness(), connection->bufferedAmount() > 0, now)) {
-        case ws::LivenessPolicy::Action::None:
-          break;
-        case ws::LivenessPolicy::Action::Ping:
-          connection->send(pingFrame_);
-          connection->liveness().pinged = now;
-          break;
-        case ws::LivenessPolicy::Action::DropUnresponsive:
-          doom(connection, Fault::PeerUnresponsive);
-          break;
-        case ws::LivenessPolicy::Action::DropWriteStalled:
-          doom(connection, Fault::WriteStalled);
-          break;
-      }
-    }
+    for (std::size_t bucket = first; bucket < last; ++bucket)
+      for (auto it = connections_.begin(bucket); it != connections_.end(bucket); ++it)
+        check(it->second, now);
     for (const auto& [connection, fault] : doomed_) {
       if (fault == Fault::WriteStalled) {
         ++counters_.droppedWriteStalled;
@@ -274,6 +267,24 @@ class Transport::Impl final : public ws::ConnectionHost {
       connection->cutOff(fault);
     }
     doomed_.clear();
+  }
+
+  void check(const std::shared_ptr<ws::Connection>& connection, std::uint32_t now) noexcept {
+    if (!connection->isOpen()) return;  // handshake and closing timers bound those
+    switch (liveness_.check(connection->liveness(), connection->bufferedAmount() > 0, now)) {
+      case ws::LivenessPolicy::Action::None:
+        break;
+      case ws::LivenessPolicy::Action::Ping:
+        connection->send(pingFrame_);
+        connection->liveness().pinged = now;
+        break;
+      case ws::LivenessPolicy::Action::DropUnresponsive:
+        doom(connection, Fault::PeerUnresponsive);
+        break;
+      case ws::LivenessPolicy::Action::DropWriteStalled:
+        doom(connection, Fault::WriteStalled);
+        break;
+    }
   }
 
   void adopt(asio::ip::tcp::socket socket) {
@@ -315,6 +326,7 @@ class Transport::Impl final : public ws::ConnectionHost {
   std::unique_ptr<char[]> readBuffer_;
   SharedFramePtr pingFrame_;  // one empty ping shared by every connection
   std::vector<std::pair<std::shared_ptr<ws::Connection>, Fault>> doomed_;
+  std::size_t sweepCursor_ = 0;  // the first bucket the next tick checks
   std::unordered_map<ws::Connection*, std::shared_ptr<ws::Connection>> connections_;
   std::vector<std::shared_ptr<ws::Connection>> dirty_, flushing_;
   bool flushPosted_ = false;

@@ -23,6 +23,10 @@ TEST_CASE("the tick is a quarter of the shortest timeout, from 25 to 250 ms") {
   CHECK(policy(40, 0, 0).tickPeriod() == milliseconds(25));
   CHECK(policy(0, 0, 0).tickPeriod() == milliseconds(250));
   CHECK_FALSE(policy(0, 0, 0).enabled());
+  // Each connection is checked every quarter of the shortest timeout, at least every tick.
+  CHECK(policy(30000, 10000, 30000).sweepTicks() == 10);
+  CHECK(policy(300, 300, 0).sweepTicks() == 1);
+  CHECK(policy(2000, 0, 0).sweepTicks() == 2);
   CHECK(policy(0, 0, 1000).enabled());
 }
 
