@@ -1,6 +1,11 @@
 #include "transport/liveness.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cstddef>
 
 namespace wampd::core::ws {
 namespace {
@@ -53,6 +58,15 @@ LivenessPolicy::Action LivenessPolicy::check(LivenessStamps& stamps, bool sendQu
     }
   }
   return now - stamps.received >= pingTicks_ ? Action::Ping : Action::None;
+}
+
+std::int64_t millisecondsSinceDataSent(int fd) noexcept {
+  tcp_info info{};
+  socklen_t size = sizeof info;
+  if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &size) != 0 ||
+      size < offsetof(tcp_info, tcpi_last_data_sent) + sizeof info.tcpi_last_data_sent)
+    return -1;
+  return info.tcpi_last_data_sent;
 }
 
 }  // namespace wampd::core::ws

@@ -70,4 +70,11 @@ class LivenessPolicy {
   std::uint32_t pingTicks_ = 0, pongTicks_ = 0, writeTicks_ = 0;  // 0: disabled
 };
 
+/// Milliseconds since the kernel last sent new data on TCP socket `fd` (TCP_INFO's
+/// last_data_sent); -1 when unknown (not TCP). A reader that reads slowly reopens its window
+/// and the kernel sends on, though the kernel may not let the transport write for a long while
+/// (it wakes writers only once a third of the send buffer is free, which can be megabytes); a
+/// peer that reads nothing gets zero-window probes, which carry no new data.
+std::int64_t millisecondsSinceDataSent(int fd) noexcept;
+
 }  // namespace wampd::core::ws

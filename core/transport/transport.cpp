@@ -281,9 +281,16 @@ class Transport::Impl final : public ws::ConnectionHost {
       case ws::LivenessPolicy::Action::DropUnresponsive:
         doom(connection, Fault::PeerUnresponsive);
         break;
-      case ws::LivenessPolicy::Action::DropWriteStalled:
-        doom(connection, Fault::WriteStalled);
+      case ws::LivenessPolicy::Action::DropWriteStalled: {
+        // Stalled for us, but is the kernel still sending (the peer reading, slowly)? Then
+        // the write timeout starts again.
+        const std::int64_t idle = ws::millisecondsSinceDataSent(connection->nativeHandle());
+        if (idle >= 0 && idle < options_.limits.writeTimeout.count())
+          connection->liveness().moved = now;
+        else
+          doom(connection, Fault::WriteStalled);
         break;
+      }
     }
   }
 

