@@ -130,7 +130,7 @@ class Connection final : public Link,
   std::string key_;              // Sec-WebSocket-Key of a deferred handshake
   std::size_t requestLength_ = 0;
   std::uint16_t localCode_ = 0, peerCode_ = 0;
-  LivenessStamps liveness_;  // beside the codes: fills their padding (idle memory is counted)
+  LivenessStamps liveness_;  // beside the codes: 8 of its 12 bytes are new (in their padding)
   std::string localReason_, peerReason_;
   std::uint64_t token_ = 0;
 
