@@ -66,6 +66,7 @@ class Connection final : public Link,
   bool isOpen() const noexcept { return state_ == State::Open; }
   /// When bytes last came and went, and an unanswered ping (see liveness.h).
   LivenessStamps& liveness() noexcept { return liveness_; }
+  /// The socket, for what only the kernel knows (TCP_INFO: see millisecondsSinceDataSent).
   int nativeHandle() noexcept { return socket_.native_handle(); }
   /// Drops a peer that no longer takes part (dead, or not reading): resets the socket at once,
   /// with no close frame (its client comes back), and frees its backlog; onClose follows, with
