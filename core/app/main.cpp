@@ -1,6 +1,7 @@
 // wampd: the WAMP server. See README.md for flags and configuration.
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <asio/io_context.hpp>
@@ -45,6 +46,28 @@ Parameters parseParams(const std::vector<std::string>& pairs) {
   return params;
 }
 
+// Every connection is a descriptor, and the usual soft limit (1,024) is far below what one
+// wampd serves; the hard limit is what the administrator allows. Beyond it accept fails with
+// EMFILE, which the transport backs off from.
+void raiseFileLimit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    spdlog::warn("cannot read the open files limit (RLIMIT_NOFILE)");
+    return;
+  }
+  const rlim_t soft = limit.rlim_cur;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+      spdlog::warn("cannot raise the open files limit from {} to the hard limit {}", soft,
+                   limit.rlim_max);
+      return;
+    }
+  }
+  spdlog::info("open files limit: {} (soft limit was {}, hard limit {})", limit.rlim_cur, soft,
+               limit.rlim_max);
+}
+
 void setUpLogging(const std::string& level, const std::string& format) {
   auto logger = spdlog::stderr_logger_st("wampd");
   spdlog::set_default_logger(logger);
@@ -77,6 +100,7 @@ int run(const Options& options) {
       std::to_string(generation->router.size()) + " routes, " +
       std::to_string(generation->plugins.topicHandlers().size()) + " topic handlers, " +
       std::to_string(generation->plugins.rpcHandlers().size()) + " RPC handlers";
+  raiseFileLimit();
   // One I/O thread: the reactor needs no locks. Other threads only post() (reload workers),
   // which keeps the scheduler's own locking.
   asio::io_context io(ASIO_CONCURRENCY_HINT_UNSAFE_IO);

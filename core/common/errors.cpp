@@ -15,7 +15,7 @@ constexpr std::uint16_t kInvalid = wireCode(CloseCode::InvalidPayload);
 // 1007 on any exception while decoding), and Oro's clients expect nothing else. Faults a
 // WAMP v1 caller can meet that Gos has no code for answer 500, as a handler's failure does.
 // ABORT reasons without a close code end the session as SessionEnded does.
-constexpr std::array<FaultInfo, 28> kFaults{{
+constexpr std::array<FaultInfo, 30> kFaults{{
     {kInvalid, "Invalid WAMP message", "", 0},
     {kInvalid, "Unknown or server-only WAMP message type", "", 0},
     {kInvalid, "Unable to find route", "", 0},
@@ -24,6 +24,9 @@ constexpr std::array<FaultInfo, 28> kFaults{{
     {kInvalid, "Invalid UTF-8", "", 0},
     {wireCode(CloseCode::GoingAway), "Server shutting down", "wamp.close.system_shutdown", 0, true},
     {kPolicy, "Send queue limit exceeded", "", 0, true},
+    // Dropped with no close frame (the peer would not take one): the client comes back.
+    {wireCode(CloseCode::GoingAway), "No answer to a ping", "", 0, true},
+    {wireCode(CloseCode::GoingAway), "Send queue not moving", "", 0, true},
     {wireCode(CloseCode::InternalError), "out of memory", "", 0},
     {kPolicy, "Per-connection limit exceeded", "", 0},
     {wireCode(CloseCode::ProtocolError), "WAMP protocol violation", "wamp.error.protocol_violation",

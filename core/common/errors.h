@@ -49,6 +49,8 @@ enum class Fault : std::uint8_t {
   InvalidUtf8,         // a text message or close reason that is not UTF-8
   ServerShutdown,      // SIGINT/SIGTERM (v2 clients get no GOODBYE: see FaultInfo::comesBack)
   SlowConsumer,        // send queue over its bound
+  PeerUnresponsive,    // no byte within server.pong_timeout of a ping (the transport drops it)
+  WriteStalled,        // queued bytes not moving for server.write_timeout (dropped likewise)
   OutOfMemory,         // the server could not buffer a frame
   LimitExceeded,       // too many prefixes/subscriptions on one connection
   ProtocolViolation,   // WAMP v2: ABORT wamp.error.protocol_violation, then close

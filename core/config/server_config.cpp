@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
@@ -101,6 +102,50 @@ void readShutdownTimeout(const Context& ctx, const YAML::Node& v, ServerConfig& 
   c.shutdownTimeout = std::chrono::seconds(ctx.integer(v, "server.shutdown_timeout", 1, 3600));
 }
 
+// A non-negative number (fractions allowed) up to `max`: seconds, or a rate.
+double number(const Context& ctx, const YAML::Node& v, const std::string& name, double max,
+              const std::string& unit) {
+  const std::string text = ctx.doc().scalar(v, name);
+  char* end = nullptr;
+  const double value = text.empty() ? -1 : std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(value) || value < 0 ||
+      value > max)
+    ctx.fail(v, name + " must be a number of " + unit + " from 0 to " +
+                    std::to_string(static_cast<long long>(max)) + " (0 disables it), found '" +
+                    text + "'");
+  return value;
+}
+
+std::chrono::milliseconds milliseconds(const Context& ctx, const YAML::Node& v,
+                                       const std::string& name) {
+  const double seconds = number(ctx, v, name, 86400, "seconds");
+  const auto ms = static_cast<std::int64_t>(std::llround(seconds * 1e3));
+  if (seconds > 0 && ms == 0) ctx.fail(v, name + " must be 0 or at least 0.001 seconds");
+  return std::chrono::milliseconds(ms);
+}
+
+void readPingInterval(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  c.pingInterval = milliseconds(ctx, v, "server.ping_interval");
+}
+void readPongTimeout(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  c.pongTimeout = milliseconds(ctx, v, "server.pong_timeout");
+}
+void readWriteTimeout(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  c.writeTimeout = milliseconds(ctx, v, "server.write_timeout");
+}
+void readMaxConnections(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  c.maxConnections =
+      static_cast<std::size_t>(ctx.integer(v, "server.max_connections", 0, 100000000));
+}
+void readMaxConnectionsPerIp(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  c.maxConnectionsPerIp =
+      static_cast<std::size_t>(ctx.integer(v, "server.max_connections_per_ip", 0, 100000000));
+}
+void readHandshakeRatePerIp(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  c.handshakeRatePerIp =
+      number(ctx, v, "server.handshake_rate_per_ip", 1000000, "handshakes per second");
+}
+
 void readRealms(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
   if (!v.IsSequence() || v.size() == 0)
     ctx.fail(v, "server.realms must be a non-empty list of realm names");
@@ -110,12 +155,18 @@ void readRealms(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
 }
 
 void readServer(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
-  static constexpr std::array<Field, 5> kFields{{
+  static constexpr std::array<Field, 11> kFields{{
       {"host", readHost},
       {"port", readPort},
       {"max_message_size", readMaxMessageSize},
       {"realms", readRealms},
       {"shutdown_timeout", readShutdownTimeout},
+      {"ping_interval", readPingInterval},
+      {"pong_timeout", readPongTimeout},
+      {"write_timeout", readWriteTimeout},
+      {"max_connections", readMaxConnections},
+      {"max_connections_per_ip", readMaxConnectionsPerIp},
+      {"handshake_rate_per_ip", readHandshakeRatePerIp},
   }};
   readSection(ctx, v, "server", kFields, c);
 }

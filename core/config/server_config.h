@@ -26,6 +26,18 @@ struct ServerConfig {
   /// On SIGTERM/SIGINT, how long connections get to take their last frames before the
   /// process exits regardless.
   std::chrono::seconds shutdownTimeout{10};
+  /// Dead peers (seconds in the file, fractions allowed; 0 disables each): a connection that
+  /// has received nothing for pingInterval is pinged, dropped when it then receives nothing for
+  /// pongTimeout; one whose queued bytes do not move for writeTimeout is dropped.
+  std::chrono::milliseconds pingInterval{30000};
+  std::chrono::milliseconds pongTimeout{10000};
+  std::chrono::milliseconds writeTimeout{30000};
+  /// Open connections, whole server and per source address (0: no limit of wampd's own), and
+  /// handshakes per second per source address (0: no limit). Behind a proxy every client has
+  /// the proxy's address, so the per-address ones are off by default.
+  std::size_t maxConnections = 0;
+  std::size_t maxConnectionsPerIp = 0;
+  double handshakeRatePerIp = 0;
   /// Absolute directories scanned for NAME.so + NAME.yml.
   std::vector<std::string> pluginDirectories;
   /// Absolute routing files, or directories whose *.yml files are loaded in name order.

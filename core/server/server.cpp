@@ -23,12 +23,24 @@
 namespace wampd::core {
 namespace {
 
+TransportLimits transportLimits(const ServerConfig& config) {
+  TransportLimits limits;
+  limits.pingInterval = config.pingInterval;
+  limits.pongTimeout = config.pongTimeout;
+  limits.writeTimeout = config.writeTimeout;
+  limits.maxConnections = config.maxConnections;
+  limits.maxConnectionsPerAddress = config.maxConnectionsPerIp;
+  limits.handshakesPerSecond = config.handshakeRatePerIp;
+  return limits;
+}
+
 TransportOptions transportOptions(const ServerConfig& config) {
   TransportOptions o;
   o.host = config.host;
   o.port = config.port;
   o.maxMessageSize = config.maxMessageSize;
   o.serverHeader = kServerIdent;
+  o.limits = transportLimits(config);
   return o;
 }
 
@@ -119,6 +131,8 @@ std::string Server::swap(std::shared_ptr<const Generation> next,
   authenticator_ = next->authenticator;
   const Broker::Migration migration = broker_.setGeneration(std::move(next));
   dealer_.setGeneration(generation_);
+  // Timeouts from the next tick on, limits for the next handshakes.
+  transport_.setLimits(transportLimits(generation_->config));
   const auto stalled = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - started);
   // The new generation serves from here on, whatever happens to its report.
@@ -398,6 +412,7 @@ Value Server::statistics() const {
   std::uint64_t v1 = 0, v2 = 0;
   for (const auto& [id, session] : sessions_) ++(session->wampVersion() == 1 ? v1 : v2);
   const Broker::Counters& c = broker_.counters();
+  const TransportCounters& t = transport_.counters();
   const auto uptime =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
   return Object{{"generation", Value(generation_->number)},
@@ -407,7 +422,14 @@ Value Server::statistics() const {
                 {"sessions_v2", Value(v2)},
                 {"events", Value(c.events)},
                 {"deliveries", Value(c.deliveries)},
-                {"slow_subscribers_disconnected", Value(c.slowSubscribersDisconnected)}};
+                {"slow_subscribers_disconnected", Value(c.slowSubscribersDisconnected)},
+                {"connections", Value(static_cast<std::uint64_t>(transport_.connections()))},
+                {"dropped_unresponsive", Value(t.droppedUnresponsive)},
+                {"dropped_write_stalled", Value(t.droppedWriteStalled)},
+                {"refused_max_connections", Value(t.refusedMaxConnections)},
+                {"refused_max_connections_per_ip", Value(t.refusedMaxConnectionsPerAddress)},
+                {"refused_handshake_rate", Value(t.refusedHandshakeRate)},
+                {"accept_failures", Value(t.acceptFailures)}};
 }
 
 std::string Server::metricsText() const {
@@ -424,14 +446,31 @@ std::string Server::metricsText() const {
     m.gauge("wampd_connections", "Open WAMP sessions by wire protocol.", static_cast<double>(count),
             {{"protocol", protocol}});
   m.gauge("wampd_sessions", "Open WAMP sessions.", static_cast<double>(sessions_.size()));
-  const Transport::Counters& t = transport_.counters();
+  const TransportCounters& t = transport_.counters();
   m.counter("wampd_connections_accepted_total", "TCP connections accepted.",
             static_cast<double>(t.connectionsAccepted));
   m.counter("wampd_handshakes_total", "WebSocket handshakes by result.",
             static_cast<double>(handshakesAccepted_), {{"result", "accepted"}});
+  const std::pair<const char*, std::uint64_t> limits[] = {
+      {"max_connections", t.refusedMaxConnections},
+      {"max_connections_per_ip", t.refusedMaxConnectionsPerAddress},
+      {"handshake_rate", t.refusedHandshakeRate}};
+  for (const auto& [reason, count] : limits)
+    m.counter("wampd_handshakes_refused_total", "Handshakes the server refused, by reason.",
+              static_cast<double>(count), {{"reason", reason}});
   for (const auto& [reason, count] : handshakesRefused_)
     m.counter("wampd_handshakes_refused_total", "Handshakes the server refused, by reason.",
               static_cast<double>(count), {{"reason", reason}});
+  m.gauge("wampd_connections_open", "TCP connections held, handshakes and closing ones included.",
+          static_cast<double>(transport_.connections()));
+  m.counter("wampd_connections_dropped_total",
+            "Connections dropped with no close frame, by reason (their clients come back).",
+            static_cast<double>(t.droppedUnresponsive), {{"reason", "unresponsive"}});
+  m.counter("wampd_connections_dropped_total",
+            "Connections dropped with no close frame, by reason (their clients come back).",
+            static_cast<double>(t.droppedWriteStalled), {{"reason", "write_stalled"}});
+  m.counter("wampd_accept_failures_total", "accept() failures (EMFILE, ENFILE, ...).",
+            static_cast<double>(t.acceptFailures));
   m.counter("wampd_http_requests_total", "Plain HTTP requests (health, metrics, others).",
             static_cast<double>(t.httpRequests));
 

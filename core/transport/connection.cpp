@@ -61,6 +61,7 @@ void Connection::onReadable() {
       return;
     }
     const auto size = static_cast<std::size_t>(n);
+    liveness_.received = host_.tick();
     if (discardInput_) {
       // Nothing more is read after a protocol failure or a refusal: we wait for EOF.
     } else if (state_ == State::Handshake) {
@@ -125,7 +126,7 @@ void Connection::readHandshake(std::string_view bytes) {
   request.pending = std::static_pointer_cast<PendingHandshake>(shared_from_this());
   HandshakeAnswer result;
   try {
-    result = host_.listener().onHandshake(request);
+    result = host_.onHandshake(request);
   } catch (const std::exception&) {
     refuse(500, "internal error");
     return;
@@ -142,7 +143,7 @@ void Connection::readHandshake(std::string_view bytes) {
 void Connection::answer(const std::string& key, std::size_t requestLength,
                         const HandshakeAnswer& result) {
   if (!result.accept) {
-    refuse(result.httpStatus, result.reason);
+    refuse(result.httpStatus, result.reason, result.retryAfter);
     return;
   }
   inbox_.erase(0, requestLength);  // a client may send frames right behind its request
@@ -182,8 +183,8 @@ std::optional<std::string> Connection::answerPlain(const PlainRequest& plain,
                       host_.options().serverHeader, plain.method == "HEAD");
 }
 
-void Connection::refuse(std::uint16_t status, std::string_view reason) {
-  respond(refusalResponse(status, reason, host_.options().serverHeader));
+void Connection::refuse(std::uint16_t status, std::string_view reason, std::uint32_t retryAfter) {
+  respond(refusalResponse(status, reason, host_.options().serverHeader, retryAfter));
 }
 
 void Connection::respond(std::string response) {
@@ -208,6 +209,7 @@ void Connection::accept(const std::string& key, const HandshakeAnswer& answer) {
   }
   token_ = answer.token;
   state_ = State::Open;
+  liveness_.received = liveness_.moved = host_.tick();
   timer_.reset();
   queue_.push_back(std::make_shared<const SharedFrame>(std::move(bytes)));
   queuedBytes_ += queue_.back()->bytes().size();
@@ -303,6 +305,8 @@ void Connection::abortWith(Fault fault) noexcept {
 
 void Connection::enqueue(SharedFramePtr frame) noexcept {
   if (closeQueued_ || state_ != State::Open) return;
+  // The write timeout counts from when there is something to write.
+  if (queuedBytes_ == 0) liveness_.moved = host_.tick();
   try {
     queue_.push_back(std::move(frame));
   } catch (const std::bad_alloc&) {
@@ -413,6 +417,7 @@ void Connection::flush() noexcept {
     auto written = static_cast<std::size_t>(n);
     host_.counters().bytesSent += written;
     queuedBytes_ -= written;
+    liveness_.moved = host_.tick();
     while (written > 0) {
       const std::size_t left = queue_[head_]->bytes().size() - headOffset_;
       if (written < left) {
@@ -475,6 +480,20 @@ void Connection::finish() noexcept {
     host_.listener().onClose(*this, closeCode, peerCode ? peerReason_ : localReason_);
   }
   host_.release(*this);
+}
+
+void Connection::cutOff(Fault fault) noexcept {
+  if (state_ == State::Done) return;
+  // Linger 0: close() resets the connection and the kernel drops its copy of the backlog,
+  // which a peer that reads nothing would otherwise hold for minutes.
+  asio::error_code ignored;
+  socket_.set_option(asio::socket_base::linger(true, 0), ignored);
+  try {
+    localReason_ = describe(fault).reason;
+  } catch (const std::bad_alloc&) {
+    // onClose then says 1006 without a reason.
+  }
+  finish();
 }
 
 void Connection::endHandshake() noexcept {

@@ -18,6 +18,7 @@
 #include "common/errors.h"
 #include "transport/frame_codec.h"
 #include "transport/handshake.h"
+#include "transport/liveness.h"
 #include "transport/transport.h"
 
 namespace wampd::core::ws {
@@ -28,12 +29,16 @@ class Connection;
 class ConnectionHost {
  public:
   virtual TransportListener& listener() noexcept = 0;
+  /// Answers a handshake request: the transport's admission limits, then the listener's.
+  virtual HandshakeAnswer onHandshake(const HandshakeRequest& request) = 0;
+  /// The liveness clock (LivenessClock::now()), for this connection's stamps.
+  virtual std::uint32_t tick() const noexcept = 0;
   virtual const TransportOptions& options() const noexcept = 0;
   /// Scratch space every connection reads into (one I/O thread: never in use twice).
   virtual char* readBuffer(std::size_t& size) noexcept = 0;
   /// Asks for one flush of this connection after the current handler returns.
   virtual void scheduleFlush(std::shared_ptr<Connection> connection) = 0;
-  virtual Transport::Counters& counters() noexcept = 0;
+  virtual TransportCounters& counters() noexcept = 0;
   /// The connection is closed and wants to be forgotten.
   virtual void release(Connection& connection) noexcept = 0;
 
@@ -59,6 +64,16 @@ class Connection final : public Link,
   /// Ends a connection whose opening handshake is not answered yet, with no response and no
   /// callback (the server stopped accepting: its client retries as after a failed connect).
   void endHandshake() noexcept;
+  /// True from the accepted handshake until a close or hang-up starts.
+  bool isOpen() const noexcept { return state_ == State::Open; }
+  /// When bytes last came and went, and an unanswered ping (see liveness.h).
+  LivenessStamps& liveness() noexcept { return liveness_; }
+  /// The socket, for what only the kernel knows (TCP_INFO: see millisecondsSinceDataSent).
+  int nativeHandle() noexcept { return socket_.native_handle(); }
+  /// Drops a peer that no longer takes part (dead, or not reading): resets the socket at once,
+  /// with no close frame (its client comes back), and frees its backlog; onClose follows, with
+  /// 1006 and the fault's reason, before this returns.
+  void cutOff(Fault fault) noexcept;
 
   void send(const SharedFramePtr& frame) noexcept override;
   void sendText(std::string text) noexcept override;
@@ -82,7 +97,7 @@ class Connection final : public Link,
   void waitReadable();
   void onReadable();
   void readHandshake(std::string_view bytes);
-  void refuse(std::uint16_t status, std::string_view reason);
+  void refuse(std::uint16_t status, std::string_view reason, std::uint32_t retryAfter = 0);
   /// Answers a plain HTTP request with `response` and closes.
   void respond(std::string response);
   /// The listener's answer to a plain HTTP request, if it has one.
@@ -122,6 +137,7 @@ class Connection final : public Link,
   std::string key_;              // Sec-WebSocket-Key of a deferred handshake
   std::size_t requestLength_ = 0;
   std::uint16_t localCode_ = 0, peerCode_ = 0;
+  LivenessStamps liveness_;  // beside the codes: 8 of its 12 bytes are new (in their padding)
   std::string localReason_, peerReason_;
   std::uint64_t token_ = 0;
 

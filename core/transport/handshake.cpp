@@ -83,6 +83,8 @@ const char* reasonPhrase(std::uint16_t status) noexcept {
       return "Content Too Large";
     case 426:
       return "Upgrade Required";
+    case 429:
+      return "Too Many Requests";
     case 431:
       return "Request Header Fields Too Large";
     case 500:
@@ -203,8 +205,9 @@ ParsedRequest parseUpgradeRequest(std::string_view block) {
     }
     std::size_t length = 0;
     if (haveLength) {
-      if (contentLength.empty() || contentLength.size() > 12 || !std::all_of(contentLength.begin(), contentLength.end(),
-                                                    [](char c) { return c >= '0' && c <= '9'; })) {
+      if (contentLength.empty() || contentLength.size() > 12 ||
+          !std::all_of(contentLength.begin(), contentLength.end(),
+                       [](char c) { return c >= '0' && c <= '9'; })) {
         parsed.error = fail(400, "malformed Content-Length");
         return parsed;
       }
@@ -271,12 +274,13 @@ std::string httpResponse(std::uint16_t status, std::string_view contentType, std
   return out;
 }
 
-std::string refusalResponse(std::uint16_t status, std::string_view reason,
-                            std::string_view server) {
+std::string refusalResponse(std::uint16_t status, std::string_view reason, std::string_view server,
+                            std::uint32_t retryAfter) {
   std::string body(reason);
   body.push_back('\n');
   std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reasonPhrase(status) + "\r\n";
   if (status == 426) out.append("Sec-WebSocket-Version: 13\r\n");
+  if (retryAfter > 0) out.append("Retry-After: ").append(std::to_string(retryAfter)).append("\r\n");
   out.append("Content-Type: text/plain; charset=utf-8\r\n");
   out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
   out.append("Connection: close\r\nServer: ").append(server).append("\r\n\r\n");

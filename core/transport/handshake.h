@@ -60,7 +60,9 @@ std::string httpResponse(std::uint16_t status, std::string_view contentType, std
                          std::string_view server, bool head = false);
 
 /// A refusal with `reason` as the plain-text body. The status line carries a fixed text only:
-/// the reason may quote what a client sent.
-std::string refusalResponse(std::uint16_t status, std::string_view reason, std::string_view server);
+/// the reason may quote what a client sent. `retryAfter` > 0 adds a Retry-After header
+/// (seconds).
+std::string refusalResponse(std::uint16_t status, std::string_view reason, std::string_view server,
+                            std::uint32_t retryAfter = 0);
 
 }  // namespace wampd::core::ws

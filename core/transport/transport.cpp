@@ -10,16 +10,35 @@
 #include <unordered_map>
 #include <utility>
 
+#include "common/errors.h"
+#include "transport/admission.h"
 #include "transport/connection.h"
 #include "transport/frame_codec.h"
+#include "transport/liveness.h"
 #include "transport/shared_frame.h"
 
 namespace wampd::core {
 namespace {
 
 constexpr std::size_t kReadBufferSize = 64 * 1024;
-// After accept fails for lack of descriptors, wait before trying again rather than spin.
-constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
+// After accept fails (out of descriptors, mostly), wait before trying again rather than spin:
+// the pending connection stays readable and accept would fail at once again. The wait doubles
+// up to its bound, and one log line a second at most says how many attempts failed.
+constexpr auto kAcceptRetryFirst = std::chrono::milliseconds(100);
+constexpr std::chrono::milliseconds kAcceptRetryMax = std::chrono::seconds(1);
+constexpr auto kAcceptLogEvery = std::chrono::seconds(1);
+// How often addresses with no connection left are looked at (see Admission).
+constexpr auto kForgetIdleEvery = std::chrono::seconds(1);
+
+ws::LivenessPolicy livenessPolicy(const TransportLimits& limits) {
+  return ws::LivenessPolicy(
+      ws::LivenessOptions{limits.pingInterval, limits.pongTimeout, limits.writeTimeout});
+}
+
+ws::AdmissionLimits admissionLimits(const TransportLimits& limits) {
+  return ws::AdmissionLimits{limits.maxConnections, limits.maxConnectionsPerAddress,
+                             limits.handshakesPerSecond};
+}
 
 std::string peerAddress(const asio::ip::tcp::socket& socket) {
   asio::error_code ec;
@@ -40,7 +59,11 @@ class Transport::Impl final : public ws::ConnectionHost {
         options_(std::move(options)),
         acceptor_(io),
         acceptRetry_(io),
-        readBuffer_(new char[kReadBufferSize]) {}
+        tickTimer_(io),
+        readBuffer_(new char[kReadBufferSize]),
+        pingFrame_(std::make_shared<const SharedFrame>(ws::encodeFrame(ws::Opcode::Ping, {}))) {
+    setLimits(options_.limits);
+  }
 
   ~Impl() {
     for (auto& [raw, connection] : connections_) connection->drop();
@@ -63,6 +86,7 @@ class Transport::Impl final : public ws::ConnectionHost {
                                std::to_string(options_.port) + ": " + e.code().message());
     }
     accept();
+    tick();
   }
 
   std::uint16_t boundPort() const {
@@ -75,6 +99,8 @@ class Transport::Impl final : public ws::ConnectionHost {
     asio::error_code ignored;
     acceptRetry_.cancel();
     acceptor_.close(ignored);
+    // The connections left are being drained: shutdown_timeout bounds them.
+    tickTimer_.cancel();
     // Collected first: ending one releases it from connections_.
     std::vector<std::shared_ptr<ws::Connection>> unopened;
     try {
@@ -86,8 +112,51 @@ class Transport::Impl final : public ws::ConnectionHost {
     for (auto& connection : unopened) connection->endHandshake();
   }
 
+  void setLimits(const TransportLimits& limits) noexcept {
+    options_.limits = limits;
+    liveness_ = livenessPolicy(limits);
+    admission_.setLimits(admissionLimits(limits));
+  }
+
+  const TransportCounters& counters() const noexcept { return counters_; }
+  std::size_t connections() const noexcept { return connections_.size(); }
+
   // ConnectionHost
   TransportListener& listener() noexcept override { return listener_; }
+  std::uint32_t tick() const noexcept override { return clock_.now(); }
+
+  HandshakeAnswer onHandshake(const HandshakeRequest& request) override {
+    HandshakeAnswer refusal;
+    refusal.accept = false;
+    refusal.httpStatus = 503;
+    switch (admission_.admit(request.remoteAddress, connections_.size(),
+                             ws::Admission::Clock::now(), refusal.retryAfter)) {
+      case ws::Admission::Verdict::Admitted:
+        return listener_.onHandshake(request);
+      case ws::Admission::Verdict::ServerFull:
+        ++counters_.refusedMaxConnections;
+        refusal.reason =
+            "Too many connections to this server (server.max_connections); "
+            "try again later";
+        break;
+      case ws::Admission::Verdict::AddressFull:
+        ++counters_.refusedMaxConnectionsPerAddress;
+        refusal.reason =
+            "Too many connections from your address "
+            "(server.max_connections_per_ip)";
+        break;
+      case ws::Admission::Verdict::TooFast:
+        ++counters_.refusedHandshakeRate;
+        refusal.httpStatus = 429;
+        refusal.reason =
+            "Too many handshakes from your address (server.handshake_rate_per_ip); "
+            "try again after Retry-After seconds";
+        break;
+    }
+    spdlog::debug("refused handshake from {}: HTTP {} {}", request.remoteAddress,
+                  refusal.httpStatus, refusal.reason);
+    return refusal;
+  }
   const TransportOptions& options() const noexcept override { return options_; }
   char* readBuffer(std::size_t& size) noexcept override {
     size = kReadBufferSize;
@@ -100,25 +169,131 @@ class Transport::Impl final : public ws::ConnectionHost {
     // Everything sent while handling this turn's input leaves in one write per socket.
     asio::post(io_, [this] { flushAll(); });
   }
-  void release(ws::Connection& connection) noexcept override { connections_.erase(&connection); }
-  Transport::Counters& counters() noexcept override { return counters_; }
-  const Transport::Counters& counters() const noexcept { return counters_; }
+  void release(ws::Connection& connection) noexcept override {
+    admission_.closed(connection.remoteAddress(), ws::Admission::Clock::now());
+    connections_.erase(&connection);
+  }
+  TransportCounters& counters() noexcept override { return counters_; }
 
  private:
   void accept() {
     acceptor_.async_accept([this](const asio::error_code& ec, asio::ip::tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-      if (ec) {
-        spdlog::warn("accepting a connection failed: {}", ec.message());
-        acceptRetry_.expires_after(kAcceptRetry);
-        acceptRetry_.async_wait([this](const asio::error_code& e) {
-          if (!e && acceptor_.is_open()) accept();
-        });
+      if (ec == asio::error::connection_aborted) {
+        accept();  // that client left before it was accepted; the next one may be waiting
         return;
+      }
+      if (ec) {
+        acceptFailed(ec);
+        return;
+      }
+      if (acceptFailures_ != 0) {
+        spdlog::info("accepting connections again after {} failed attempts", acceptFailures_);
+        acceptFailures_ = acceptFailuresLogged_ = 0;
+        acceptBackoff_ = kAcceptRetryFirst;
       }
       adopt(std::move(socket));
       accept();
     });
+  }
+
+  void acceptFailed(const asio::error_code& ec) {
+    ++counters_.acceptFailures;
+    ++acceptFailures_;
+    const auto now = std::chrono::steady_clock::now();
+    if (acceptFailuresLogged_ == 0 || now - acceptLoggedAt_ >= kAcceptLogEvery) {
+      spdlog::warn(
+          "accepting a connection failed: {} ({} failed attempts since the last "
+          "report; retrying in {} ms)",
+          ec.message(), acceptFailures_ - acceptFailuresLogged_, acceptBackoff_.count());
+      acceptFailuresLogged_ = acceptFailures_;
+      acceptLoggedAt_ = now;
+    }
+    acceptRetry_.expires_after(acceptBackoff_);
+    acceptBackoff_ = std::min(acceptBackoff_ * 2, kAcceptRetryMax);
+    acceptRetry_.async_wait([this](const asio::error_code& e) {
+      if (!e && acceptor_.is_open()) accept();
+    });
+  }
+
+  // The transport-wide tick: advances the liveness clock, pings the quiet connections, drops
+  // the dead and the stalled ones (no timer per connection: see liveness.h).
+  void tick() {
+    tickTimer_.expires_after(liveness_.tickPeriod());
+    tickTimer_.async_wait([this](const asio::error_code& ec) {
+      if (ec) return;
+      clock_.advance();
+      sweep();
+      const auto now = ws::Admission::Clock::now();
+      if (now - forgotAt_ >= kForgetIdleEvery) {
+        admission_.forgetIdle(now);
+        forgotAt_ = now;
+      }
+      tick();
+    });
+  }
+
+  void doom(const std::shared_ptr<ws::Connection>& connection, Fault fault) noexcept {
+    try {
+      doomed_.emplace_back(connection, fault);
+    } catch (const std::bad_alloc&) {
+      // The next tick finds it again.
+    }
+  }
+
+  void sweep() noexcept {
+    if (!liveness_.enabled()) return;
+    const std::uint32_t now = clock_.now();
+    // This tick's share of the buckets (see LivenessPolicy::sweepTicks). A rehash in between
+    // may skip a connection for one round, or check it twice.
+    const std::size_t buckets = connections_.bucket_count();
+    const std::size_t share = (buckets + liveness_.sweepTicks() - 1) / liveness_.sweepTicks();
+    if (sweepCursor_ >= buckets) sweepCursor_ = 0;
+    const std::size_t first = sweepCursor_, last = std::min(buckets, first + share);
+    sweepCursor_ = last;
+    // Dropped after the walk: a dropped connection leaves connections_.
+    for (std::size_t bucket = first; bucket < last; ++bucket)
+      for (auto it = connections_.begin(bucket); it != connections_.end(bucket); ++it)
+        check(it->second, now);
+    for (const auto& [connection, fault] : doomed_) {
+      if (fault == Fault::WriteStalled) {
+        ++counters_.droppedWriteStalled;
+        spdlog::info("dropped the connection from {}: {} bytes queued have not moved for {} ms",
+                     connection->remoteAddress(), connection->bufferedAmount(),
+                     options_.limits.writeTimeout.count());
+      } else {
+        ++counters_.droppedUnresponsive;
+        spdlog::info("dropped the connection from {}: nothing received within {} ms of a ping",
+                     connection->remoteAddress(), options_.limits.pongTimeout.count());
+      }
+      connection->cutOff(fault);
+    }
+    doomed_.clear();
+  }
+
+  void check(const std::shared_ptr<ws::Connection>& connection, std::uint32_t now) noexcept {
+    if (!connection->isOpen()) return;  // handshake and closing timers bound those
+    switch (liveness_.check(connection->liveness(), connection->bufferedAmount() > 0, now)) {
+      case ws::LivenessPolicy::Action::None:
+        break;
+      case ws::LivenessPolicy::Action::Ping:
+        connection->send(pingFrame_);
+        connection->liveness().pinged = now;
+        break;
+      case ws::LivenessPolicy::Action::DropUnresponsive:
+        doom(connection, Fault::PeerUnresponsive);
+        break;
+      case ws::LivenessPolicy::Action::DropWriteStalled: {
+        // Stalled for us, but is the kernel still sending (the peer reading, slowly)? Then
+        // the write timeout starts again.
+        const std::int64_t idle = ws::millisecondsSinceDataSent(connection->nativeHandle());
+        if (idle >= 0 && idle < options_.limits.writeTimeout.count())
+          connection->liveness().moved = now;
+        else
+          doom(connection, Fault::WriteStalled);
+        break;
+      }
+    }
   }
 
   void adopt(asio::ip::tcp::socket socket) {
@@ -131,6 +306,7 @@ class Transport::Impl final : public ws::ConnectionHost {
     std::string remote = peerAddress(socket);
     auto connection = std::make_shared<ws::Connection>(*this, std::move(socket), std::move(remote));
     ++counters_.connectionsAccepted;
+    admission_.opened(connection->remoteAddress());
     connections_.emplace(connection.get(), connection);
     connection->start();
   }
@@ -148,11 +324,23 @@ class Transport::Impl final : public ws::ConnectionHost {
   TransportOptions options_;
   asio::ip::tcp::acceptor acceptor_;
   asio::steady_timer acceptRetry_;
+  std::chrono::milliseconds acceptBackoff_ = kAcceptRetryFirst;
+  std::uint64_t acceptFailures_ = 0;        // since the last success
+  std::uint64_t acceptFailuresLogged_ = 0;  // of which the log has told
+  std::chrono::steady_clock::time_point acceptLoggedAt_;
+  asio::steady_timer tickTimer_;
+  ws::LivenessClock clock_;
+  ws::LivenessPolicy liveness_;
+  ws::Admission admission_;
+  std::chrono::steady_clock::time_point forgotAt_;
+  TransportCounters counters_;
   std::unique_ptr<char[]> readBuffer_;
+  SharedFramePtr pingFrame_;  // one empty ping shared by every connection
+  std::vector<std::pair<std::shared_ptr<ws::Connection>, Fault>> doomed_;
+  std::size_t sweepCursor_ = 0;  // the first bucket the next tick checks
   std::unordered_map<ws::Connection*, std::shared_ptr<ws::Connection>> connections_;
   std::vector<std::shared_ptr<ws::Connection>> dirty_, flushing_;
   bool flushPosted_ = false;
-  Transport::Counters counters_;
 };
 
 Transport::Transport(asio::io_context& io, TransportListener& listener, TransportOptions options)
@@ -167,8 +355,14 @@ std::uint16_t Transport::boundPort() const {
 void Transport::stopListening() noexcept {
   impl_->stopListening();
 }
-const Transport::Counters& Transport::counters() const noexcept {
+void Transport::setLimits(const TransportLimits& limits) noexcept {
+  impl_->setLimits(limits);
+}
+const TransportCounters& Transport::counters() const noexcept {
   return std::as_const(*impl_).counters();
+}
+std::size_t Transport::connections() const noexcept {
+  return impl_->connections();
 }
 
 SharedFramePtr Transport::prepareText(std::string_view payload) {

@@ -69,6 +69,7 @@ struct HandshakeAnswer {
   std::uint16_t httpStatus = 400;  // when refused
   std::string reason;              // when refused: the body (the status line has a fixed text)
   std::string subprotocol;         // empty: none selected
+  std::uint32_t retryAfter = 0;    // when refused: a Retry-After header, in seconds; 0: none
   /// A text message that leaves in the same write as the 101 response (WAMP v1 WELCOME:
   /// Oro's PHP client reads the 101 and the WELCOME with one read).
   std::string openingMessage;
@@ -133,6 +134,37 @@ class TransportListener {
   ~TransportListener() = default;
 };
 
+/// What a reload may change: it applies to connections opened afterwards and, for the
+/// timeouts, from the next tick on.
+struct TransportLimits {
+  /// A connection that has received nothing for this long gets a WebSocket ping; 0: never.
+  std::chrono::milliseconds pingInterval{30000};
+  /// A pinged connection that receives nothing for this long is dropped; 0: never.
+  std::chrono::milliseconds pongTimeout{10000};
+  /// A connection whose queued bytes have not moved for this long is dropped; 0: never.
+  std::chrono::milliseconds writeTimeout{30000};
+  /// Open connections (handshakes included), whole server and per source address; beyond
+  /// either a handshake is answered 503. 0: no limit of its own.
+  std::size_t maxConnections = 0;
+  std::size_t maxConnectionsPerAddress = 0;
+  /// Handshakes per second per source address (burst: one second's worth, at least 1); beyond
+  /// it a handshake is answered 429 with Retry-After. 0: no limit.
+  double handshakesPerSecond = 0;
+};
+
+/// Totals since the transport started, for the stats RPC and metrics.
+struct TransportCounters {
+  std::uint64_t connectionsAccepted = 0;
+  std::uint64_t httpRequests = 0;  // plain HTTP: health, metrics, the API
+  std::uint64_t bytesSent = 0;
+  std::uint64_t droppedUnresponsive = 0;  // no answer to a ping within pongTimeout
+  std::uint64_t droppedWriteStalled = 0;  // queued bytes that did not move within writeTimeout
+  std::uint64_t refusedMaxConnections = 0;
+  std::uint64_t refusedMaxConnectionsPerAddress = 0;
+  std::uint64_t refusedHandshakeRate = 0;
+  std::uint64_t acceptFailures = 0;  // accept() errors (EMFILE, ENFILE, ...)
+};
+
 struct TransportOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
@@ -145,6 +177,7 @@ struct TransportOptions {
   /// A hard bound on any connection's send queue (the broker applies its own, lower one to
   /// events); beyond it the connection is aborted with 1008.
   std::size_t maxQueuedBytes = 16 * 1024 * 1024;
+  TransportLimits limits;
 };
 
 class Transport {
@@ -161,14 +194,11 @@ class Transport {
   /// Stops accepting new connections, and ends those whose opening handshake is not complete
   /// (no response: their clients retry as after a failed connect).
   void stopListening() noexcept;
-
-  /// Totals since the transport started, for metrics.
-  struct Counters {
-    std::uint64_t connectionsAccepted = 0;
-    std::uint64_t httpRequests = 0;
-    std::uint64_t bytesSent = 0;
-  };
-  const Counters& counters() const noexcept;
+  /// Replaces the limits (a reload): see TransportLimits.
+  void setLimits(const TransportLimits& limits) noexcept;
+  const TransportCounters& counters() const noexcept;
+  /// Connections held, handshakes and closing ones included.
+  std::size_t connections() const noexcept;
 
   /// Frames a text message once for any number of sends.
   static SharedFramePtr prepareText(std::string_view payload);

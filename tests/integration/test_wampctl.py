@@ -132,7 +132,10 @@ def test_stats_count_sessions_events_and_deliveries(wampd, version):
 
     stats = run(scenario())
     assert list(stats) == ["generation", "uptime_seconds", "sessions", "sessions_v1",
-                           "sessions_v2", "events", "deliveries", "slow_subscribers_disconnected"]
+                           "sessions_v2", "events", "deliveries", "slow_subscribers_disconnected",
+                           "connections", "dropped_unresponsive", "dropped_write_stalled",
+                           "refused_max_connections", "refused_max_connections_per_ip",
+                           "refused_handshake_rate", "accept_failures"]
     # The two subscribers and wampctl's own session, in its version.
     assert stats["sessions"] == 3
     assert (stats["sessions_v1"], stats["sessions_v2"]) == ((2, 1) if version else (3, 0))

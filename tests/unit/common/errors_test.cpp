@@ -71,6 +71,8 @@ TEST_CASE("what Oro's clients see is Gos's") {
 TEST_CASE("the server wants back the clients it drops for its own reasons, not for theirs") {
   CHECK(describe(Fault::ServerShutdown).comesBack);
   CHECK(describe(Fault::SlowConsumer).comesBack);
+  CHECK(describe(Fault::PeerUnresponsive).comesBack);
+  CHECK(describe(Fault::WriteStalled).comesBack);
   for (Fault f : {Fault::ProtocolViolation, Fault::NoRoute, Fault::MalformedMessage,
                   Fault::SessionEnded, Fault::AuthenticationFailed, Fault::LimitExceeded})
     CHECK_FALSE(describe(f).comesBack);

@@ -56,6 +56,12 @@ TEST_CASE("every key is read") {
   CHECK(c.port == 9443);
   CHECK(c.maxMessageSize == 1048576);
   CHECK(c.shutdownTimeout == std::chrono::seconds(25));
+  CHECK(c.pingInterval == std::chrono::milliseconds(300));
+  CHECK(c.pongTimeout == std::chrono::milliseconds(0));
+  CHECK(c.writeTimeout == std::chrono::milliseconds(12500));
+  CHECK(c.maxConnections == 19000);
+  CHECK(c.maxConnectionsPerIp == 50);
+  CHECK(c.handshakeRatePerIp == 2.5);
   CHECK(c.logLevel == "debug");
   CHECK(c.parameters == Parameters{{"oro_sync.websocket_ping.interval", "50"},
                                    {"secret", "ThisTokenIsNotSoSecretChangeIt"},
@@ -102,6 +108,12 @@ TEST_CASE("every section is optional") {
     CHECK(c.port == defaults.port);
     CHECK(c.maxMessageSize == defaults.maxMessageSize);
     CHECK(c.shutdownTimeout == std::chrono::seconds(10));
+    CHECK(c.pingInterval == std::chrono::seconds(30));
+    CHECK(c.pongTimeout == std::chrono::seconds(10));
+    CHECK(c.writeTimeout == std::chrono::seconds(30));
+    CHECK(c.maxConnections == 0);
+    CHECK(c.maxConnectionsPerIp == 0);
+    CHECK(c.handshakeRatePerIp == 0);
     CHECK(c.logLevel == defaults.logLevel);
     CHECK(c.pluginDirectories.empty());
     CHECK(c.routing.empty());
@@ -159,6 +171,15 @@ TEST_CASE("config errors name file, line and column") {
   SUBCASE("shutdown_timeout under one second") {
     checkError("invalid/shutdown_timeout_zero.yml", 2, 21,
                "server.shutdown_timeout must be an integer from 1 to 3600");
+  }
+  SUBCASE("timeouts and rates are non-negative numbers") {
+    checkError("invalid/ping_interval_negative.yml", 2, 18,
+               "server.ping_interval must be a number of seconds from 0 to 86400 (0 disables "
+               "it), found '-1'");
+    checkError("invalid/write_timeout_not_a_number.yml", 2, 18, "found '30s'");
+    checkError("invalid/handshake_rate_too_big.yml", 2, 26,
+               "server.handshake_rate_per_ip must be a number of handshakes per second from 0 "
+               "to 1000000");
   }
   SUBCASE("server not a map") {
     checkError("invalid/server_not_a_map.yml", 1, 9, "'server' must be a map");

@@ -56,6 +56,10 @@ class TestHost final : public ws::ConnectionHost {
   explicit TestHost(asio::io_context& io) : io_(io), buffer_(64 * 1024) {}
 
   TransportListener& listener() noexcept override { return listener_; }
+  HandshakeAnswer onHandshake(const HandshakeRequest& request) override {
+    return listener_.onHandshake(request);
+  }
+  std::uint32_t tick() const noexcept override { return now; }
   const TransportOptions& options() const noexcept override { return options_; }
   char* readBuffer(std::size_t& size) noexcept override {
     size = buffer_.size();
@@ -65,11 +69,12 @@ class TestHost final : public ws::ConnectionHost {
     asio::post(io_, [connection] { connection->flush(); });
   }
   void release(ws::Connection& connection) noexcept override { live.erase(&connection); }
-  Transport::Counters& counters() noexcept override { return counters_; }
+  TransportCounters& counters() noexcept override { return counters_; }
 
   RecordingListener listener_;
-  Transport::Counters counters_;
+  TransportCounters counters_;
   TransportOptions options_;
+  std::uint32_t now = 1;  // the liveness clock, advanced by the test
   std::map<ws::Connection*, std::shared_ptr<ws::Connection>> live;
 
  private:
@@ -317,4 +322,81 @@ TEST_CASE("a connection that dies while its handshake is deferred takes no answe
     CHECK(f.host.listener_.pending.expired());
     CHECK(f.host.listener_.link == nullptr);
   }
+}
+
+TEST_CASE("liveness stamps: input stamps received, a write stamps moved") {
+  asio::io_context io;
+  TestHost host(io);
+  int fds[2];
+  host.now = 5;
+  auto connection = serveSocketPair(io, host, fds);
+  openLink(io, host, fds[1]);
+  CHECK(connection->liveness().received == 5);
+  CHECK(connection->liveness().moved == 5);
+  readAvailable(fds[1]);
+
+  host.now = 9;
+  const std::string frame = clientText("x");
+  REQUIRE(::write(fds[1], frame.data(), frame.size()) == static_cast<ssize_t>(frame.size()));
+  runUntil(io, [&] { return host.listener_.messages.size() == 1; });
+  CHECK(connection->liveness().received == 9);
+  CHECK(connection->liveness().moved == 5);
+
+  host.now = 12;
+  host.listener_.link->send(Transport::prepareText("y"));
+  runUntil(io, [&] { return connection->bufferedAmount() == 0; });
+  CHECK(connection->liveness().moved == 12);
+  CHECK(connection->liveness().received == 9);
+
+  connection->drop();
+  ::close(fds[1]);
+}
+
+TEST_CASE("an empty send queue that gets a frame counts its write timeout from then") {
+  asio::io_context io;
+  TestHost host(io);
+  int fds[2];
+  auto connection = serveSocketPair(io, host, fds, 4096);
+  Link& link = openLink(io, host, fds[1]);
+  readAvailable(fds[1]);
+  host.now = 40;
+  // The peer never reads: the frames stay queued, and the stamp is when they began to wait.
+  const SharedFramePtr big = Transport::prepareText(std::string(64 * 1024, 'z'));
+  link.send(big);
+  CHECK(connection->liveness().moved == 40);
+  io.restart();
+  io.poll();
+  host.now = 41;
+  link.send(big);  // behind bytes that wait already: not a new start
+  io.restart();
+  io.poll();
+  CHECK(connection->bufferedAmount() > 0);
+  CHECK(connection->liveness().moved == 40);
+  connection->drop();
+  ::close(fds[1]);
+}
+
+TEST_CASE("cutting a connection off resets it at once with no close frame, onClose 1006") {
+  asio::io_context io;
+  TestHost host(io);
+  int fds[2];
+  auto connection = serveSocketPair(io, host, fds, 4096);
+  Link& link = openLink(io, host, fds[1]);
+  readAvailable(fds[1]);
+  link.send(Transport::prepareText(std::string(64 * 1024, 'q')));  // a backlog the peer never read
+  io.restart();
+  io.poll();
+  REQUIRE(connection->bufferedAmount() > 0);
+
+  connection->cutOff(Fault::WriteStalled);
+  // Synchronous: the listener has heard before cutOff returns, and the host let go.
+  CHECK(host.listener_.closeCode == wireCode(CloseCode::Abnormal));
+  CHECK(host.live.empty());
+  // The peer sees the stream end; what it reads is the backlog's beginning, never a close frame.
+  std::string received;
+  char chunk[4096];
+  ssize_t n;
+  while ((n = ::recv(fds[1], chunk, sizeof chunk, 0)) > 0) received.append(chunk, n);
+  CHECK(received.find('\x88') == std::string::npos);
+  ::close(fds[1]);
 }
