@@ -11,6 +11,7 @@ import msgpack
 import websockets
 from prometheus_client.parser import text_string_to_metric_families
 
+from conftest import default_config
 from wamp_client import WampV1Client, run
 
 
@@ -56,6 +57,24 @@ def test_head_and_other_methods(wampd):
     assert status == 405 and b"GET" in body
 
 
+def test_limit_refusals_are_counted_by_reason(wampd_factory):
+    server = wampd_factory(config=default_config(
+        server={"host": "127.0.0.1", "port": 8080, "max_connections_per_ip": 1}))
+
+    async def scenario():
+        async with await WampV1Client.connect(server.url):
+            try:
+                await websockets.connect(server.url, subprotocols=["wamp"])
+            except websockets.InvalidStatusCode as refused:
+                assert refused.status_code == 503
+            else:
+                raise AssertionError("a second connection from the address was accepted")
+
+    run(scenario())
+    samples = metrics(server)
+    assert value(samples, "wampd_handshakes_refused_total", reason="max_connections_per_ip") == 1
+
+
 def test_other_paths_still_get_the_websocket_answer(wampd):
     status, _, body = http(wampd, "/")
     assert status == 426 and b"Upgrade" in body
@@ -71,6 +90,12 @@ def test_metrics_parse_and_follow_what_clients_do(wampd):
     assert value(before, "wampd_generation") == 1
     assert value(before, "wampd_plugins_loaded") >= 1
     assert value(before, "wampd_publish_to_write_seconds_count") == 0
+    for reason in ("max_connections", "max_connections_per_ip", "handshake_rate"):
+        assert value(before, "wampd_handshakes_refused_total", reason=reason) == 0
+    for reason in ("unresponsive", "write_stalled"):
+        assert value(before, "wampd_connections_dropped_total", reason=reason) == 0
+    assert value(before, "wampd_accept_failures_total") == 0
+    assert value(before, "wampd_connections_open") == 1  # this very request
 
     async def scenario():
         url = wampd.url
