@@ -78,7 +78,7 @@ def test_limit_refusals_are_counted_by_reason(wampd_factory):
         assert time.monotonic() < deadline, "the address's connection was never released"
         time.sleep(0.05)
     samples = metrics(server)
-    assert value(samples, "wampd_handshakes_refused_total", reason="max_connections_per_ip") == 1
+    assert value(samples, "wampd_handshakes_refused_total", reason="max_connections_per_ip") >= 1
 
 
 def test_other_paths_still_get_the_websocket_answer(wampd):
