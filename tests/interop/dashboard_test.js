@@ -73,6 +73,8 @@ async function dashboardShowsAndPublishes(context) {
                                null, {timeout: WAIT_MS});
     assert.strictEqual(await page.evaluate(() => sessionStorage.getItem('wampd.backendToken')),
                        BACKEND_TOKEN);
+    assert.strictEqual(await page.isVisible('#token-form'), false);
+    assert.strictEqual(await page.isVisible('#forget'), true);
     assert.deepStrictEqual(await subscriberCells(page, TOPIC), {v1: 0, v2: 0, all: 0});
 
     // The page watches the topic over its own WAMP v2 session: the v2 count goes up.
@@ -138,6 +140,7 @@ async function aWrongTokenIsRefused(context) {
     await page.waitForFunction(() => document.getElementById('message').textContent ===
                                'The server refused this token.', null, {timeout: WAIT_MS});
     assert.strictEqual(await page.isVisible('#token-form'), true);
+    assert.strictEqual(await page.isVisible('#forget'), false);
     assert.strictEqual(await page.evaluate(() => sessionStorage.getItem('wampd.backendToken')),
                        null);
   } finally {
@@ -147,20 +150,25 @@ async function aWrongTokenIsRefused(context) {
 
 /// Some traffic for the chart, a reload for the status line, then the picture.
 async function screenshot(context, page) {
-  const reloaded = await wampctl('--config', context.server.configFile, '--url',
-                                 context.server.url, 'reload');
+  const {server} = context;
+  const reloaded = await wampctl('--config', server.configFile, '--url', server.url, 'reload');
   assert.strictEqual(reloaded.code, 0, reloaded.stderr);
-  await page.fill('#publish-data', '{"isOn": false, "userId": 7}');
-  for (let second = 0; second < 20; ++second) {
-    const burst = 5 + Math.round(10 * Math.abs(Math.sin(second / 3)));
+  for (let second = 0; second < 30; ++second) {
+    const burst = 2 + Math.round(8 * Math.abs(Math.sin(second / 4)));
+    const started = Date.now();
     for (let i = 0; i < burst; ++i) {
-      await wampctl('--config', context.server.configFile, '--url', context.server.url,
-                    'publish', 'oro/data/update', '[{"username":"admin","tagname":"x"}]');
+      await wampctl('--config', server.configFile, '--url', server.url, 'publish', TOPIC,
+                    JSON.stringify({isOn: false, userId: second * 100 + i}));
     }
-    await sleep(Math.max(0, 1000 - burst * 20));
+    await sleep(Math.max(0, 1000 - (Date.now() - started)));
   }
   await page.fill('#publish-topic', TOPIC);
-  await page.screenshot({path: process.env.DASHBOARD_SCREENSHOT});
+  await page.fill('#publish-data', '{"isOn": true, "userId": 7}');
+  await page.click('#publish-form button');
+  await page.waitForFunction(() => document.getElementById('publish-result').textContent ===
+                             'Published to 2 recipient(s).', null, {timeout: WAIT_MS});
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({path: process.env.DASHBOARD_SCREENSHOT, fullPage: true});
   console.log(`screenshot: ${process.env.DASHBOARD_SCREENSHOT}`);
 }
 
