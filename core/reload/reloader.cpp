@@ -107,6 +107,7 @@ void Reloader::finish(std::shared_ptr<const Generation> built, const std::string
               std::to_string(current_ ? current_->number : 0) + " keeps serving: " + error;
     spdlog::error("{}", message);
   }
+  last_ = {ok, message};
   for (auto& done : waiting) done(ok, message);
   if (again_) {
     again_ = false;

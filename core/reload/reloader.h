@@ -53,6 +53,12 @@ class Reloader {
     std::uint64_t succeeded = 0, failed = 0;
   };
   const Counters& counters() const noexcept { return counters_; }
+  /// How the last reload ended (its status line or error); an empty message before any.
+  struct Last {
+    bool ok = false;
+    std::string message;
+  };
+  const Last& last() const noexcept { return last_; }
 
   static constexpr auto kDebounce = std::chrono::milliseconds(150);
   static constexpr auto kMaxWait = std::chrono::seconds(2);
@@ -77,6 +83,7 @@ class Reloader {
   std::vector<Done> waiting_;
   std::thread worker_;
   Counters counters_;
+  Last last_;
 };
 
 }  // namespace wampd::core

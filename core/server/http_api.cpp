@@ -1,7 +1,7 @@
 // The HTTP side of the WebSocket port: GET /health and /metrics for probes and scrapers, and
 // /api/* for backends that publish or call over plain HTTP. An API request takes the same
 // path as the backend's WAMP PUBLISH or CALL (route, handler, permissions), as a short-lived
-// backend session that subscribes to nothing.
+// backend session that subscribes to nothing. /dashboard's files: dashboard.cpp.
 #include <spdlog/spdlog.h>
 
 #include <string>
@@ -112,6 +112,7 @@ std::optional<HttpResponse> Server::onHttpRequest(const HttpRequest& request) {
   const std::string_view target = request.target;
   const std::string_view path = target.substr(0, target.find('?'));
   const bool api = path.substr(0, 5) == "/api/";
+  if (Dashboard::owns(path)) return dashboard_.serve(request, path);
   if (path != "/health" && path != "/metrics" && !api) return std::nullopt;
   if (api) return apiRequest(request, path);
   if (request.method != "GET" && request.method != "HEAD")
@@ -140,7 +141,15 @@ HttpResponse Server::apiRequest(const HttpRequest& request, std::string_view pat
   const bool post = request.method == "POST";
   if (path == "/api/topics" || path == "/api/stats") {
     if (request.method != "GET") return problem(405, std::string(path) + " answers GET");
-    return jsonResponse(200, path == "/api/topics" ? topicsTable() : statistics());
+    if (path == "/api/topics") return jsonResponse(200, topicsTable());
+    // The dashboard's status line; not in wampd.stats, whose keys wampctl prints one a line.
+    Value stats = statistics();
+    const Reloader::Last& last = reloader_.last();
+    stats.object()->set("last_reload", last.message.empty()
+                                           ? Value()
+                                           : Value(Object{{"ok", Value(last.ok)},
+                                                          {"status", Value(last.message)}}));
+    return jsonResponse(200, std::move(stats));
   }
   if (path != "/api/publish" && path != "/api/call")
     return problem(404, "no such endpoint: " + std::string(path) +

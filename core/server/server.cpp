@@ -96,6 +96,7 @@ void Server::start() {
   cookie_ = auth::cookiePath(transport_.boundPort());
   writeCookie();
   watchFiles();
+  spdlog::info("dashboard at /dashboard, files from {}", dashboard_.root());
 }
 
 void Server::writeCookie() {

@@ -25,6 +25,7 @@
 #include "reload/reloader.h"
 #include "router/broker.h"
 #include "router/dealer.h"
+#include "server/dashboard.h"
 #include "session/session.h"
 #include "transport/transport.h"
 
@@ -52,8 +53,8 @@ class Server final : private TransportListener, private SessionHost {
   struct PendingSession;
   struct Verification;
   HandshakeAnswer onHandshake(const HandshakeRequest& request) override;
-  /// GET /health, GET /metrics and /api/* (http_api.cpp); other requests get the WebSocket
-  /// answer (426).
+  /// GET /health, GET /metrics, /api/* and /dashboard (http_api.cpp); other requests get the
+  /// WebSocket answer (426).
   std::optional<HttpResponse> onHttpRequest(const HttpRequest& request) override;
   HttpResponse apiRequest(const HttpRequest& request, std::string_view path);
   void onWritten() noexcept override { broker_.writesDone(); }
@@ -121,6 +122,7 @@ class Server final : private TransportListener, private SessionHost {
   std::unique_ptr<auth::TicketVerifier> verifier_;
   Reloader reloader_;
   FileWatcher watcher_;
+  Dashboard dashboard_{defaultWwwDirectory()};
 };
 
 }  // namespace wampd::core
