@@ -5,7 +5,8 @@ scripts/package uses on its own Release tree, in seconds instead of a second ful
 The packages' contents, control data, conffiles and systemd unit are checked, then wampd is
 unpacked into a scratch root (`dpkg -x`, nothing is installed on this machine) and served
 from there: the unpacked wampd with the unpacked config on a free port, a WAMP v1 client
-subscribed, the unpacked wampctl publishing. The maintainer scripts run against stub
+subscribed, the unpacked wampctl publishing; tests/outoftree/hello is built against the
+unpacked wampd-dev and served the same way. The maintainer scripts run against stub
 commands (adduser, deb-systemd-helper, ...) and a scratch DPKG_ROOT.
 """
 
@@ -18,7 +19,7 @@ import subprocess
 import pytest
 
 from conftest import BUILD_DIR, SOURCE_DIR, WampdProcess, free_port
-from wamp_client import EVENT, WampV1Client, run
+from wamp_client import CALL, CALLRESULT, EVENT, WampV1Client, run
 
 # cpack installs each component and runs strip and dpkg-shlibdeps: seconds on an idle
 # machine, far longer on a busy one.
@@ -240,6 +241,43 @@ def test_serves_from_the_unpacked_package(root, runtime_dir, tmp_path):
 
         event = run(scenario())
         assert event == [EVENT, "oro/maintenance", {"isOn": True, "userId": 7}]
+    finally:
+        code = server.stop()
+    assert code == 0, server.log()
+
+
+def test_a_plugin_built_against_wampd_dev_is_served_by_the_package(packages, tmp_path):
+    """wampd-dev's CMake package builds tests/outoftree/hello into the package's plugin
+    directory and its routes into /usr/share/wampd/routing, which the packaged config loads."""
+    root = tmp_path / "root"
+    for package in ("wampd", "wampd-dev"):
+        run_step(["dpkg", "-x", packages[package], root])
+    build = tmp_path / "hello-build"
+    run_step(["cmake", "-S", SOURCE_DIR / "tests/outoftree/hello", "-B", build, "-G", "Ninja",
+              f"-DCMAKE_PREFIX_PATH={root / 'usr'}"])
+    run_step(["cmake", "--build", build])
+    run_step(["cmake", "--install", build])
+    assert (root / "usr/lib/wampd/plugins/hello.so").is_file()
+    assert "hello/{room}" in (root / "usr/share/wampd/routing/hello.yml").read_text()
+
+    port = free_port()
+    server = WampdProcess([str(root / "usr/bin/wampd"), "--port", str(port)], port,
+                          tmp_path / "hello.log", None)
+    try:
+        server.wait_ready()
+
+        async def scenario():
+            subscriber = await WampV1Client.connect(server.url)
+            publisher = await WampV1Client.connect(server.url)
+            async with subscriber, publisher:
+                await subscriber.subscribe("hello/lobby")
+                await subscriber.send([CALL, "barrier", "wampd.topics"])
+                assert (await subscriber.recv())[:2] == [CALLRESULT, "barrier"]
+                await publisher.publish("hello/lobby", {"x": 1})
+                return await subscriber.recv_event("hello/lobby")
+
+        event = run(scenario())
+        assert event[2] == {"greeting": "Hello", "room": "lobby", "event": {"x": 1}}
     finally:
         code = server.stop()
     assert code == 0, server.log()
