@@ -11,6 +11,7 @@
 #include <functional>
 
 #include "app/json_log_formatter.h"
+#include "common/build_info.h"
 #include "config/server_config.h"
 #include "reload/generation.h"
 #include "reload/reloader.h"
@@ -146,6 +147,14 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json"}));
   app.add_flag("--check-config", options.checkConfig,
                "Validate config, routing files and plugins, then exit");
+  app.set_version_flag(
+      "--version",
+      [] {
+        std::string text = versionText("wampd");
+        text.pop_back();  // CLI11 ends the line itself
+        return text;
+      },
+      "Print the version, plugin ABI and build signature, then exit");
   CLI11_PARSE(app, argc, argv);
   try {
     return run(options);

@@ -336,9 +336,10 @@ std::string defaultConfigPath() {
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
-    const fs::path installed =
-        (exe.parent_path() / WAMPD_INSTALLED_CONFIG_RELATIVE).lexically_normal();
-    if (fs::is_regular_file(installed, ec)) return installed.string();
+    for (const char* relative : {WAMPD_INSTALLED_CONFIG_RELATIVE, WAMPD_PACKAGED_CONFIG_RELATIVE}) {
+      const fs::path installed = (exe.parent_path() / relative).lexically_normal();
+      if (fs::is_regular_file(installed, ec)) return installed.string();
+    }
   }
   return WAMPD_BUILD_CONFIG;
 }

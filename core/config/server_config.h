@@ -57,7 +57,9 @@ struct ServerConfig {
 ServerConfig loadServerConfig(const std::string& path, const Parameters& overrides = {});
 
 /// The config wampd uses when none is given: $WAMPD_CONFIG, else the installed
-/// <prefix>/share/wampd/wampd.yml next to the executable, else the build tree's.
+/// <prefix>/share/wampd/wampd.yml next to the executable, else the Debian package's
+/// /etc/wampd/wampd.yml (as seen from /usr/bin: also inside a root unpacked elsewhere),
+/// else the build tree's.
 std::string defaultConfigPath();
 
 }  // namespace wampd::core

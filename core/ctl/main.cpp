@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/build_info.h"
 #include "ctl/commands.h"
 #include "ctl/ticket_command.h"
 
@@ -48,6 +49,14 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   // Global options are accepted after the command too: `wampctl check --url ...`.
   app.fallthrough();
+  app.set_version_flag(
+      "--version",
+      [] {
+        std::string text = wampd::core::versionText("wampctl");
+        text.pop_back();  // CLI11 ends the line itself
+        return text;
+      },
+      "Print the version, plugin ABI and build signature, then exit");
   app.add_option("--url", options.url,
                  "Server WebSocket URL (a ?ticket= query is passed on); default: the config's "
                  "server.host and server.port, else ws://127.0.0.1:8080/");

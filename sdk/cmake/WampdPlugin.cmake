@@ -36,18 +36,23 @@ function(wampd_add_plugin name)
     VERBATIM)
   # In the wampd tree: relative install dirs. Outside it: the installed wampd's own plugin
   # and routing directories (from find_package), which its default config already scans.
+  # In the wampd tree the routes are component `routing`: the Debian package installs them
+  # under /etc/wampd/routing instead (config/package).
   if(DEFINED WAMPD_INSTALL_PLUGIN_DIR)
     set(plugin_dest "${WAMPD_INSTALL_PLUGIN_DIR}")
     set(routing_dest "${WAMPD_INSTALL_ROUTING_DIR}")
+    set(routing_component COMPONENT routing)
   else()
     set(plugin_dest "${WAMPD_PLUGIN_DIR}")
     set(routing_dest "${WAMPD_ROUTING_DIR}")
+    set(routing_component)
   endif()
   if(NOT ARG_NO_INSTALL AND plugin_dest)
     install(TARGETS ${name} LIBRARY DESTINATION "${plugin_dest}")
     install(FILES "${manifest}" DESTINATION "${plugin_dest}" RENAME "${name}.yml")
     if(ARG_ROUTING AND routing_dest)
-      install(FILES "${ARG_ROUTING}" DESTINATION "${routing_dest}" RENAME "${name}.yml")
+      install(FILES "${ARG_ROUTING}" DESTINATION "${routing_dest}" RENAME "${name}.yml"
+        ${routing_component})
     endif()
   endif()
 endfunction()
