@@ -9,8 +9,8 @@
 #include <exception>
 #include <functional>
 
-#include "reload/generation.h"
 #include "config/server_config.h"
+#include "reload/generation.h"
 #include "reload/reloader.h"
 #include "server/server.h"
 
@@ -95,8 +95,9 @@ int run(const Options& options) {
     server.shutdown();
   });
   server.start();
-  spdlog::info("wampd listening on ws://{}:{}/ with {} ({})", config.host, server.port(),
-               config.file, served);
+  const ListenConfig first = config.listeners().front();
+  spdlog::info("wampd listening on {}://{}:{}/ with {} ({})", first.tls ? "wss" : "ws", first.host,
+               server.port(), config.file, served);
   io.run();
   spdlog::info("wampd stopped");
   return 0;

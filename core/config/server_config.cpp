@@ -113,17 +113,18 @@ void readTls(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
   if (!v.IsMap())
     ctx.fail(v, "server.tls must be a map: certificate, private_key, ca, min_version");
   TlsConfig tls;
-  for (const YamlEntry& entry :
-       ctx.doc().entries(v, {"", "'server.tls'"},
-                         {"certificate", "private_key", "ca", "min_version"})) {
-    if (entry.key == "certificate") tls.certificate = ctx.path(entry.value, "server.tls.certificate");
-    if (entry.key == "private_key") tls.privateKey = ctx.path(entry.value, "server.tls.private_key");
+  for (const YamlEntry& entry : ctx.doc().entries(
+           v, {"", "'server.tls'"}, {"certificate", "private_key", "ca", "min_version"})) {
+    if (entry.key == "certificate")
+      tls.certificate = ctx.path(entry.value, "server.tls.certificate");
+    if (entry.key == "private_key")
+      tls.privateKey = ctx.path(entry.value, "server.tls.private_key");
     if (entry.key == "ca") tls.ca = ctx.path(entry.value, "server.tls.ca");
     if (entry.key == "min_version") {
       tls.minVersion = ctx.string(entry.value, "server.tls.min_version");
       if (tls.minVersion != "1.2" && tls.minVersion != "1.3")
-        ctx.fail(entry.value,
-                 "server.tls.min_version must be \"1.2\" or \"1.3\"; found '" + tls.minVersion + "'");
+        ctx.fail(entry.value, "server.tls.min_version must be \"1.2\" or \"1.3\"; found '" +
+                                  tls.minVersion + "'");
     }
   }
   if (tls.certificate.empty()) ctx.fail(v, "server.tls needs a certificate");
@@ -171,8 +172,9 @@ void readServer(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
   for (std::size_t i = 0; i < c.listen.size(); ++i) {
     if (c.listen[i].host.empty()) c.listen[i].host = c.host;
     if (c.listen[i].tls && !c.tls)
-      ctx.fail(listen[i]["tls"], "server.listen: tls: true needs a server.tls section "
-                                 "(certificate and private_key)");
+      ctx.fail(listen[i]["tls"],
+               "server.listen: tls: true needs a server.tls section "
+               "(certificate and private_key)");
   }
 }
 

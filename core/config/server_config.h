@@ -19,7 +19,7 @@ namespace wampd::core {
 struct TlsConfig {
   std::string certificate;
   std::string privateKey;
-  std::string ca;  // empty: no client certificates asked for
+  std::string ca;                  // empty: no client certificates asked for
   std::string minVersion = "1.2";  // "1.2" or "1.3"
 };
 

@@ -31,9 +31,9 @@ struct Generation {
   std::vector<std::string> warnings;
 };
 
-/// Loads routing, plugins, the users file and server.tls's files for `config`. Throws ConfigError naming the
-/// file (and line) of the first problem; warnings (routes to handlers not loaded) are kept in
-/// the result. With `previous`, unchanged plugin libraries are kept with their handler
+/// Loads routing, plugins, the users file and server.tls's files for `config`. Throws ConfigError
+/// naming the file (and line) of the first problem; warnings (routes to handlers not loaded) are
+/// kept in the result. With `previous`, unchanged plugin libraries are kept with their handler
 /// instances, and its backend token when the config derives none.
 std::shared_ptr<const Generation> buildGeneration(const ServerConfig& config, std::uint64_t number,
                                                   const Generation* previous = nullptr);

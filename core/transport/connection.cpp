@@ -506,8 +506,7 @@ bool Connection::flushTls() noexcept {
       }
       return true;
     }
-    const ssize_t n =
-        ::send(fd, tls_->output(), tls_->outputSize(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    const ssize_t n = ::send(fd, tls_->output(), tls_->outputSize(), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {

@@ -147,7 +147,7 @@ class Connection final : public Link,
   std::size_t queuedBytes_ = 0;
 
   std::unique_ptr<asio::steady_timer> timer_;  // handshake or closing deadline, when one runs
-  std::unique_ptr<TlsEngine> tls_;              // null on a plain connection
+  std::unique_ptr<TlsEngine> tls_;             // null on a plain connection
 };
 
 }  // namespace wampd::core::ws

@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <asio/ssl/context.hpp>
 #include <climits>
@@ -70,14 +71,16 @@ std::shared_ptr<const TlsContext> TlsContext::load(const TlsFiles& files) {
 
   requireReadable(files.certificate, "server.tls.certificate");
   context.use_certificate_chain_file(files.certificate, ec);
-  if (ec) failLoading(files.certificate, "server.tls.certificate is not a PEM certificate chain", ec);
+  if (ec)
+    failLoading(files.certificate, "server.tls.certificate is not a PEM certificate chain", ec);
   requireReadable(files.privateKey, "server.tls.private_key");
   context.use_private_key_file(files.privateKey, asio::ssl::context::pem, ec);
-  if (ec) failLoading(files.privateKey, "server.tls.private_key is not a PEM private key", ec);
-  if (SSL_CTX_check_private_key(native) != 1) {
+  if (ec && ERR_GET_REASON(static_cast<unsigned long>(ec.value())) != X509_R_KEY_VALUES_MISMATCH)
+    failLoading(files.privateKey, "server.tls.private_key is not a PEM private key", ec);
+  if (ec || SSL_CTX_check_private_key(native) != 1) {
     ERR_clear_error();
-    throw ConfigError({files.privateKey}, "server.tls.private_key does not match the certificate " +
-                                              files.certificate);
+    throw ConfigError({files.privateKey},
+                      "server.tls.private_key does not match the certificate " + files.certificate);
   }
   if (!files.ca.empty()) {
     requireReadable(files.ca, "server.tls.ca");

@@ -139,20 +139,20 @@ class Transport::Impl final : public ws::ConnectionHost {
 
   // `listener` lives as long as the transport; its handlers end with it (operation_aborted).
   void accept(Acceptor& listener) {
-    listener.acceptor.async_accept([this, &listener](const asio::error_code& ec,
-                                                     asio::ip::tcp::socket socket) {
-      if (ec == asio::error::operation_aborted || !listener.acceptor.is_open()) return;
-      if (ec) {
-        spdlog::warn("accepting a connection failed: {}", ec.message());
-        listener.retry.expires_after(kAcceptRetry);
-        listener.retry.async_wait([this, &listener](const asio::error_code& e) {
-          if (!e && listener.acceptor.is_open()) accept(listener);
+    listener.acceptor.async_accept(
+        [this, &listener](const asio::error_code& ec, asio::ip::tcp::socket socket) {
+          if (ec == asio::error::operation_aborted || !listener.acceptor.is_open()) return;
+          if (ec) {
+            spdlog::warn("accepting a connection failed: {}", ec.message());
+            listener.retry.expires_after(kAcceptRetry);
+            listener.retry.async_wait([this, &listener](const asio::error_code& e) {
+              if (!e && listener.acceptor.is_open()) accept(listener);
+            });
+            return;
+          }
+          adopt(std::move(socket), listener.address.tls);
+          accept(listener);
         });
-        return;
-      }
-      adopt(std::move(socket), listener.address.tls);
-      accept(listener);
-    });
   }
 
   void adopt(asio::ip::tcp::socket socket, bool tls) {
