@@ -132,9 +132,10 @@ class Connection final : public Link,
   bool peerClosed_ = false;      // the peer's close frame (or EOF) arrived
   bool discardInput_ = false;    // after a failure, a refusal or the peer's close frame
   bool awaitingAnswer_ = false;  // the listener deferred the handshake; reading is paused
-  std::string key_;              // Sec-WebSocket-Key of a deferred handshake
-  std::size_t requestLength_ = 0;
+  // Beside the flags, where they fill what would be padding (keeps tls_ free of cost).
   std::uint16_t localCode_ = 0, peerCode_ = 0;
+  std::string key_;  // Sec-WebSocket-Key of a deferred handshake
+  std::size_t requestLength_ = 0;
   std::string localReason_, peerReason_;
   std::uint64_t token_ = 0;
 
