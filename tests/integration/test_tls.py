@@ -378,3 +378,52 @@ def test_wampctl_publishes_over_wss(pki, wampd_factory, runtime_dir):
     # Trusting a CA that did not sign it is no better.
     code, err = wampctl("--ca", str(pki.path("ca.crt")), "publish", TOPIC, '{"a":4}')
     assert code == 1, err
+
+
+def masked_text(payload):
+    """A client's text frame (masked, as RFC 6455 requires), payload under 126 bytes."""
+    mask = b"\x01\x02\x03\x04"
+    data = payload.encode()
+    assert len(data) < 126
+    return (bytes([0x81, 0x80 | len(data)]) + mask
+            + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+
+def test_a_tls_subscriber_that_stops_reading_is_cut_off_by_the_send_queue_limit(
+        pki, wampd_factory):
+    """Ciphertext is made only as fast as it leaves, so what waits is counted plaintext and
+    the slow-consumer limit (4 MiB) holds over TLS as without it; memory stays bounded."""
+    tls_port = free_port()
+    server = start(wampd_factory, tls_config(pki, tls_port))
+    raw = socket.create_connection(("127.0.0.1", tls_port), timeout=5)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow = client_context(pki).wrap_socket(raw, server_hostname="localhost")
+    slow.sendall(("GET / HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+                  "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: wamp\r\n\r\n").encode())
+    assert slow.recv(65536).startswith(b"HTTP/1.1 101")
+    slow.sendall(masked_text(json.dumps([SUBSCRIBE, TOPIC])))
+    with open(f"/proc/{server.pid}/status") as status:
+        rss_start = next(int(l.split()[1]) for l in status if l.startswith("VmRSS:"))
+
+    async def scenario():
+        reader = await subscribed(wss(tls_port), ssl=client_context(pki))
+        publisher = await WampV1Client.connect(server.url)
+        big = "x" * 4096
+        for i in range(3000):  # 12 MiB for the subscriber that does not read
+            await publisher.send([PUBLISH, TOPIC, [i, big], True])
+            if i % 100 == 99:
+                for j in range(i - 99, i + 1):
+                    message = await reader.recv()
+                    assert message[2][0] == j, message[:2]
+            if "send queue over" in server.log():
+                break
+        assert "send queue over" in server.log(), server.log()[-2000:]
+        await publisher.close()
+        await reader.close()
+
+    run(scenario())
+    with open(f"/proc/{server.pid}/status") as status:
+        rss_end = next(int(l.split()[1]) for l in status if l.startswith("VmRSS:"))
+    assert rss_end - rss_start < 64 * 1024, (rss_start, rss_end)
+    slow.close()
