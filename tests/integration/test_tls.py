@@ -427,3 +427,67 @@ def test_a_tls_subscriber_that_stops_reading_is_cut_off_by_the_send_queue_limit(
         rss_end = next(int(l.split()[1]) for l in status if l.startswith("VmRSS:"))
     assert rss_end - rss_start < 64 * 1024, (rss_start, rss_end)
     slow.close()
+
+
+UPGRADE = ("GET {path} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+           "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+           "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: wamp\r\n\r\n")
+
+
+def test_a_deferred_handshake_reads_the_frame_sent_behind_its_request(
+        pki, wampd_factory, monkeypatch):
+    """A ticket's digest is verified off the I/O thread, so the handshake is answered later.
+    A SUBSCRIBE sent right behind the request (its own record) is by then waiting in the TLS
+    engine, where no readiness of the socket announces it: it must still be read."""
+    from test_auth import SECRET, php_ticket
+    from urllib.parse import quote
+
+    monkeypatch.setenv("WAMPD_TEST_VERIFY_DELAY_MS", "300")
+    tls_port = free_port()
+    config = tls_config(pki, tls_port)
+    config["auth"] = {"secret": SECRET, "trusted_addresses": ["127.0.0.1"]}
+    server = start(wampd_factory, config)
+    request = UPGRADE.format(path=f"/?ticket={quote(php_ticket(), safe='')}")
+    with socket.create_connection(("127.0.0.1", tls_port), timeout=5) as raw:
+        with client_context(pki).wrap_socket(raw, server_hostname="localhost") as tls:
+            # Two records in one segment (corked): the server reads both with one recv, and
+            # the second stays in the engine while the ticket is verified.
+            tls.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+            tls.sendall(request.encode())
+            tls.sendall(masked_text(json.dumps([SUBSCRIBE, TOPIC])))
+            tls.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+            received = b""
+            while b'[0,"' not in received:
+                received += tls.recv(65536)
+            assert received.startswith(b"HTTP/1.1 101"), received
+
+            async def publish():
+                async with await WampV1Client.connect(server.url) as publisher:
+                    await publisher.send([PUBLISH, TOPIC, "behind the request", True])
+
+            # The subscription may land a moment after the WELCOME: publish until it has.
+            deadline = time.monotonic() + 5
+            tls.settimeout(0.3)
+            while b"behind the request" not in received:
+                assert time.monotonic() < deadline, (received, server.log()[-2000:])
+                run(publish())
+                try:
+                    received += tls.recv(65536)
+                except socket.timeout:
+                    pass
+
+
+def test_the_tls_handshake_counts_against_the_handshake_timeout(pki, wampd_factory):
+    """A client that starts a TLS handshake and stalls is dropped at the 5 s handshake
+    timeout, as one that stalls in the HTTP upgrade is."""
+    tls_port = free_port()
+    start(wampd_factory, tls_config(pki, tls_port))
+    with socket.create_connection(("127.0.0.1", tls_port), timeout=10) as raw:
+        began = time.monotonic()
+        raw.sendall(b"\x16\x03\x01\x02\x00\x01")  # the start of a ClientHello, never finished
+        try:
+            assert raw.recv(4096) == b""
+        except ConnectionResetError:
+            pass
+        waited = time.monotonic() - began
+    assert 4.0 < waited < 7.0, waited
