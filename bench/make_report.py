@@ -392,6 +392,28 @@ def slow_fate(r, closed):
             "not reach a subscriber that does not read, the socket was closed at the close timeout)")
 
 
+def tls_table(res):
+    """Bursts over TLS beside the plain ones, same server process, same run."""
+    plain = res.all("fanout", "wampd", subscribers=1000, size=64, mode="burst")
+    tls = res.all("fanout", "wampd-tls", subscribers=1000, size=64, mode="burst")
+    if not plain or not tls:
+        return []
+    out = ["## TLS fan-out: bursts over TLS beside plain, 1,000 subscribers, 64 B", "",
+           "Each round's TLS bursts ran right after its plain ones, on the same wampd process "
+           "(a plain and a TLS listener). Server CPU per delivery divides the server's CPU time by "
+           "the deliveries; see the analysis below for where the time goes.", "",
+           "| round | plain deliveries/s | TLS deliveries/s | TLS / plain | server µs CPU per delivery, plain | TLS | client busy, TLS |",
+           "|---|---|---|---|---|---|---|"]
+    for i, (p, t) in enumerate(zip(plain, tls), 1):
+        def cpu_per(r):
+            return (f"{r['server_cpu'] / r['deliveries_per_s'] * 1e6:.3f}"
+                    if r.get("server_cpu", -1) > 0 and r["deliveries_per_s"] else "—")
+        out.append(f"| {i} | {si(p['deliveries_per_s'])} | {si(t['deliveries_per_s'])} | "
+                   f"{t['deliveries_per_s'] / p['deliveries_per_s']:.2f} | {cpu_per(p)} | {cpu_per(t)} | "
+                   f"{t.get('client_busy', 0):.2f} |")
+    return out + [""]
+
+
 def chart(res, path):
     import matplotlib
     matplotlib.use("Agg")
@@ -470,6 +492,7 @@ def main():
     out += rpc_table(res)
     out += idle_table(res)
     out += slow_table(res)
+    out += tls_table(res)
     failures = res.failures()
     v2 = [n for n in res.doc["notes"] if n.get("wamp") == "v2"]
     if failures or v2:

@@ -7,10 +7,15 @@
 #   bench/profile_wampd.sh [one|burst] [extra wampd options...]
 #
 # Needs build-bench/ (scripts/bench builds it) and valgrind. Output in build-bench/profile/.
+# Environment: PROFILE_TLS=1 profiles fan-out over TLS (a self-signed certificate made with
+# the openssl command; the loadgen's --tls); PROFILE_SUBSCRIBERS (default 1000; TLS
+# handshakes under callgrind take ~0.1 s each, so 100 there); PROFILE_BUILD another tree.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-build="$root/build-bench"
+build="${PROFILE_BUILD:-$root/build-bench}"
+tls="${PROFILE_TLS:-}"
+subscribers="${PROFILE_SUBSCRIBERS:-1000}"
 mode="${1:-one}"
 shift || true
 out="$build/profile"
@@ -19,14 +24,24 @@ port=$((19900 + RANDOM % 90))
 ulimit -n "$(ulimit -Hn)"
 
 config="$out/wampd-profile.yml"
+server="{ host: 127.0.0.1, port: $port }"
+loadgen_tls=()
+if [[ -n $tls ]]; then
+  [[ -f $out/tls.crt ]] || openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+    -nodes -keyout "$out/tls.key" -out "$out/tls.crt" -days 30 -subj /CN=localhost 2>/dev/null
+  server="{ host: 127.0.0.1, port: $port, tls: { certificate: '$out/tls.crt', private_key: '$out/tls.key' } }"
+  loadgen_tls=(--tls)
+  mode_suffix=-tls
+fi
 cat >"$config" <<EOF
-server: { host: 127.0.0.1, port: $port }
+server: $server
 log_level: warn
 plugins: { directories: ['$build/plugins', '$build/bench/plugins'] }
 routing: ['$root/plugins/broadcast/routing.yml', '$root/bench/plugin/routing.yml']
 auth: { trusted_addresses: ['127.0.0.1'] }
 EOF
 
+mode="$mode${mode_suffix:-}"
 rm -f "$out/callgrind.$mode".*
 taskset -c 1 valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.$mode.%p" \
   "$build/bin/wampd" --config "$config" "$@" >"$out/wampd.log" 2>&1 &
@@ -38,7 +53,8 @@ for _ in $(seq 100); do
 done
 
 taskset -c 0 "$build/bench/wampd_loadgen" fanout --port "$port" --server-pid "$server" \
-  --subscribers 1000 --sizes 64 --modes "$mode" --warmup 8 --duration 8 --concurrency 50 \
+  --subscribers "$subscribers" --sizes 64 --modes "${mode%-tls}" --warmup 8 --duration 8 \
+  --concurrency "${PROFILE_CONCURRENCY:-50}" ${loadgen_tls[@]+"${loadgen_tls[@]}"} \
   --label wampd-callgrind >"$out/loadgen.$mode.out" &
 client=$!
 until grep -q '"setup"' "$out/loadgen.$mode.out" 2>/dev/null; do sleep 0.5; done

@@ -19,6 +19,8 @@ import time
 
 SOURCE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SERVER_CORE = "1"
+# wampd's TLS listener is at its plain port + this.
+TLS_PORT_OFFSET = 5000
 CLIENT_CORE = "0"
 # Seconds the load client may take for one invocation before it is stopped.
 LOADGEN_TIMEOUT = 180
@@ -129,9 +131,14 @@ class Bench:
         self.load = []
         self.quiet_budget = args.wait_for_builds
 
-    def run_loadgen(self, server, wamp, scenario, *options, duration=None):
+    def run_loadgen(self, server, wamp, scenario, *options, duration=None, tls=False):
         label = server.name if wamp == "v1" else f"{server.name}-v2"
-        command = ["taskset", "-c", CLIENT_CORE, self.loadgen, scenario, "--port", str(server.port),
+        port = server.port
+        if tls:
+            # wampd's TLS listener, beside the plain one (write_wampd_config).
+            label, port = f"{label}-tls", server.port + TLS_PORT_OFFSET
+            options = options + ("--tls",)
+        command = ["taskset", "-c", CLIENT_CORE, self.loadgen, scenario, "--port", str(port),
                    "--wamp", wamp, "--label", label, "--server-pid", str(server.proc.pid),
                    "--duration", str(duration or self.args.duration), "--warmup", str(self.args.warmup),
                    "--realm", self.args.realm] + [str(o) for o in options]
@@ -170,6 +177,11 @@ class Bench:
         for line in self.run_loadgen(server, wamp, "fanout", *options):
             if line.get("mode") == "burst" and line.get("size") == 64:
                 burst = line["events_per_s"]
+        if server.name == "wampd" and wamp == "v1" and subscribers == 1000:
+            # Bursts over TLS, from the same server process right after the plain ones: every
+            # subscriber's bytes encrypted separately.
+            self.run_loadgen(server, wamp, "fanout", "--subscribers", subscribers, "--sizes", 64,
+                             "--window", self.args.window, "--modes", "burst", tls=True)
         return burst
 
     def rpc(self, server, wamp):
@@ -225,12 +237,29 @@ class Bench:
             self.load.append(entry)
 
 
+def write_tls_certificate(out_dir):
+    """A self-signed P-256 certificate for wampd's TLS listener (the load client does not
+    verify it); made at run time, never committed."""
+    key, cert = os.path.join(out_dir, "tls.key"), os.path.join(out_dir, "tls.crt")
+    if not os.path.exists(cert):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
+                        "-days", "30", "-subj", "/CN=localhost"], check=True, capture_output=True)
+    return cert, key
+
+
 def write_wampd_config(build, out_dir, port):
     path = os.path.join(out_dir, "wampd-bench.yml")
+    cert, key = write_tls_certificate(out_dir)
     with open(path, "w") as f:
         f.write(f"""# Written by bench/run_bench.py: the fan-out topic oro/data/update (broadcast plugin),
 # the no-op procedure bench/noop, and 127.0.0.1 trusted as the backend so it may publish.
-server: {{ host: 127.0.0.1, port: {port}, max_message_size: 65536 }}
+# The second listener speaks TLS (bursts over TLS); its certificate is self-signed.
+server:
+  host: 127.0.0.1
+  max_message_size: 65536
+  listen: [{{ port: {port} }}, {{ port: {port + TLS_PORT_OFFSET}, tls: true }}]
+  tls: {{ certificate: '{cert}', private_key: '{key}' }}
 log_level: warn
 plugins:
   directories: ['{build}/plugins', '{build}/bench/plugins']

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "clock.h"
+#include "transport/tls.h"
 #include "ws_frame.h"
 #include "ws_handshake.h"
 
@@ -31,8 +32,15 @@ std::string closeDescription(std::string_view payload, int& code) {
 
 }  // namespace
 
+Conn::Conn() = default;
+Conn::~Conn() = default;
+
 Client::Client(Target target) : target_(std::move(target)), scratch_(kScratchBytes) {
   epoll_ = epoll_create1(EPOLL_CLOEXEC);
+  if (target_.tls) {
+    tlsContext_ = core::TlsContext::client();
+    plain_.resize(kScratchBytes);
+  }
 }
 
 Client::~Client() {
@@ -168,6 +176,13 @@ void Client::poll(std::int64_t timeoutNs) {
       }
       if (!(e & EPOLLOUT)) continue;
       c.state = ConnState::Upgrading;
+      if (tlsContext_) {
+        c.tls = core::TlsEngine::client(tlsContext_, target_.host);
+        if (!c.tls) {
+          fail(c, "no memory for TLS");
+          continue;
+        }
+      }
       c.out = upgradeRequest(target_.host, target_.port, target_.path, subprotocolOf(target_.wamp));
       writeOut(c);
       updateInterest(c);
@@ -192,7 +207,10 @@ void Client::onReadable(Conn& conn) {
     const ssize_t n = ::read(conn.fd, scratch_.data(), scratch_.size());
     if (n > 0) {
       conn.bytesRead += static_cast<std::uint64_t>(n);
-      consume(conn, std::string_view(scratch_.data(), static_cast<std::size_t>(n)), nowNs());
+      if (conn.tls)
+        readTls(conn, std::string_view(scratch_.data(), static_cast<std::size_t>(n)), nowNs());
+      else
+        consume(conn, std::string_view(scratch_.data(), static_cast<std::size_t>(n)), nowNs());
       if (static_cast<std::size_t>(n) < scratch_.size()) return;
       continue;
     }
@@ -285,7 +303,52 @@ void Client::onFrameMessage(Conn& conn, std::string_view message, std::int64_t r
   fail(conn, (kind == Kind::Abort ? "ABORT: " : "unexpected first message: ") + text);
 }
 
+void Client::readTls(Conn& conn, std::string_view cipher, std::int64_t readAt) {
+  core::TlsEngine& tls = *conn.tls;
+  const bool wasDone = tls.handshakeDone();
+  if (!tls.feed(cipher.data(), cipher.size())) return fail(conn, "TLS: " + tls.error());
+  while (conn.state != ConnState::Closed) {
+    const core::TlsEngine::Read r = tls.read(plain_.data(), plain_.size());
+    if (r.status == core::TlsEngine::Status::Data) {
+      consume(conn, std::string_view(plain_.data(), r.bytes), readAt);
+    } else if (r.status == core::TlsEngine::Status::NeedMore) {
+      break;
+    } else {
+      return fail(conn, r.status == core::TlsEngine::Status::Closed ? "TLS closed by the server"
+                                                                    : "TLS: " + tls.error());
+    }
+  }
+  // The handshake's last flight, or the upgrade request that waited for it.
+  if (conn.state != ConnState::Closed &&
+      (tls.outputSize() > 0 || (!wasDone && tls.handshakeDone() && !conn.out.empty())))
+    writeOut(conn);
+}
+
+void Client::writeTls(Conn& conn) {
+  core::TlsEngine& tls = *conn.tls;
+  if (!conn.out.empty() && tls.handshakeDone()) {
+    if (!tls.write(conn.out.data(), conn.out.size())) return fail(conn, "TLS: " + tls.error());
+    conn.out.clear();
+  }
+  while (tls.outputSize() > 0) {
+    const ssize_t n = ::write(conn.fd, tls.output(), tls.outputSize());
+    if (n > 0) {
+      tls.consumeOutput(static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    return fail(conn, std::string("write: ") + std::strerror(errno));
+  }
+  const bool wants = tls.outputSize() > 0;
+  if (wants != conn.wantsWrite) {
+    conn.wantsWrite = wants;
+    updateInterest(conn);
+  }
+}
+
 void Client::writeOut(Conn& conn) {
+  if (conn.tls) return writeTls(conn);
   std::size_t written = 0;
   while (written < conn.out.size()) {
     const ssize_t n = ::write(conn.fd, conn.out.data() + written, conn.out.size() - written);

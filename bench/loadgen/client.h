@@ -11,6 +11,11 @@
 
 #include "wamp_dialect.h"
 
+namespace wampd::core {
+class TlsContext;
+class TlsEngine;
+}  // namespace wampd::core
+
 namespace wampd::bench {
 
 struct Target {
@@ -22,11 +27,16 @@ struct Target {
   /// Local address to connect from (IPv4); empty: the kernel's choice. The kernel has about
   /// 28,000 ephemeral ports per source and destination pair; more sources, more connections.
   std::string source;
+  /// wss: every connection speaks TLS (the server's transport engine, client side; the
+  /// certificate is not verified).
+  bool tls = false;
 };
 
 enum class ConnState { Connecting, Upgrading, Welcoming, Open, Closed };
 
 struct Conn {
+  Conn();
+  ~Conn();
   int fd = -1;
   ConnState state = ConnState::Connecting;
   std::size_t index = 0;  // position in Client::conns()
@@ -35,7 +45,8 @@ struct Conn {
   bool wantsWrite = false;
   bool dirty = false;
   std::string in;   // a partial frame (or the HTTP response head) carried to the next read
-  std::string out;  // bytes not yet written
+  std::string out;  // bytes not yet written (plaintext: over TLS, encrypted when written)
+  std::unique_ptr<core::TlsEngine> tls;
   std::uint64_t messages = 0;
   std::uint64_t bytesRead = 0;
   int closeCode = 0;  // from the server's close frame; 0 when none arrived
@@ -96,6 +107,9 @@ class Client {
   std::size_t consumeFrames(Conn& conn, std::string_view data, std::int64_t readAt);
   void onFrameMessage(Conn& conn, std::string_view message, std::int64_t readAt);
   void writeOut(Conn& conn);
+  void writeTls(Conn& conn);
+  /// Ciphertext read: decrypted and consumed; what the engine answers is written.
+  void readTls(Conn& conn, std::string_view cipher, std::int64_t readAt);
   void updateInterest(Conn& conn);
   void fail(Conn& conn, const std::string& why);
 
@@ -105,6 +119,8 @@ class Client {
   std::vector<std::unique_ptr<Conn>> conns_;
   std::vector<Conn*> dirty_;
   std::vector<char> scratch_;
+  std::vector<char> plain_;  // TLS: plaintext decrypted from scratch_
+  std::shared_ptr<const core::TlsContext> tlsContext_;
   std::size_t openCount_ = 0;
   std::size_t handshaking_ = 0;
   std::int64_t idleNs_ = 0;

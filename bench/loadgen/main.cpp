@@ -23,6 +23,7 @@ void addCommon(CLI::App& app, Common& c, std::string& wamp) {
   app.add_option("--warmup", c.warmupS, "Seconds before measuring, in every phase");
   app.add_option("--duration", c.durationS, "Seconds measured, in every phase");
   app.add_flag("!--no-spin", c.spin, "Sleep in epoll_wait instead of busy-polling");
+  app.add_flag("--tls", c.target.tls, "Speak TLS (wss), not verifying the certificate");
 }
 
 }  // namespace

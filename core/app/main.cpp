@@ -124,8 +124,9 @@ int run(const Options& options) {
     server.shutdown();
   });
   server.start();
-  spdlog::info("wampd listening on ws://{}:{}/ with {} ({})", config.host, server.port(),
-               config.file, served);
+  const ListenConfig first = config.listeners().front();
+  spdlog::info("wampd listening on {}://{}:{}/ with {} ({})", first.tls ? "wss" : "ws", first.host,
+               server.port(), config.file, served);
   io.run();
   spdlog::info("wampd stopped");
   return 0;

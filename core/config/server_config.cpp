@@ -154,10 +154,58 @@ void readRealms(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
     c.realms.push_back(ctx.string(item, "each entry of server.realms"));
 }
 
+void readTls(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  if (!v.IsMap())
+    ctx.fail(v, "server.tls must be a map: certificate, private_key, ca, min_version");
+  TlsConfig tls;
+  for (const YamlEntry& entry : ctx.doc().entries(
+           v, {"", "'server.tls'"}, {"certificate", "private_key", "ca", "min_version"})) {
+    if (entry.key == "certificate")
+      tls.certificate = ctx.path(entry.value, "server.tls.certificate");
+    if (entry.key == "private_key")
+      tls.privateKey = ctx.path(entry.value, "server.tls.private_key");
+    if (entry.key == "ca") tls.ca = ctx.path(entry.value, "server.tls.ca");
+    if (entry.key == "min_version") {
+      tls.minVersion = ctx.string(entry.value, "server.tls.min_version");
+      if (tls.minVersion != "1.2" && tls.minVersion != "1.3")
+        ctx.fail(entry.value, "server.tls.min_version must be \"1.2\" or \"1.3\"; found '" +
+                                  tls.minVersion + "'");
+    }
+  }
+  if (tls.certificate.empty()) ctx.fail(v, "server.tls needs a certificate");
+  if (tls.privateKey.empty()) ctx.fail(v, "server.tls needs a private_key");
+  c.tls = std::move(tls);
+}
+
+void readListen(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  if (!v.IsSequence() || v.size() == 0)
+    ctx.fail(v, "server.listen must be a non-empty list of {host, port, tls} entries");
+  c.listen.clear();
+  for (const YAML::Node& item : v) {
+    if (!item.IsMap()) ctx.fail(item, "each entry of server.listen must be a map: host, port, tls");
+    ListenConfig listener;
+    bool hasPort = false;
+    for (const YamlEntry& entry :
+         ctx.doc().entries(item, {"", "an entry of 'server.listen'"}, {"host", "port", "tls"})) {
+      if (entry.key == "host") listener.host = ctx.string(entry.value, "server.listen host");
+      if (entry.key == "port") {
+        listener.port =
+            static_cast<std::uint16_t>(ctx.integer(entry.value, "server.listen port", 1, 65535));
+        hasPort = true;
+      }
+      if (entry.key == "tls") listener.tls = ctx.doc().boolean(entry.value, "server.listen tls");
+    }
+    if (!hasPort) ctx.fail(item, "each entry of server.listen needs a port");
+    c.listen.push_back(std::move(listener));
+  }
+}
+
 void readServer(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
-  static constexpr std::array<Field, 11> kFields{{
+  static constexpr std::array<Field, 13> kFields{{
       {"host", readHost},
       {"port", readPort},
+      {"listen", readListen},
+      {"tls", readTls},
       {"max_message_size", readMaxMessageSize},
       {"realms", readRealms},
       {"shutdown_timeout", readShutdownTimeout},
@@ -169,6 +217,16 @@ void readServer(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
       {"handshake_rate_per_ip", readHandshakeRatePerIp},
   }};
   readSection(ctx, v, "server", kFields, c);
+  // Checked once the whole section is read: server.tls may come after listen.
+  if (!v.IsMap()) return;
+  const YAML::Node listen = v["listen"];
+  for (std::size_t i = 0; i < c.listen.size(); ++i) {
+    if (c.listen[i].host.empty()) c.listen[i].host = c.host;
+    if (c.listen[i].tls && !c.tls)
+      ctx.fail(listen[i]["tls"],
+               "server.listen: tls: true needs a server.tls section "
+               "(certificate and private_key)");
+  }
 }
 
 void readLogLevel(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
@@ -329,6 +387,11 @@ ServerConfig loadServerConfig(const std::string& path, const Parameters& overrid
   if (const char* secret = std::getenv("WAMPD_SECRET"); secret && *secret)
     config.auth.secret = secret;
   return config;
+}
+
+std::vector<ListenConfig> ServerConfig::listeners() const {
+  if (!listen.empty()) return listen;
+  return {ListenConfig{host, port, tls.has_value()}};
 }
 
 std::string defaultConfigPath() {

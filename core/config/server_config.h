@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,11 +15,31 @@
 
 namespace wampd::core {
 
+/// server.tls: what TLS listeners serve. Paths are absolute.
+struct TlsConfig {
+  std::string certificate;
+  std::string privateKey;
+  std::string ca;                  // empty: no client certificates asked for
+  std::string minVersion = "1.2";  // "1.2" or "1.3"
+};
+
+/// One entry of server.listen.
+struct ListenConfig {
+  std::string host;
+  std::uint16_t port = 0;
+  bool tls = false;
+};
+
 struct ServerConfig {
   /// Absolute path of the file this was loaded from.
   std::string file;
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
+  /// server.listen: plain and TLS listeners side by side. Empty: host:port is the one
+  /// listener, TLS when server.tls is given. --host/--port replace the first entry's.
+  std::vector<ListenConfig> listen;
+  /// server.tls; certificate and key are read when a generation is built (reload too).
+  std::optional<TlsConfig> tls;
   /// WAMP v2 realms a client may join (HELLO); another gets ABORT wamp.error.no_such_realm.
   std::vector<std::string> realms{"realm1"};
   /// Largest accepted WebSocket message; a larger one closes that connection with 1009.
@@ -50,6 +71,9 @@ struct ServerConfig {
   std::string logFormat = "text";
   /// The file holds no settings at all: every value above is a default.
   bool empty = false;
+
+  /// The listeners to open: `listen`, or host:port alone.
+  std::vector<ListenConfig> listeners() const;
 };
 
 /// Loads `path`. Relative paths inside are relative to the file's directory. `overrides`

@@ -11,6 +11,7 @@
 #include "common/build_info.h"
 #include "ctl/commands.h"
 #include "ctl/ticket_command.h"
+#include "ctl/ws_client.h"
 
 namespace {
 
@@ -70,6 +71,14 @@ int main(int argc, char** argv) {
                  "Seconds the whole command may take, connecting included")
       ->check(positiveSeconds)
       ->capture_default_str();
+  wampd::ctl::WsClient::Trust trust;
+  CLI::Option* ca = app.add_option("--ca", trust.caFile,
+                                   "wss://: trust the CA certificates in this PEM file (default: "
+                                   "the system's)")
+                        ->check(CLI::ExistingFile);
+  app.add_flag("--insecure", trust.insecure,
+               "wss://: accept any certificate, for any host name (no verification)")
+      ->excludes(ca);
   CLI::Option* v2 =
       app.add_flag("--v2", options.v2,
                    "Speak WAMP v2 (subprotocol wamp.2.json) instead of WAMP v1 (subprotocol wamp)");
@@ -119,6 +128,7 @@ int main(int argc, char** argv) {
     return wampd::ctl::kUsage;
   }
 
+  wampd::ctl::WsClient::setTrust(trust);
   if (*check) return wampd::ctl::runCheck(options);
   if (*publish) return wampd::ctl::runPublish(options, args.topic, args.json);
   if (*maintenance)

@@ -105,13 +105,13 @@ bool isPlainPathSegment(std::string_view segment) {
   return true;
 }
 
-std::string urlForListener(std::string_view host, std::uint16_t port) {
+std::string urlForListener(std::string_view host, std::uint16_t port, bool tls) {
   std::string reachable(host);
   if (host == "0.0.0.0" || host.empty()) reachable = "127.0.0.1";
   if (host == "::" || host == "[::]") reachable = "::1";
   if (reachable.find(':') != std::string::npos && reachable.front() != '[')
     reachable = "[" + reachable + "]";
-  return "ws://" + reachable + ":" + std::to_string(port) + "/";
+  return (tls ? "wss://" : "ws://") + reachable + ":" + std::to_string(port) + "/";
 }
 
 std::string percentEncode(std::string_view text) {

@@ -28,9 +28,9 @@ std::string withLastPathSegment(std::string_view url, std::string_view segment);
 /// last segment with its token without decoding it.
 bool isPlainPathSegment(std::string_view segment);
 
-/// ws://HOST:PORT/ for a server listening on `host`; a wildcard address is reached through
-/// loopback.
-std::string urlForListener(std::string_view host, std::uint16_t port);
+/// ws://HOST:PORT/ (wss:// with `tls`) for a server listening on `host`; a wildcard address
+/// is reached through loopback.
+std::string urlForListener(std::string_view host, std::uint16_t port, bool tls = false);
 
 /// RFC 3986 percent-encoding of everything but unreserved characters (PHP's rawurlencode):
 /// what a ticket needs to travel as `?ticket=`.

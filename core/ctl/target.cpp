@@ -13,8 +13,10 @@ bool resolveTarget(const GlobalOptions& options, Target& out, std::string& error
   out.configProblem = lookup.problem;
   const core::ServerConfig* config = lookup.config ? &*lookup.config : nullptr;
 
+  // The first listener: the one whose port names wampd's cookie.
+  const auto first = config ? config->listeners().front() : core::ListenConfig{};
   out.shownUrl = !options.url.empty() ? options.url
-                 : config             ? urlForListener(config->host, config->port)
+                 : config             ? urlForListener(first.host, first.port, first.tls)
                                       : std::string(kDefaultUrl);
   WsUrl parsed;
   if (!parseWsUrl(out.shownUrl, parsed, error)) return false;

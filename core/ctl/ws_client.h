@@ -21,6 +21,14 @@ class WsClient {
  public:
   using Clock = std::chrono::steady_clock;
 
+  /// How wss:// servers are checked (--ca, --insecure); one command per process, so this is
+  /// set once, before any connection.
+  struct Trust {
+    std::string caFile;     // empty: the system's CAs
+    bool insecure = false;  // no verification at all
+  };
+  static void setTrust(Trust trust);
+
   explicit WsClient(Clock::time_point deadline);
   ~WsClient();
   WsClient(const WsClient&) = delete;
@@ -30,6 +38,7 @@ class WsClient {
   /// Oro's backend client sends it). On failure (refused, handshake rejected, deadline)
   /// returns false and says why in `error`, naming the server `shownUrl`: `url` may carry
   /// the backend token, which no message may show.
+  /// A wss:// URL speaks TLS, verifying the certificate and the URL's host name (see setTrust).
   bool connect(const std::string& url, const std::string& shownUrl, const std::string& subprotocol,
                std::string& error);
 
@@ -50,9 +59,11 @@ class WsClient {
   /// " (close code N: reason)" for messages, or "" when the peer sent no status.
   std::string describePeerClose() const;
 
- private:
   struct Impl;
-  std::unique_ptr<Impl> impl_;
+
+ private:
+  Clock::time_point deadline_;
+  std::unique_ptr<Impl> impl_;  // made by connect(), for ws:// or wss://
 };
 
 }  // namespace wampd::ctl

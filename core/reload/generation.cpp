@@ -7,6 +7,15 @@ std::shared_ptr<const Generation> buildGeneration(const ServerConfig& config, st
   auto generation = std::make_shared<Generation>();
   generation->number = number;
   generation->config = config;
+  // First: a certificate that does not load fails the reload before any plugin is loaded.
+  if (config.tls) {
+    TlsFiles files;
+    files.certificate = config.tls->certificate;
+    files.privateKey = config.tls->privateKey;
+    files.ca = config.tls->ca;
+    files.tls13Only = config.tls->minVersion == "1.3";
+    generation->tls = TlsContext::load(files);
+  }
   generation->router = loadRouting(config.routing);
   generation->plugins = loadPlugins(config.pluginDirectories, config.parameters,
                                     previous ? &previous->plugins : nullptr);

@@ -14,6 +14,11 @@ ServerConfig ConfigSource::load() const {
   if (config.empty) throw ConfigError({config.file}, "the config file is empty");
   if (!host.empty()) config.host = host;
   if (port >= 0) config.port = static_cast<std::uint16_t>(port);
+  // The command line names the first listener, whichever way it is configured.
+  if (!config.listen.empty()) {
+    if (!host.empty()) config.listen.front().host = host;
+    if (port >= 0) config.listen.front().port = static_cast<std::uint16_t>(port);
+  }
   return config;
 }
 

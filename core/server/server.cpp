@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
@@ -38,6 +39,8 @@ TransportOptions transportOptions(const ServerConfig& config) {
   TransportOptions o;
   o.host = config.host;
   o.port = config.port;
+  for (const ListenConfig& listener : config.listeners())
+    o.listeners.push_back({listener.host, listener.port, listener.tls});
   o.maxMessageSize = config.maxMessageSize;
   o.serverHeader = kServerIdent;
   o.limits = transportLimits(config);
@@ -87,6 +90,7 @@ Server::Server(asio::io_context& io, ConfigSource source,
       watcher_(io, [this](const std::string& path) { reloader_.request("change of " + path); }) {
   broker_.setGeneration(generation_);
   dealer_.setGeneration(generation_);
+  transport_.setTlsContext(generation_->tls);
   reloader_.setCurrent(generation_);
   reloader_.setBusyCheck([this] { return watcher_.busy(); });
 }
@@ -134,6 +138,9 @@ std::string Server::swap(std::shared_ptr<const Generation> next,
   dealer_.setGeneration(generation_);
   // Timeouts from the next tick on, limits for the next handshakes.
   transport_.setLimits(transportLimits(generation_->config));
+  // New TLS connections get the new certificate; open ones keep theirs. Without server.tls
+  // TLS listeners (still open until a restart) keep the last one.
+  if (generation_->tls) transport_.setTlsContext(generation_->tls);
   const auto stalled = std::chrono::duration_cast<std::chrono::microseconds>(
       std::chrono::steady_clock::now() - started);
   // The new generation serves from here on, whatever happens to its report.
@@ -157,6 +164,17 @@ std::string Server::report(const Generation& previous, const Broker::Migration& 
       config.maxMessageSize != previous.config.maxMessageSize)
     spdlog::warn(
         "reload: server.host, server.port and server.max_message_size take effect at restart");
+  const auto listeners = config.listeners(), before = previous.config.listeners();
+  if (listeners.size() != before.size() ||
+      !std::equal(listeners.begin(), listeners.end(), before.begin(),
+                  [](const ListenConfig& a, const ListenConfig& b) {
+                    return a.host == b.host && a.port == b.port && a.tls == b.tls;
+                  }))
+    spdlog::warn("reload: server.listen takes effect at restart");
+  if (next->tls && next->tls != previous.tls)
+    spdlog::info("reload: new TLS connections use {}", next->tls->files().certificate);
+  else if (!next->tls && previous.tls)
+    spdlog::warn("reload: without server.tls, TLS listeners keep the previous certificate");
 
   std::set<std::string> channelsBefore, channelsAfter;
   for (const auto& route : previous.router.routes()) channelsBefore.insert(route->spec().channel);

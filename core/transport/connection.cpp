@@ -1,14 +1,18 @@
 #include "transport/connection.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <exception>
 
 #include "common/errors.h"
 #include "transport/handshake.h"
 #include "transport/shared_frame.h"
+#include "transport/tls.h"
 
 namespace wampd::core::ws {
 namespace {
@@ -17,6 +21,11 @@ namespace {
 constexpr int kMaxIov = 256;
 // Reads per readiness before other connections get their turn.
 constexpr int kReadRounds = 16;
+// TLS: frames smaller than this are gathered into one record (an event's 64 bytes would
+// otherwise each pay a record's header and tag, and a call into the cipher).
+constexpr std::size_t kTlsRecord = 16 * 1024;
+// The gathering space; one I/O thread per transport, and a flush never runs inside another.
+thread_local char tlsGather[kTlsRecord];
 
 }  // namespace
 
@@ -27,6 +36,14 @@ Connection::Connection(ConnectionHost& host, asio::ip::tcp::socket socket, std::
       reader_(host.options().maxMessageSize) {}
 
 Connection::~Connection() = default;
+
+void Connection::useTls(std::unique_ptr<TlsEngine> engine) noexcept {
+  tls_ = std::move(engine);
+}
+
+std::size_t Connection::bufferedAmount() const noexcept {
+  return tls_ ? queuedBytes_ + tls_->outputSize() : queuedBytes_;
+}
 
 void Connection::start() {
   armTimer(host_.options().handshakeTimeout);
@@ -62,24 +79,67 @@ void Connection::onReadable() {
     }
     const auto size = static_cast<std::size_t>(n);
     liveness_.received = host_.tick();
-    if (discardInput_) {
-      // Nothing more is read after a protocol failure or a refusal: we wait for EOF.
-    } else if (state_ == State::Handshake) {
-      readHandshake(std::string_view(buffer, size));
-    } else if (inbox_.empty()) {
-      const std::size_t used = readFrames(buffer, size);
-      if (used < size && !discardInput_ && state_ != State::Done)
-        inbox_.assign(buffer + used, size - used);
+    if (!tls_) {
+      consume(buffer, size);
+    } else if (tls_->feed(buffer, size)) {
+      // The engine copied the ciphertext: the buffer takes the plaintext.
+      pumpTls(buffer, capacity);
     } else {
-      inbox_.append(buffer, size);
-      const std::size_t used = readFrames(inbox_.data(), inbox_.size());
-      if (state_ != State::Done) inbox_.erase(0, used);
-      if (inbox_.empty()) std::string().swap(inbox_);
+      finish();
+      return;
     }
     if (size < capacity || awaitingAnswer_) break;  // drained: save the read saying EAGAIN
   }
   // A deferred handshake reads on once answered: frames behind the request wait in the socket.
   if (!awaitingAnswer_) waitReadable();
+}
+
+void Connection::consume(char* data, std::size_t size) {
+  if (discardInput_) {
+    // Nothing more is read after a protocol failure or a refusal: we wait for EOF.
+  } else if (state_ == State::Handshake) {
+    readHandshake(std::string_view(data, size));
+  } else if (inbox_.empty()) {
+    const std::size_t used = readFrames(data, size);
+    if (used < size && !discardInput_ && state_ != State::Done)
+      inbox_.assign(data + used, size - used);
+  } else {
+    inbox_.append(data, size);
+    const std::size_t used = readFrames(inbox_.data(), inbox_.size());
+    if (state_ != State::Done) inbox_.erase(0, used);
+    if (inbox_.empty()) std::string().swap(inbox_);
+  }
+}
+
+void Connection::pumpTls(char* buffer, std::size_t capacity) {
+  // A deferred handshake leaves the rest in the engine; complete() pumps it.
+  while (state_ != State::Done && !awaitingAnswer_) {
+    const TlsEngine::Read read = tls_->read(buffer, capacity);
+    if (read.status == TlsEngine::Status::Data) {
+      consume(buffer, read.bytes);
+    } else if (read.status == TlsEngine::Status::NeedMore) {
+      break;
+    } else if (read.status == TlsEngine::Status::Closed) {
+      // close_notify: the end of the peer's stream, as EOF is on a plain connection.
+      peerClosed_ = true;
+      finish();
+      return;
+    } else {
+      // A bad record, a refused client certificate, plain HTTP on a TLS port: nothing more
+      // can be read, and nothing written but OpenSSL's alert, sent once if the socket takes it.
+      if (state_ == State::Handshake)
+        spdlog::info("TLS handshake from {} failed: {}", remote_, tls_->error());
+      else
+        spdlog::debug("TLS connection from {} failed: {}", remote_, tls_->error());
+      if (tls_->outputSize() > 0)
+        (void)::send(socket_.native_handle(), tls_->output(), tls_->outputSize(),
+                     MSG_NOSIGNAL | MSG_DONTWAIT);
+      finish();
+      return;
+    }
+  }
+  // Handshake messages, alerts, session tickets.
+  if (tls_->outputSize() > 0) requestFlush();
 }
 
 void Connection::readHandshake(std::string_view bytes) {
@@ -159,6 +219,13 @@ bool Connection::complete(const HandshakeAnswer& result) noexcept {
       refuse(500, "internal error");  // deferring twice is a listener bug
     else
       answer(key, requestLength_, result);
+    // Over TLS what followed the request may already be decrypted and waiting in the engine,
+    // where no readiness of the socket would announce it.
+    if (tls_ && state_ != State::Done) {
+      std::size_t capacity = 0;
+      char* buffer = host_.readBuffer(capacity);
+      pumpTls(buffer, capacity);
+    }
   } catch (const std::exception&) {
     finish();  // out of memory; if it was an acceptance, onAbandoned is owed
     if (result.accept && !opened_) host_.listener().onAbandoned(result.token);
@@ -378,6 +445,8 @@ void Connection::discardUnbegun() noexcept {
 void Connection::flush() noexcept {
   flushScheduled_ = false;
   if (state_ == State::Done || writeWaiting_) return;
+  // Over TLS, the queue leaves as ciphertext there; what follows finds it empty.
+  if (tls_ && !flushTls()) return;
   const int fd = socket_.native_handle();
   while (head_ < queue_.size()) {
     iovec iov[kMaxIov];
@@ -414,20 +483,11 @@ void Connection::flush() noexcept {
       finish();  // reset or broken pipe: the peer is gone
       return;
     }
-    auto written = static_cast<std::size_t>(n);
+    const auto written = static_cast<std::size_t>(n);
     host_.counters().bytesSent += written;
     queuedBytes_ -= written;
     liveness_.moved = host_.tick();
-    while (written > 0) {
-      const std::size_t left = queue_[head_]->bytes().size() - headOffset_;
-      if (written < left) {
-        headOffset_ += written;
-        break;
-      }
-      written -= left;
-      queue_[head_++].reset();
-      headOffset_ = 0;
-    }
+    advanceQueue(written);
   }
   // A burst's queue is kept for the next one; a large one is given back.
   if (queue_.capacity() > 1024)
@@ -439,6 +499,74 @@ void Connection::flush() noexcept {
     closeWritten_ = true;
     ::shutdown(fd, SHUT_WR);
     if (peerClosed_) finish();
+  }
+}
+
+void Connection::advanceQueue(std::size_t written) noexcept {
+  while (written > 0) {
+    const std::size_t left = queue_[head_]->bytes().size() - headOffset_;
+    if (written < left) {
+      headOffset_ += written;
+      break;
+    }
+    written -= left;
+    queue_[head_++].reset();
+    headOffset_ = 0;
+  }
+}
+
+bool Connection::flushTls() noexcept {
+  const int fd = socket_.native_handle();
+  for (;;) {
+    if (tls_->outputSize() == 0) {
+      if (head_ < queue_.size()) {
+        // Encrypt one record only once the last has gone out: the ciphertext buffered stays
+        // under a record, and what waits is plaintext, counted in queuedBytes_ as without TLS.
+        const std::string& first = queue_[head_]->bytes();
+        const char* data = first.data() + headOffset_;
+        std::size_t size = std::min(first.size() - headOffset_, kTlsRecord);
+        if (size < kTlsRecord && head_ + 1 < queue_.size()) {
+          std::memcpy(tlsGather, data, size);
+          for (std::size_t i = head_ + 1; i < queue_.size() && size < kTlsRecord; ++i) {
+            const std::string& bytes = queue_[i]->bytes();
+            const std::size_t part = std::min(bytes.size(), kTlsRecord - size);
+            std::memcpy(tlsGather + size, bytes.data(), part);
+            size += part;
+          }
+          data = tlsGather;
+        }
+        if (!tls_->write(data, size)) {
+          spdlog::warn("TLS connection from {} failed: {}", remote_, tls_->error());
+          finish();
+          return false;
+        }
+        queuedBytes_ -= size;
+        advanceQueue(size);
+        continue;
+      }
+      if (closeQueued_ && !closeWritten_ && !tls_->shutdownSent()) {
+        tls_->shutdown();  // close_notify before our FIN
+        continue;
+      }
+      return true;
+    }
+    const ssize_t n = ::send(fd, tls_->output(), tls_->outputSize(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        if (head_ >= 64 && head_ * 2 >= queue_.size()) {
+          queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(head_));
+          head_ = 0;
+        }
+        waitWritable();
+        return false;
+      }
+      finish();  // reset or broken pipe: the peer is gone
+      return false;
+    }
+    tls_->consumeOutput(static_cast<std::size_t>(n));
+    host_.counters().bytesSent += static_cast<std::size_t>(n);
+    liveness_.moved = host_.tick();
   }
 }
 

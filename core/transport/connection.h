@@ -21,6 +21,10 @@
 #include "transport/liveness.h"
 #include "transport/transport.h"
 
+namespace wampd::core {
+class TlsEngine;
+}
+
 namespace wampd::core::ws {
 
 class Connection;
@@ -53,6 +57,9 @@ class Connection final : public Link,
   Connection(ConnectionHost& host, asio::ip::tcp::socket socket, std::string remote);
   ~Connection() override;
 
+  /// Makes this a TLS connection (before start()): its bytes go through `engine`, and the
+  /// TLS handshake precedes the opening handshake, within the same handshake timeout.
+  void useTls(std::unique_ptr<TlsEngine> engine) noexcept;
   /// Reads the opening handshake.
   void start();
   /// Writes what is queued; called by the host once per scheduled flush.
@@ -81,7 +88,9 @@ class Connection final : public Link,
   void close(std::uint16_t code, std::string_view reason) noexcept override;
   void abort(std::uint16_t code, std::string_view reason) noexcept override;
   void hangUp(bool discardQueued) noexcept override;
-  std::size_t bufferedAmount() const noexcept override { return queuedBytes_; }
+  /// Over TLS, also the ciphertext not yet written (at most about one record's worth: more is
+  /// encrypted only once it has gone out).
+  std::size_t bufferedAmount() const noexcept override;
   /// Slots the send queue holds, frames already written included (for tests: it must stay
   /// proportional to what is unwritten).
   std::size_t queueSlots() const noexcept { return queue_.size(); }
@@ -96,6 +105,16 @@ class Connection final : public Link,
 
   void waitReadable();
   void onReadable();
+  /// Plaintext bytes as read: handshake, frames, or nothing after a failure.
+  void consume(char* data, std::size_t size);
+  /// TLS: decrypts what the engine holds into `buffer` and consumes it; sends what the engine
+  /// wants to say (handshake, alerts). Ends the connection on a TLS failure.
+  void pumpTls(char* buffer, std::size_t capacity);
+  /// TLS: encrypts the queue a record at a time and writes the ciphertext; false when the
+  /// socket is full (a write wait is pending) or the connection ended.
+  bool flushTls() noexcept;
+  /// Takes `written` bytes off the front of the queue.
+  void advanceQueue(std::size_t written) noexcept;
   void readHandshake(std::string_view bytes);
   void refuse(std::uint16_t status, std::string_view reason, std::uint32_t retryAfter = 0);
   /// Answers a plain HTTP request with `response` and closes.
@@ -134,10 +153,11 @@ class Connection final : public Link,
   bool peerClosed_ = false;      // the peer's close frame (or EOF) arrived
   bool discardInput_ = false;    // after a failure, a refusal or the peer's close frame
   bool awaitingAnswer_ = false;  // the listener deferred the handshake; reading is paused
-  std::string key_;              // Sec-WebSocket-Key of a deferred handshake
-  std::size_t requestLength_ = 0;
+  // Beside the flags, where they fill what would be padding (keeps tls_ free of cost).
   std::uint16_t localCode_ = 0, peerCode_ = 0;
   LivenessStamps liveness_;  // beside the codes: 8 of its 12 bytes are new (in their padding)
+  std::string key_;          // Sec-WebSocket-Key of a deferred handshake
+  std::size_t requestLength_ = 0;
   std::string localReason_, peerReason_;
   std::uint64_t token_ = 0;
 
@@ -150,6 +170,7 @@ class Connection final : public Link,
   std::size_t queuedBytes_ = 0;
 
   std::unique_ptr<asio::steady_timer> timer_;  // handshake or closing deadline, when one runs
+  std::unique_ptr<TlsEngine> tls_;             // null on a plain connection
 };
 
 }  // namespace wampd::core::ws

@@ -16,6 +16,7 @@
 #include "transport/frame_codec.h"
 #include "transport/liveness.h"
 #include "transport/shared_frame.h"
+#include "transport/tls.h"
 
 namespace wampd::core {
 namespace {
@@ -57,12 +58,13 @@ class Transport::Impl final : public ws::ConnectionHost {
       : io_(io),
         listener_(listener),
         options_(std::move(options)),
-        acceptor_(io),
-        acceptRetry_(io),
         tickTimer_(io),
         readBuffer_(new char[kReadBufferSize]),
         pingFrame_(std::make_shared<const SharedFrame>(ws::encodeFrame(ws::Opcode::Ping, {}))) {
     setLimits(options_.limits);
+    if (options_.listeners.empty()) options_.listeners.push_back({options_.host, options_.port});
+    for (const ListenAddress& address : options_.listeners)
+      acceptors_.push_back(std::make_unique<Acceptor>(io, address));
   }
 
   ~Impl() {
@@ -70,35 +72,53 @@ class Transport::Impl final : public ws::ConnectionHost {
   }
 
   void listen() {
-    try {
-      asio::ip::tcp::resolver resolver(io_);
-      const auto results = resolver.resolve(options_.host, std::to_string(options_.port),
-                                            asio::ip::resolver_base::passive);
-      const asio::ip::tcp::endpoint endpoint = results.begin()->endpoint();
-      acceptor_.open(endpoint.protocol());
-      acceptor_.set_option(asio::socket_base::reuse_address(true));
-      acceptor_.bind(endpoint);
-      acceptor_.listen(1024);
-    } catch (const std::system_error& e) {
-      asio::error_code ignored;
-      acceptor_.close(ignored);
-      throw std::runtime_error("cannot listen on " + options_.host + ":" +
-                               std::to_string(options_.port) + ": " + e.code().message());
+    for (auto& listener : acceptors_) {
+      const ListenAddress& address = listener->address;
+      if (address.tls && !tlsContext_)
+        throw std::runtime_error("cannot listen on " + address.host + ":" +
+                                 std::to_string(address.port) + " with TLS: no server.tls");
+      asio::ip::tcp::acceptor& acceptor = listener->acceptor;
+      try {
+        asio::ip::tcp::resolver resolver(io_);
+        const auto results = resolver.resolve(address.host, std::to_string(address.port),
+                                              asio::ip::resolver_base::passive);
+        const asio::ip::tcp::endpoint endpoint = results.begin()->endpoint();
+        acceptor.open(endpoint.protocol());
+        acceptor.set_option(asio::socket_base::reuse_address(true));
+        acceptor.bind(endpoint);
+        acceptor.listen(1024);
+      } catch (const std::system_error& e) {
+        for (auto& other : acceptors_) {
+          asio::error_code ignored;
+          other->acceptor.close(ignored);
+        }
+        throw std::runtime_error("cannot listen on " + address.host + ":" +
+                                 std::to_string(address.port) + ": " + e.code().message());
+      }
     }
-    accept();
+    for (auto& listener : acceptors_) {
+      if (acceptors_.size() > 1 || listener->address.tls)
+        spdlog::info("listening on {}:{} ({})", listener->address.host, boundPort(*listener),
+                     listener->address.tls ? "wss" : "ws");
+      accept(*listener);
+    }
     tick();
   }
 
-  std::uint16_t boundPort() const {
-    asio::error_code ec;
-    const auto endpoint = acceptor_.local_endpoint(ec);
-    return ec ? 0 : endpoint.port();
+  std::uint16_t boundPort(std::size_t index) const {
+    return index < acceptors_.size() ? boundPort(*acceptors_[index]) : 0;
+  }
+
+  void setTlsContext(std::shared_ptr<const TlsContext> context) noexcept {
+    tlsContext_ = std::move(context);
   }
 
   void stopListening() noexcept {
-    asio::error_code ignored;
-    acceptRetry_.cancel();
-    acceptor_.close(ignored);
+    for (auto& listener : acceptors_) {
+      asio::error_code ignored;
+      listener->retry.cancel();
+      listener->acceptor.close(ignored);
+    }
     // The connections left are being drained: shutdown_timeout bounds them.
     tickTimer_.cancel();
     // Collected first: ending one releases it from connections_.
@@ -176,28 +196,45 @@ class Transport::Impl final : public ws::ConnectionHost {
   TransportCounters& counters() noexcept override { return counters_; }
 
  private:
-  void accept() {
-    acceptor_.async_accept([this](const asio::error_code& ec, asio::ip::tcp::socket socket) {
-      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-      if (ec == asio::error::connection_aborted) {
-        accept();  // that client left before it was accepted; the next one may be waiting
-        return;
-      }
-      if (ec) {
-        acceptFailed(ec);
-        return;
-      }
-      if (acceptFailures_ != 0) {
-        spdlog::info("accepting connections again after {} failed attempts", acceptFailures_);
-        acceptFailures_ = acceptFailuresLogged_ = 0;
-        acceptBackoff_ = kAcceptRetryFirst;
-      }
-      adopt(std::move(socket));
-      accept();
-    });
+  struct Acceptor {
+    Acceptor(asio::io_context& io, ListenAddress where)
+        : address(std::move(where)), acceptor(io), retry(io) {}
+    ListenAddress address;
+    asio::ip::tcp::acceptor acceptor;
+    asio::steady_timer retry;
+  };
+
+  static std::uint16_t boundPort(const Acceptor& listener) {
+    asio::error_code ec;
+    const auto endpoint = listener.acceptor.local_endpoint(ec);
+    return ec ? 0 : endpoint.port();
   }
 
-  void acceptFailed(const asio::error_code& ec) {
+  // `listener` lives as long as the transport; its handlers end with it (operation_aborted).
+  void accept(Acceptor& listener) {
+    listener.acceptor.async_accept(
+        [this, &listener](const asio::error_code& ec, asio::ip::tcp::socket socket) {
+          if (ec == asio::error::operation_aborted || !listener.acceptor.is_open()) return;
+          if (ec == asio::error::connection_aborted) {
+            accept(listener);  // that client left before it was accepted; the next may wait
+            return;
+          }
+          if (ec) {
+            acceptFailed(listener, ec);
+            return;
+          }
+          if (acceptFailures_ != 0) {
+            spdlog::info("accepting connections again after {} failed attempts", acceptFailures_);
+            acceptFailures_ = acceptFailuresLogged_ = 0;
+            acceptBackoff_ = kAcceptRetryFirst;
+          }
+          adopt(std::move(socket), listener.address.tls);
+          accept(listener);
+        });
+  }
+
+  // The back-off and its log are the transport's: descriptors run out for every listener.
+  void acceptFailed(Acceptor& listener, const asio::error_code& ec) {
     ++counters_.acceptFailures;
     ++acceptFailures_;
     const auto now = std::chrono::steady_clock::now();
@@ -209,10 +246,10 @@ class Transport::Impl final : public ws::ConnectionHost {
       acceptFailuresLogged_ = acceptFailures_;
       acceptLoggedAt_ = now;
     }
-    acceptRetry_.expires_after(acceptBackoff_);
+    listener.retry.expires_after(acceptBackoff_);
     acceptBackoff_ = std::min(acceptBackoff_ * 2, kAcceptRetryMax);
-    acceptRetry_.async_wait([this](const asio::error_code& e) {
-      if (!e && acceptor_.is_open()) accept();
+    listener.retry.async_wait([this, &listener](const asio::error_code& e) {
+      if (!e && listener.acceptor.is_open()) accept(listener);
     });
   }
 
@@ -296,7 +333,7 @@ class Transport::Impl final : public ws::ConnectionHost {
     }
   }
 
-  void adopt(asio::ip::tcp::socket socket) {
+  void adopt(asio::ip::tcp::socket socket, bool tls) {
     asio::error_code ec;
     socket.non_blocking(true, ec);
     if (ec) return;
@@ -305,6 +342,11 @@ class Transport::Impl final : public ws::ConnectionHost {
     socket.set_option(asio::ip::tcp::no_delay(true), ec);
     std::string remote = peerAddress(socket);
     auto connection = std::make_shared<ws::Connection>(*this, std::move(socket), std::move(remote));
+    if (tls) {
+      std::unique_ptr<TlsEngine> engine = TlsEngine::server(tlsContext_);
+      if (!engine) return;  // no memory: the client sees its connection close
+      connection->useTls(std::move(engine));
+    }
     ++counters_.connectionsAccepted;
     admission_.opened(connection->remoteAddress());
     connections_.emplace(connection.get(), connection);
@@ -322,8 +364,8 @@ class Transport::Impl final : public ws::ConnectionHost {
   asio::io_context& io_;
   TransportListener& listener_;
   TransportOptions options_;
-  asio::ip::tcp::acceptor acceptor_;
-  asio::steady_timer acceptRetry_;
+  std::vector<std::unique_ptr<Acceptor>> acceptors_;
+  std::shared_ptr<const TlsContext> tlsContext_;  // for connections accepted from now on
   std::chrono::milliseconds acceptBackoff_ = kAcceptRetryFirst;
   std::uint64_t acceptFailures_ = 0;        // since the last success
   std::uint64_t acceptFailuresLogged_ = 0;  // of which the log has told
@@ -350,7 +392,13 @@ void Transport::listen() {
   impl_->listen();
 }
 std::uint16_t Transport::boundPort() const {
-  return impl_->boundPort();
+  return impl_->boundPort(0);
+}
+std::uint16_t Transport::boundPort(std::size_t index) const {
+  return impl_->boundPort(index);
+}
+void Transport::setTlsContext(std::shared_ptr<const TlsContext> context) noexcept {
+  impl_->setTlsContext(std::move(context));
 }
 void Transport::stopListening() noexcept {
   impl_->stopListening();

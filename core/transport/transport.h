@@ -25,6 +25,8 @@ namespace wampd::core {
 
 /// One message framed once and shared by every recipient (the fan-out fast path).
 class SharedFrame;
+/// Certificate and key of TLS listeners (transport/tls.h).
+class TlsContext;
 using SharedFramePtr = std::shared_ptr<const SharedFrame>;
 
 /// An open connection. Owned by the transport; valid until Listener::onClose returns.
@@ -165,9 +167,18 @@ struct TransportCounters {
   std::uint64_t acceptFailures = 0;  // accept() errors (EMFILE, ENFILE, ...)
 };
 
+/// One listening socket.
+struct ListenAddress {
+  std::string host;
+  std::uint16_t port = 0;
+  bool tls = false;  // wss: its connections go through the transport's TlsContext
+};
+
 struct TransportOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
+  /// Where to accept; empty: host:port, plain.
+  std::vector<ListenAddress> listeners;
   std::size_t maxMessageSize = 64 * 1024;
   std::string serverHeader = "wampd";
   /// A connection that has not completed its opening handshake by then is dropped.
@@ -187,10 +198,15 @@ class Transport {
   Transport(const Transport&) = delete;
   Transport& operator=(const Transport&) = delete;
 
-  /// Binds and starts accepting. Throws std::runtime_error naming host:port on failure.
+  /// Binds and starts accepting. Throws std::runtime_error naming host:port on failure, or
+  /// when a TLS listener has no context.
   void listen();
-  /// The port actually bound (useful with port 0).
+  /// The port actually bound by the first listener (useful with port 0).
   std::uint16_t boundPort() const;
+  /// The port actually bound by listener `index` (in TransportOptions::listeners order).
+  std::uint16_t boundPort(std::size_t index) const;
+  /// The context TLS connections accepted from now on use; those already open keep theirs.
+  void setTlsContext(std::shared_ptr<const TlsContext> context) noexcept;
   /// Stops accepting new connections, and ends those whose opening handshake is not complete
   /// (no response: their clients retry as after a failed connect).
   void stopListening() noexcept;

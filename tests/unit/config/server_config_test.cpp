@@ -207,6 +207,19 @@ TEST_CASE("config errors name file, line and column") {
   SUBCASE("verifier_threads is not negative") {
     checkError("invalid/verifier_threads_negative.yml", 2, 21, "auth.verifier_threads must be");
   }
+  SUBCASE("a TLS listener needs server.tls") {
+    checkError("invalid/listen_tls_without_tls.yml", 4, 25,
+               "server.listen: tls: true needs a server.tls section");
+  }
+  SUBCASE("server.tls takes known keys only") {
+    checkError("invalid/tls_unknown_key.yml", 4, 5, "unknown key 'key' in 'server.tls'");
+  }
+  SUBCASE("min_version is 1.2 or 1.3") {
+    checkError("invalid/tls_min_version.yml", 2, 62, "server.tls.min_version must be");
+  }
+  SUBCASE("a listener needs a port") {
+    checkError("invalid/listen_without_port.yml", 3, 7, "each entry of server.listen needs a port");
+  }
   SUBCASE("duplicate key names both") {
     checkError("invalid/duplicate_key.yml", 3, 3,
                "duplicate key 'port' in 'server' (first at " +
@@ -252,4 +265,34 @@ TEST_CASE("defaultConfigPath") {
                                    std::string(WAMPD_SOURCE_DIR) + "/plugins/broadcast/routing.yml",
                                    std::string(WAMPD_SOURCE_DIR) + "/plugins/secured/routing.yml"});
   }
+}
+
+TEST_CASE("server.listen and server.tls: listeners side by side, paths beside the file") {
+  const ServerConfig c = loadServerConfig(fixture("tls.yml"));
+  REQUIRE(c.listen.size() == 2);
+  CHECK(c.listen[0].host == "0.0.0.0");  // server.host, written before or after
+  CHECK(c.listen[0].port == 8080);
+  CHECK_FALSE(c.listen[0].tls);
+  CHECK(c.listen[1].host == "127.0.0.1");
+  CHECK(c.listen[1].port == 8443);
+  CHECK(c.listen[1].tls);
+  REQUIRE(c.tls);
+  CHECK(c.tls->certificate == kFixtures + "certs/server.crt");
+  CHECK(c.tls->privateKey == "/etc/wampd/server.key");
+  CHECK(c.tls->ca == kFixtures + "certs/ca.crt");
+  CHECK(c.tls->minVersion == "1.3");
+  CHECK(c.listeners().size() == 2);
+}
+
+TEST_CASE("without server.listen, host:port is the one listener, TLS when server.tls is given") {
+  const ServerConfig plain = loadServerConfig(fixture("full.yml"));
+  REQUIRE(plain.listeners().size() == 1);
+  CHECK(plain.listeners()[0].port == 9443);
+  CHECK_FALSE(plain.listeners()[0].tls);
+  const ServerConfig tls = loadServerConfig(fixture("tls_only.yml"));
+  REQUIRE(tls.listeners().size() == 1);
+  CHECK(tls.listeners()[0].port == 8443);
+  CHECK(tls.listeners()[0].tls);
+  CHECK(tls.tls->minVersion == "1.2");
+  CHECK(tls.tls->ca.empty());
 }

@@ -71,6 +71,10 @@ TEST_CASE("urlForListener reaches a wildcard listener through loopback") {
   CHECK(urlForListener("example.com", 80) == "ws://example.com:80/");
 }
 
+TEST_CASE("urlForListener says wss:// for a TLS listener") {
+  CHECK(urlForListener("0.0.0.0", 8443, true) == "wss://127.0.0.1:8443/");
+}
+
 TEST_CASE("percentEncode escapes everything but unreserved characters, as rawurlencode") {
   CHECK(percentEncode("abcXYZ019-_.~") == "abcXYZ019-_.~");
   CHECK(percentEncode("a+b/c==") == "a%2Bb%2Fc%3D%3D");
