@@ -96,7 +96,7 @@ const SourceLocation& orElse(const SourceLocation& preferred, const SourceLocati
 
 class RoutingFileReader {
  public:
-  explicit RoutingFileReader(const std::string& file) : doc_(YamlDocument::loadFile(file)) {}
+  explicit RoutingFileReader(YamlDocument doc) : doc_(std::move(doc)) {}
 
   std::vector<RouteSpec> read() const {
     const YAML::Node& root = doc_.root();
@@ -258,9 +258,10 @@ Route::Route(RouteSpec spec) : spec_(std::move(spec)) {
   const std::vector<ChannelToken> tokens = tokenize(spec_.channel, channelWhere);
 
   for (const auto& [var, requirement] : spec_.requirements) {
-    const bool known = std::any_of(tokens.begin(), tokens.end(), [&](const ChannelToken& t) {
-      return t.placeholder && t.text == var;
-    });
+    // C++17 lambdas cannot capture a structured binding (clang refuses; GCC allows it).
+    const bool known = std::any_of(
+        tokens.begin(), tokens.end(),
+        [&name = var](const ChannelToken& t) { return t.placeholder && t.text == name; });
     if (!known)
       throw ConfigError(orElse(requirement.where, spec_.where),
                         "route '" + spec_.name + "': requirement for '" + var + "', but channel '" +
@@ -346,7 +347,11 @@ const Route* Router::match(std::string_view uri, Request& out) const {
 }
 
 std::vector<RouteSpec> loadRoutingFile(const std::string& path) {
-  return RoutingFileReader(path).read();
+  return RoutingFileReader(YamlDocument::loadFile(path)).read();
+}
+
+std::vector<RouteSpec> parseRoutingFile(const std::string& text, const std::string& file) {
+  return RoutingFileReader(YamlDocument::parse(text, file)).read();
 }
 
 Router loadRouting(const std::vector<std::string>& filesOrDirectories) {
