@@ -252,7 +252,8 @@ TEST_CASE("an unknown %parameter% is an error at the service") {
 
 // The fuzzers read manifests from text; errors name the file they are given.
 TEST_CASE("a manifest parses from text as from a file") {
-  const Manifest m = parseManifest("services:\n  a: { class: B, arguments: ['%p%'] }\n", "m.yml");
+  const Manifest m = parseManifest(
+      "services:\n  a: { class: B, arguments: ['%p%'], tags: [gos_web_socket.topic] }\n", "m.yml");
   CHECK(m.file == "m.yml");
   REQUIRE(m.services.size() == 1);
   CHECK(m.services[0].className == "B");
