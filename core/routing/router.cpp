@@ -77,9 +77,35 @@ std::string escapeRegex(std::string_view text) {
   return out;
 }
 
+// Whether a repetition count `{n}` / `{n,m}` has more than 5 digits. Constraint: libstdc++'s
+// regex compiler reads the count into a long without checking for overflow (undefined
+// behaviour; found by tests/fuzz/routing), so such counts never reach it.
+bool hugeRepeatCount(const std::string& pattern) {
+  bool inBraces = false;
+  std::size_t digits = 0;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (inBraces && c >= '0' && c <= '9') {
+      if (++digits > 5) return true;
+      continue;
+    }
+    if (inBraces && c == ',') {
+      digits = 0;
+      continue;
+    }
+    inBraces = c == '{';
+    digits = 0;
+    if (c == '\\') ++i;
+  }
+  return false;
+}
+
 // Number of capture groups in a user pattern; throws ConfigError when it is not a regex.
 std::size_t captureGroups(const std::string& pattern, const std::string& placeholder,
                           const SourceLocation& where) {
+  if (hugeRepeatCount(pattern))
+    throw ConfigError(where, "requirement for '" + placeholder + "': repetition count over " +
+                                 "5 digits in '" + pattern + "'");
   try {
     return std::regex(pattern, std::regex::ECMAScript).mark_count();
   } catch (const std::regex_error& e) {

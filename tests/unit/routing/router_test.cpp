@@ -427,3 +427,16 @@ TEST_CASE("a routing file parses from text as from a file") {
     CHECK(e.where().line > 0);
   }
 }
+
+// Found by tests/fuzz/routing (regressions/huge_repeat_count): libstdc++ reads `{n}` into a
+// long without an overflow check.
+TEST_CASE("a requirement's repetition count over 5 digits is refused") {
+  RouteSpec spec;
+  spec.name = "r";
+  spec.channel = "a/{b}";
+  spec.callback = "c";
+  spec.requirements["b"].pattern = "\\d{45255555555555555555555}";
+  CHECK_THROWS_WITH_AS(Route{spec}, doctest::Contains("repetition count"), ConfigError);
+  spec.requirements["b"].pattern = "\\d{1,99}x\\{123456";
+  CHECK_NOTHROW(Route{spec});
+}
