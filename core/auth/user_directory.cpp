@@ -22,8 +22,9 @@ std::int64_t stampOf(const std::string& file) {
 
 }  // namespace
 
-UserMap loadUsersFile(const std::string& path) {
-  const YamlDocument doc = YamlDocument::loadFile(path, "cannot read the users file");
+namespace {
+
+UserMap readUsers(const YamlDocument& doc) {
   const YAML::Node& root = doc.root();
   UserMap users;
   if (root.IsNull()) return users;
@@ -59,6 +60,16 @@ UserMap loadUsersFile(const std::string& path) {
     users.emplace(user.username, std::move(user));
   }
   return users;
+}
+
+}  // namespace
+
+UserMap loadUsersFile(const std::string& path) {
+  return readUsers(YamlDocument::loadFile(path, "cannot read the users file"));
+}
+
+UserMap parseUsersFile(const std::string& text, const std::string& file) {
+  return readUsers(YamlDocument::parse(text, file));
 }
 
 UserDirectory::UserDirectory(std::string usersFile) : file_(std::move(usersFile)) {

@@ -23,6 +23,8 @@ using UserMap = std::map<std::string, User, std::less<>>;
 
 /// Parses a users file. Throws ConfigError naming file and line.
 UserMap loadUsersFile(const std::string& path);
+/// The same over text already read; errors name `file`.
+UserMap parseUsersFile(const std::string& text, const std::string& file);
 
 class UserDirectory {
  public:

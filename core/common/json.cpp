@@ -5,8 +5,11 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <vector>
 
 #include "common/base64.h"
@@ -28,9 +31,39 @@ class Builder {
   bool Int64(int64_t i) { return add(Value(static_cast<long long>(i))); }
   bool Uint64(uint64_t u) { return add(Value(static_cast<unsigned long long>(u))); }
   bool Double(double d) { return add(Value(d)); }
-  bool RawNumber(const char*, rapidjson::SizeType, bool) { return false; }  // not enabled
-  bool String(const char* s, rapidjson::SizeType n, bool) { return add(Value(std::string(s, n))); }
+  // Numbers arrive as text (kParseNumbersAsStringsFlag) and are read here with
+  // std::from_chars: exactly (the nearest double), so that the shortest form the writer gives
+  // reads back as the same value. RapidJSON's own reader is up to an ulp off by default, and
+  // its full-precision mode passes 0 to __builtin_clzll for "0e308" (undefined behaviour).
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
+    const char* end = s + n;
+    if (std::find_if(s, end, [](char c) { return c == '.' || c == 'e' || c == 'E'; }) == end) {
+      if (*s == '-') {
+        long long i = 0;
+        if (std::from_chars(s, end, i).ec == std::errc()) return add(Value(i));
+      } else {
+        unsigned long long u = 0;
+        if (std::from_chars(s, end, u).ec == std::errc()) return add(Value(u));
+      }
+      // Wider than 64 bits: a double, as RapidJSON reads one.
+    }
+    double d = 0;
+    const std::errc ec = std::from_chars(s, end, d).ec;
+    if (ec == std::errc()) return add(Value(d));
+    // Out of range: too small is zero (as JSON readers take it), too big is refused.
+    if (std::fabs(std::strtod(std::string(s, n).c_str(), nullptr)) < 1.0)
+      return add(Value(*s == '-' ? -0.0 : 0.0));
+    numberTooBig_ = true;
+    return false;
+  }
+  // RapidJSON validates a string's bytes but writes a \u escape of a lone surrogate as that
+  // surrogate's three bytes, which are not UTF-8: refused here, as invalid bytes are.
+  bool String(const char* s, rapidjson::SizeType n, bool) {
+    if (!utf8(s, n)) return false;
+    return add(Value(std::string(s, n)));
+  }
   bool Key(const char* s, rapidjson::SizeType n, bool) {
+    if (!utf8(s, n)) return false;
     tree_.key(std::string(s, n));
     return true;
   }
@@ -40,8 +73,14 @@ class Builder {
   bool EndArray(rapidjson::SizeType) { return close(); }
 
   bool tooDeep() const { return tooDeep_; }
+  bool loneSurrogate() const { return loneSurrogate_; }
+  bool numberTooBig() const { return numberTooBig_; }
 
  private:
+  bool utf8(const char* s, rapidjson::SizeType n) {
+    loneSurrogate_ = !isValidUtf8(std::string_view(s, n));
+    return !loneSurrogate_;
+  }
   bool add(Value v) {
     tree_.add(std::move(v));
     return true;
@@ -57,6 +96,8 @@ class Builder {
 
   ValueTreeBuilder tree_;
   bool tooDeep_ = false;
+  bool loneSurrogate_ = false;
+  bool numberTooBig_ = false;
 };
 
 template <class Writer>
@@ -157,13 +198,20 @@ bool parse(std::string_view text, Value& out, std::string* error) {
   rapidjson::Reader reader;
   rapidjson::MemoryStream ms(text.data(), text.size());
   rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> is(ms);
-  constexpr unsigned kFlags =
-      rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+  // Numbers as text: Builder::RawNumber reads them (it says why).
+  constexpr unsigned kFlags = rapidjson::kParseIterativeFlag |
+                              rapidjson::kParseValidateEncodingFlag |
+                              rapidjson::kParseNumbersAsStringsFlag;
   rapidjson::ParseResult result = reader.Parse<kFlags>(is, builder);
   if (result) return true;
   if (error) {
     if (builder.tooDeep())
       *error = "nesting deeper than " + std::to_string(kMaxDepth);
+    else if (builder.numberTooBig())
+      *error = "number too big for a double before offset " + std::to_string(result.Offset());
+    else if (builder.loneSurrogate())
+      *error = "a string escapes a lone surrogate (not UTF-8) before offset " +
+               std::to_string(result.Offset());
     else
       *error = std::string(rapidjson::GetParseError_En(result.Code())) + " at offset " +
                std::to_string(result.Offset());

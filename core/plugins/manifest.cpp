@@ -160,10 +160,11 @@ bool ManifestService::hasTag(std::string_view tag) const {
   return false;
 }
 
-Manifest loadManifest(const std::string& path) {
+namespace {
+
+Manifest readManifest(const YamlDocument& doc) {
   Manifest manifest;
-  manifest.file = path;
-  const YamlDocument doc = YamlDocument::loadFile(path, "cannot read plugin manifest");
+  manifest.file = doc.file();
   const YAML::Node& root = doc.root();
   if (!root.IsMap()) {
     if (root.IsNull()) doc.fail(root, "plugin manifest has no 'services'");
@@ -190,6 +191,16 @@ Manifest loadManifest(const std::string& path) {
   for (const YamlEntry& entry : doc.entries(services, {}, {}, definedTwice))
     manifest.services.push_back(parseService(doc, entry));
   return manifest;
+}
+
+}  // namespace
+
+Manifest loadManifest(const std::string& path) {
+  return readManifest(YamlDocument::loadFile(path, "cannot read plugin manifest"));
+}
+
+Manifest parseManifest(const std::string& text, const std::string& file) {
+  return readManifest(YamlDocument::parse(text, file));
 }
 
 Arguments resolveArguments(const ManifestService& service, const Parameters& parameters) {

@@ -53,6 +53,8 @@ struct Manifest {
 
 /// Parses a manifest. Throws ConfigError naming file and line.
 Manifest loadManifest(const std::string& path);
+/// The same over text already read; errors name `file`.
+Manifest parseManifest(const std::string& text, const std::string& file);
 
 /// Substitutes `%name%` in every string of the service's arguments, nested ones included
 /// (`%%` is a literal %; a `%` that does not open a `%name%` stays as written, as in

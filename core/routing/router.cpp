@@ -77,9 +77,35 @@ std::string escapeRegex(std::string_view text) {
   return out;
 }
 
+// Whether a repetition count `{n}` / `{n,m}` has more than 5 digits. Constraint: libstdc++'s
+// regex compiler reads the count into a long without checking for overflow (undefined
+// behaviour; found by tests/fuzz/routing), so such counts never reach it.
+bool hugeRepeatCount(const std::string& pattern) {
+  bool inBraces = false;
+  std::size_t digits = 0;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (inBraces && c >= '0' && c <= '9') {
+      if (++digits > 5) return true;
+      continue;
+    }
+    if (inBraces && c == ',') {
+      digits = 0;
+      continue;
+    }
+    inBraces = c == '{';
+    digits = 0;
+    if (c == '\\') ++i;
+  }
+  return false;
+}
+
 // Number of capture groups in a user pattern; throws ConfigError when it is not a regex.
 std::size_t captureGroups(const std::string& pattern, const std::string& placeholder,
                           const SourceLocation& where) {
+  if (hugeRepeatCount(pattern))
+    throw ConfigError(where, "requirement for '" + placeholder + "': repetition count over " +
+                                 "5 digits in '" + pattern + "'");
   try {
     return std::regex(pattern, std::regex::ECMAScript).mark_count();
   } catch (const std::regex_error& e) {
@@ -96,7 +122,7 @@ const SourceLocation& orElse(const SourceLocation& preferred, const SourceLocati
 
 class RoutingFileReader {
  public:
-  explicit RoutingFileReader(const std::string& file) : doc_(YamlDocument::loadFile(file)) {}
+  explicit RoutingFileReader(YamlDocument doc) : doc_(std::move(doc)) {}
 
   std::vector<RouteSpec> read() const {
     const YAML::Node& root = doc_.root();
@@ -258,9 +284,10 @@ Route::Route(RouteSpec spec) : spec_(std::move(spec)) {
   const std::vector<ChannelToken> tokens = tokenize(spec_.channel, channelWhere);
 
   for (const auto& [var, requirement] : spec_.requirements) {
-    const bool known = std::any_of(tokens.begin(), tokens.end(), [&](const ChannelToken& t) {
-      return t.placeholder && t.text == var;
-    });
+    // C++17 lambdas cannot capture a structured binding (clang refuses; GCC allows it).
+    const bool known = std::any_of(
+        tokens.begin(), tokens.end(),
+        [&name = var](const ChannelToken& t) { return t.placeholder && t.text == name; });
     if (!known)
       throw ConfigError(orElse(requirement.where, spec_.where),
                         "route '" + spec_.name + "': requirement for '" + var + "', but channel '" +
@@ -346,7 +373,11 @@ const Route* Router::match(std::string_view uri, Request& out) const {
 }
 
 std::vector<RouteSpec> loadRoutingFile(const std::string& path) {
-  return RoutingFileReader(path).read();
+  return RoutingFileReader(YamlDocument::loadFile(path)).read();
+}
+
+std::vector<RouteSpec> parseRoutingFile(const std::string& text, const std::string& file) {
+  return RoutingFileReader(YamlDocument::parse(text, file)).read();
 }
 
 Router loadRouting(const std::vector<std::string>& filesOrDirectories) {

@@ -93,6 +93,8 @@ bool sameRoute(const RouteSpec& a, const RouteSpec& b);
 
 /// Parses one Gos/Oro routing file. Throws ConfigError naming the file, line and problem.
 std::vector<RouteSpec> loadRoutingFile(const std::string& path);
+/// The same over text already read; errors name `file`.
+std::vector<RouteSpec> parseRoutingFile(const std::string& text, const std::string& file);
 
 /// Expands a list of routing files and directories (every *.yml / *.yaml inside, sorted by
 /// name) into files, and loads them all into a Router in that order.

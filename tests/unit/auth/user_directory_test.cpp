@@ -263,3 +263,18 @@ TEST_CASE("a failing provider is skipped, not fatal") {
   REQUIRE(knows(users, "alice", &user));
   CHECK(user.id == 5);
 }
+
+// The fuzzers read users files from text; errors name the file they are given.
+TEST_CASE("a users file parses from text as from a file") {
+  const auto users = wampd::core::auth::parseUsersFile(
+      "users:\n  - { username: john, id: 5, roles: [ROLE_USER] }\n", "u.yml");
+  REQUIRE(users.count("john") == 1);
+  CHECK(users.at("john").id == 5);
+  try {
+    wampd::core::auth::parseUsersFile("users:\n  - { username: john, id: 0 }\n", "broken.yml");
+    FAIL("no ConfigError");
+  } catch (const wampd::core::ConfigError& e) {
+    CHECK(e.where().file == "broken.yml");
+    CHECK(e.where().line == 2);
+  }
+}

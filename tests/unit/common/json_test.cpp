@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <string>
 
@@ -172,4 +173,35 @@ TEST_CASE("bytes are written in WAMP's JSON form for binary, and the output pars
   // Keys are text: a value's bytes never leak into them.
   CHECK(json::serialize(Value(Object{{"k", Value(std::string("\x80", 1))}})) ==
         R"({"k":"\u0000gA=="})");
+}
+
+// Found by tests/fuzz/wamp1 (regressions/lone_surrogate_escape): RapidJSON checks the bytes
+// of a string but writes a \u escape of a lone surrogate as the three bytes of that surrogate,
+// which are not UTF-8, so one client's text reached others as WAMP's form for binary.
+TEST_CASE("an escaped lone surrogate is malformed, as invalid UTF-8 is") {
+  CHECK(parseError("[\"oro/\\ude00\"]").find("surrogate") != std::string::npos);
+  parseError("[\"\\udbff\"]");
+  parseError("{\"\\udc00\": 1}");
+  CHECK(parsed("[\"\\ud83d\\ude00\"]") == Value(Array{Value("\xF0\x9F\x98\x80")}));
+}
+
+// Found by tests/fuzz/wamp2_json (regressions/long_negative_integer, zero_with_big_exponent):
+// numbers are read with correct rounding, so that what wampd writes back (the shortest form
+// that reads back as the same double) is the number it read; "0e308" made RapidJSON's exact
+// reader pass 0 to __builtin_clzll.
+TEST_CASE("numbers are read exactly, and what is written reads back the same") {
+  for (const char* text :
+       {"-9223372015776627961167006192", "18446744073709551616", "0.30000000000000004",
+        "1.7976931348623157e308", "5e-324", "123456789012345678901234567890e-10"}) {
+    INFO(std::string(text));
+    const Value v = parsed(text);
+    REQUIRE(v.type() == Value::Type::Double);
+    CHECK(v.asDouble() == std::strtod(text, nullptr));
+    CHECK(parsed(json::serialize(v)) == v);
+  }
+}
+
+TEST_CASE("a number too big for a double is malformed") {
+  CHECK(parseError("[1e400]").find("too big") != std::string::npos);
+  parseError("-1e309");
 }

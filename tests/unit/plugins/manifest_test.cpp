@@ -249,3 +249,19 @@ TEST_CASE("an unknown %parameter% is an error at the service") {
                       ":2:3: service 'oro_sync.topic.websocket_ping': argument #1 uses unknown "
                       "parameter '%oro_sync.websocket_ping.interval%'");
 }
+
+// The fuzzers read manifests from text; errors name the file they are given.
+TEST_CASE("a manifest parses from text as from a file") {
+  const Manifest m = parseManifest(
+      "services:\n  a: { class: B, arguments: ['%p%'], tags: [gos_web_socket.topic] }\n", "m.yml");
+  CHECK(m.file == "m.yml");
+  REQUIRE(m.services.size() == 1);
+  CHECK(m.services[0].className == "B");
+  try {
+    parseManifest("services: [\n", "broken.yml");
+    FAIL("no ConfigError");
+  } catch (const ConfigError& e) {
+    CHECK(e.where().file == "broken.yml");
+    CHECK(e.where().line > 0);
+  }
+}

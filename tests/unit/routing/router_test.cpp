@@ -410,3 +410,33 @@ TEST_CASE("a routing path that does not exist is an error naming it") {
   const std::string expected = fixture("missing.yml") + ": no such file";
   CHECK_THROWS_WITH_AS(loadRoutingFile(fixture("missing.yml")), expected.c_str(), ConfigError);
 }
+
+// The fuzzers read routing files from text; errors name the file they are given.
+TEST_CASE("a routing file parses from text as from a file") {
+  const auto specs = wampd::core::parseRoutingFile(
+      "r:\n  channel: 'a/{b}'\n  handler: { callback: c }\n", "text.yml");
+  REQUIRE(specs.size() == 1);
+  CHECK(specs[0].callback == "c");
+  CHECK(specs[0].where.file == "text.yml");
+  CHECK(specs[0].where.line == 1);
+  try {
+    wampd::core::parseRoutingFile("r:\n  channel: [\n", "broken.yml");
+    FAIL("no ConfigError");
+  } catch (const ConfigError& e) {
+    CHECK(e.where().file == "broken.yml");
+    CHECK(e.where().line > 0);
+  }
+}
+
+// Found by tests/fuzz/routing (regressions/huge_repeat_count): libstdc++ reads `{n}` into a
+// long without an overflow check.
+TEST_CASE("a requirement's repetition count over 5 digits is refused") {
+  RouteSpec spec;
+  spec.name = "r";
+  spec.channel = "a/{b}";
+  spec.callback = "c";
+  spec.requirements["b"].pattern = "\\d{45255555555555555555555}";
+  CHECK_THROWS_WITH_AS(Route{spec}, doctest::Contains("repetition count"), ConfigError);
+  spec.requirements["b"].pattern = "\\d{1,99}x\\{123456";
+  CHECK_NOTHROW(Route{spec});
+}
