@@ -100,12 +100,84 @@ bool hugeRepeatCount(const std::string& pattern) {
   return false;
 }
 
+// Whether `pattern` repeats something that can itself match in more than one way: a repeated
+// group holding a repetition or an alternation (`(\d+)+`, `(a|aa)*`), or a repetition of a
+// repetition (`\d+{2}`). Constraint: std::regex backtracks, and on such a pattern a short
+// topic from any client can keep the I/O thread busy for minutes (found by tests/fuzz/routing),
+// so these are refused when the routing file is loaded. Conservative: a few harmless patterns
+// are refused too; none of Oro's or Gos's requirements is among them.
+bool ambiguousRepetition(const std::string& pattern) {
+  struct Group {
+    bool ambiguous = false;  // holds a repetition or an alternation
+  };
+  std::vector<Group> groups;
+  bool lastAmbiguous = false;  // the last atom: a group that holds one, or a repetition
+  bool lastWasRepeat = false;
+  auto repeatFollows = [&](std::size_t i, std::size_t& end) {
+    // A quantifier at i that may repeat more than once; end: its last character.
+    const char c = pattern[i];
+    end = i;
+    if (c == '*' || c == '+') return true;
+    if (c != '{') return false;
+    const std::size_t close = pattern.find('}', i);
+    if (close == std::string::npos) return false;
+    end = close;
+    const std::string body = pattern.substr(i + 1, close - i - 1);
+    const std::size_t comma = body.find(',');
+    if (comma == std::string::npos) return body.size() > 1 || (body != "0" && body != "1");
+    const std::string max = body.substr(comma + 1);
+    return max.empty() || max.size() > 1 || (max != "0" && max != "1");
+  };
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    std::size_t end = i;
+    if (repeatFollows(i, end)) {
+      if (lastAmbiguous || lastWasRepeat) return true;
+      if (!groups.empty()) groups.back().ambiguous = true;
+      lastWasRepeat = true;
+      lastAmbiguous = false;
+      i = end;
+      if (i + 1 < pattern.size() && pattern[i + 1] == '?') ++i;  // lazy
+      continue;
+    }
+    lastWasRepeat = false;
+    lastAmbiguous = false;
+    if (c == '\\') {
+      ++i;
+    } else if (c == '[') {
+      // A class is one atom; `]` right after `[` or `[^` is a member.
+      std::size_t j = i + 1;
+      if (j < pattern.size() && pattern[j] == '^') ++j;
+      if (j < pattern.size() && pattern[j] == ']') ++j;
+      for (; j < pattern.size() && pattern[j] != ']'; ++j)
+        if (pattern[j] == '\\') ++j;
+      i = j;
+    } else if (c == '(') {
+      groups.push_back({});
+      if (i + 2 < pattern.size() && pattern[i + 1] == '?') i += 2;  // (?: (?= (?!
+    } else if (c == ')') {
+      if (groups.empty()) continue;  // std::regex refuses it later
+      lastAmbiguous = groups.back().ambiguous;
+      groups.pop_back();
+      if (lastAmbiguous && !groups.empty()) groups.back().ambiguous = true;
+    } else if (c == '|') {
+      if (!groups.empty()) groups.back().ambiguous = true;
+    }
+  }
+  return false;
+}
+
 // Number of capture groups in a user pattern; throws ConfigError when it is not a regex.
 std::size_t captureGroups(const std::string& pattern, const std::string& placeholder,
                           const SourceLocation& where) {
   if (hugeRepeatCount(pattern))
     throw ConfigError(where, "requirement for '" + placeholder + "': repetition count over " +
                                  "5 digits in '" + pattern + "'");
+  if (ambiguousRepetition(pattern))
+    throw ConfigError(where, "requirement for '" + placeholder + "': '" + pattern +
+                                 "' repeats a repetition or an alternation, which makes matching "
+                                 "take exponential time; write it without the nesting, e.g. "
+                                 "'\\d+' for '(\\d+)+'");
   try {
     return std::regex(pattern, std::regex::ECMAScript).mark_count();
   } catch (const std::regex_error& e) {

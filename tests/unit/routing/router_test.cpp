@@ -440,3 +440,25 @@ TEST_CASE("a requirement's repetition count over 5 digits is refused") {
   spec.requirements["b"].pattern = "\\d{1,99}x\\{123456";
   CHECK_NOTHROW(Route{spec});
 }
+
+// Found by tests/fuzz/routing (regressions/nested_quantifiers_requirement): std::regex
+// backtracks exponentially over these, on a topic any client may send.
+TEST_CASE("a requirement repeating a repetition or an alternation is refused") {
+  RouteSpec spec;
+  spec.name = "r";
+  spec.channel = "a/{b}";
+  spec.callback = "c";
+  for (const char* pattern : {"(\\d+)+", "(a|aa)*", "\\d+{2}", "(?:[a-z]+/)*", "((\\d+))+",
+                              "\\d+{0}+{8}{4}", "(a+){2,}", "(x(a|b)y)+", "(a*)+?"}) {
+    CAPTURE(pattern);
+    spec.requirements["b"].pattern = pattern;
+    CHECK_THROWS_WITH_AS(Route{spec}, doctest::Contains("exponential"), ConfigError);
+  }
+  for (const char* pattern :
+       {"\\d+", "[^/]+", "(foo|bar)", "(\\d+)?", "\\d{1,3}", "[a-z]{2}(-[a-z]{2})?", "(ab)+",
+        "(\\d{1})+", "[+*]+", "\\(+", "a|b+", "[]a]+", "\\d{1,99}x\\{123456"}) {
+    CAPTURE(pattern);
+    spec.requirements["b"].pattern = pattern;
+    CHECK_NOTHROW(Route{spec});
+  }
+}
