@@ -74,6 +74,18 @@ Server::Server(asio::io_context& io, ConfigSource source,
                 }),
       watcher_(io, [this](const std::string& path) { reloader_.request("change of " + path); }) {
   broker_.setGeneration(generation_);
+  if (const ClusterConfig& c = generation_->config.cluster; c.enabled) {
+    cluster::ClusterSettings settings;
+    std::string error;
+    if (!cluster::parseRedisUrl(c.redis, settings.redis, error))  // checked when loaded
+      throw std::runtime_error("cluster.redis: " + error);
+    if (!c.password.empty()) settings.redis.password = c.password;
+    settings.prefix = c.prefix;
+    settings.node = c.node;
+    cluster_ = std::make_unique<cluster::ClusterBus>(io, std::move(settings), broker_,
+                                                     [this] { return nodeReport(); });
+    broker_.setCluster(cluster_.get());
+  }
   dealer_.setGeneration(generation_);
   reloader_.setCurrent(generation_);
   reloader_.setBusyCheck([this] { return watcher_.busy(); });
@@ -81,6 +93,7 @@ Server::Server(asio::io_context& io, ConfigSource source,
 
 void Server::start() {
   transport_.listen();
+  if (cluster_) cluster_->start();
   cookie_ = auth::cookiePath(transport_.boundPort());
   writeCookie();
   watchFiles();
@@ -352,6 +365,8 @@ void Server::shutdown() {
   transport_.stopListening();
   watcher_.stop();
   reloader_.stop();
+  // The Redis connections' timers would keep the I/O loop alive.
+  if (cluster_) cluster_->stop();
   // Every callee leaves before any connection ends: a caller waiting on one gets its error
   // while its own connection still carries it.
   for (auto& [id, session] : sessions_)
@@ -400,14 +415,57 @@ Value Server::statistics() const {
   const Broker::Counters& c = broker_.counters();
   const auto uptime =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
-  return Object{{"generation", Value(generation_->number)},
-                {"uptime_seconds", Value(static_cast<std::int64_t>(uptime.count()))},
-                {"sessions", Value(v1 + v2)},
+  Object stats{{"generation", Value(generation_->number)},
+               {"uptime_seconds", Value(static_cast<std::int64_t>(uptime.count()))},
+               {"sessions", Value(v1 + v2)},
+               {"sessions_v1", Value(v1)},
+               {"sessions_v2", Value(v2)},
+               {"events", Value(c.events)},
+               {"deliveries", Value(c.deliveries)},
+               {"slow_subscribers_disconnected", Value(c.slowSubscribersDisconnected)}};
+  if (!cluster_) return stats;
+  // The whole cluster: each node's last report, and totals over the nodes still reporting.
+  const cluster::ClusterBus::Counters k = cluster_->counters();
+  Value nodes = cluster_->nodes();
+  std::map<std::string, std::uint64_t> total;
+  std::uint64_t reporting = 0;
+  for (const Value& node : *nodes.array()) {
+    if (node.find("stale")->asBool()) continue;
+    ++reporting;
+    if (const Object* figures = node.find("stats")->object())
+      for (const auto& [key, value] : *figures)
+        if (value.isInteger()) total[key] += value.asUInt();
+  }
+  Object totals{{"nodes", Value(reporting)}};
+  for (const auto& [key, value] : total) totals.set(key, Value(value));
+  stats.set("cluster", Value(Object{{"node", Value(cluster_->nodeName())},
+                                    {"id", Value(cluster_->nodeId())},
+                                    {"redis_connected", Value(cluster_->connected())},
+                                    {"forwarded", Value(k.forwarded)},
+                                    {"not_forwarded", Value(k.notForwarded)},
+                                    {"received", Value(k.received)},
+                                    {"redis_writes", Value(k.redisWrites)},
+                                    {"redis_reconnects", Value(k.redisReconnects)},
+                                    {"total", Value(std::move(totals))},
+                                    {"nodes", std::move(nodes)}}));
+  return stats;
+}
+
+Value Server::nodeReport() const {
+  std::uint64_t v1 = 0, v2 = 0;
+  for (const auto& [id, session] : sessions_) ++(session->wampVersion() == 1 ? v1 : v2);
+  const Broker::Counters& c = broker_.counters();
+  Object subscribers;
+  for (const auto& [route, counts] : broker_.subscribersByRoute())
+    subscribers.set(route, Value(counts.total));
+  return Object{{"sessions", Value(v1 + v2)},
                 {"sessions_v1", Value(v1)},
                 {"sessions_v2", Value(v2)},
+                {"publications", Value(c.publications)},
                 {"events", Value(c.events)},
                 {"deliveries", Value(c.deliveries)},
-                {"slow_subscribers_disconnected", Value(c.slowSubscribersDisconnected)}};
+                {"not_forwarded", Value(c.notForwarded)},
+                {"subscribers_by_route", Value(std::move(subscribers))}};
 }
 
 std::string Server::metricsText() const {
