@@ -540,6 +540,17 @@ std::string Server::metricsText() const {
 
 Value Server::topicsTable() const {
   const auto counts = broker_.subscribersByRoute();
+  // Cluster mode: each route's subscribers over the nodes still reporting.
+  std::map<std::string, std::uint64_t> clusterCounts;
+  if (cluster_) {
+    const Value nodes = cluster_->nodes();
+    for (const Value& node : *nodes.array()) {
+      if (node.find("stale")->asBool()) continue;
+      const Value* byRoute = node.find("stats")->find("subscribers_by_route");
+      if (const Object* routes = byRoute ? byRoute->object() : nullptr)
+        for (const auto& [route, count] : *routes) clusterCounts[route] += count.asUInt();
+    }
+  }
   Array routes;
   for (const auto& route : generation_->router.routes()) {
     const std::string& callback = route->callback();
@@ -547,14 +558,15 @@ Value Server::topicsTable() const {
         generation_->plugins.topicHandler(callback) || generation_->plugins.rpcHandler(callback);
     auto it = counts.find(route->name());
     const Broker::RouteCounts c = it == counts.end() ? Broker::RouteCounts{} : it->second;
-    routes.push_back(Object{{"name", Value(route->name())},
-                            {"channel", Value(route->spec().channel)},
-                            {"callback", Value(callback)},
-                            {"handler_loaded", Value(loaded)},
-                            {"subscribers", Value(c.total)},
-                            {"subscribers_v1", Value(c.v1)},
-                            {"subscribers_v2", Value(c.v2)},
-                            {"generation", Value(generation_->number)}});
+    Object row{{"name", Value(route->name())},  {"channel", Value(route->spec().channel)},
+               {"callback", Value(callback)},   {"handler_loaded", Value(loaded)},
+               {"subscribers", Value(c.total)}, {"subscribers_v1", Value(c.v1)},
+               {"subscribers_v2", Value(c.v2)}, {"generation", Value(generation_->number)}};
+    if (cluster_) {
+      auto total = clusterCounts.find(route->name());
+      row.set("subscribers_cluster", Value(total == clusterCounts.end() ? 0 : total->second));
+    }
+    routes.push_back(Value(std::move(row)));
   }
   return Value(std::move(routes));
 }

@@ -500,6 +500,11 @@ def test_stats_show_every_node(nodes):
         assert not any(n["stale"] for n in cluster["nodes"])
         assert cluster["total"]["nodes"] == 3
         assert cluster["total"]["sessions"] >= 3
+        # wampctl topics: this node's subscribers of the cluster's.
+        rc, out, err = run_wampctl("--url", nodes[1].url, "--timeout", "5", "topics")
+        assert rc == 0, err
+        row = [line for line in out.splitlines() if " oro/data/update " in line]
+        assert row and " 1 of 3 " in row[0], out
         for client in clients:
             await client.close()
 
