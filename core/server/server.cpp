@@ -512,6 +512,22 @@ std::string Server::metricsText() const {
   m.counter("wampd_slow_subscribers_dropped_total",
             "Subscribers disconnected because their send queue grew too long.",
             static_cast<double>(b.slowSubscribersDisconnected));
+  if (cluster_) {
+    const cluster::ClusterBus::Counters k = cluster_->counters();
+    m.gauge("wampd_cluster_redis_connected", "Both Redis connections are up (cluster mode).",
+            cluster_->connected() ? 1 : 0);
+    m.counter("wampd_cluster_events_forwarded_total", "Events sent to the other nodes.",
+              static_cast<double>(k.forwarded));
+    m.counter("wampd_cluster_events_not_forwarded_total",
+              "Events the other nodes missed: Redis away or its buffer full.",
+              static_cast<double>(k.notForwarded));
+    m.counter("wampd_cluster_events_received_total", "Events from other nodes.",
+              static_cast<double>(k.received));
+    m.counter("wampd_cluster_redis_writes_total", "Writes on the Redis publish connection.",
+              static_cast<double>(k.redisWrites));
+    m.counter("wampd_cluster_redis_reconnects_total", "Redis connections lost and redone.",
+              static_cast<double>(k.redisReconnects));
+  }
   m.histogram("wampd_publish_to_write_seconds",
               "From a publication's arrival to the end of the write pass that sent its events.",
               broker_.publishToWrite());

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.request
 import uuid
 
 import msgpack
@@ -528,7 +529,35 @@ def test_a_node_that_stops_reporting_is_marked_stale(nodes):
     run(scenario())
 
 
-def test_without_a_cluster_section_stats_have_no_cluster(wampd):
+def test_cluster_metrics(nodes):
+    async def scenario():
+        subscriber = await V2.join(nodes[1].url)
+        await subscriber.subscribe(TOPIC)
+        async with await WampV1Client.connect(nodes[0].url) as publisher:
+            for i in range(5):
+                await publisher.publish(TOPIC, i)
+        assert await collect(subscriber, 5) == list(range(5))
+        await subscriber.close()
+
+    run(scenario())
+
+    def metrics(node):
+        with urllib.request.urlopen(f"http://127.0.0.1:{node.port}/metrics", timeout=5) as r:
+            return {line.split(" ")[0]: float(line.split(" ")[1])
+                    for line in r.read().decode().splitlines()
+                    if line.startswith("wampd_cluster_")}
+
+    sender, receiver = metrics(nodes[0]), metrics(nodes[1])
+    assert sender["wampd_cluster_redis_connected"] == 1
+    assert sender["wampd_cluster_events_forwarded_total"] == 5
+    assert sender["wampd_cluster_redis_writes_total"] >= 1
+    assert receiver["wampd_cluster_events_received_total"] == 5
+    assert receiver["wampd_cluster_events_not_forwarded_total"] == 0
+
+
+def test_without_a_cluster_section_there_is_no_cluster(wampd):
     rc, out, err = run_wampctl("--url", wampd.url, "--timeout", "5", "stats")
     assert rc == 0, err
     assert "cluster:" not in out
+    with urllib.request.urlopen(f"http://127.0.0.1:{wampd.port}/metrics", timeout=5) as r:
+        assert "wampd_cluster_" not in r.read().decode()
