@@ -404,6 +404,9 @@ def test_redis_killed_and_restarted(nodes, redis):
         await wait_cluster_delivers(n1, remote, "before")
         redis.kill()
         noticed = await acknowledged_error_within(n1, 3.0)
+        # wampctl's publication reaches this node only, and wampctl says so.
+        rc, _, err = run_wampctl("--url", n1.url, "--timeout", "5", "publish", TOPIC, '"ctl"')
+        assert rc != 0 and "cluster is unreachable" in err, (rc, err)
         # The node keeps delivering its own publications.
         async with await WampV1Client.connect(n1.url) as publisher:
             await publisher.publish(TOPIC, "local-while-away")
