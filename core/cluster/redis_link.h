@@ -69,7 +69,9 @@ class RedisLink : public std::enable_shared_from_this<RedisLink> {
     std::string name = "redis";
     /// A subscriber connection: its replies are pushes, and PING answers ["pong", ""].
     bool subscriber = false;
-    std::chrono::milliseconds pingInterval = std::chrono::seconds(1);
+    /// The oldest unanswered PING is checked at each tick: a stall is noticed at most
+    /// healthTimeout + pingInterval after it began (3 s at these values, the bound).
+    std::chrono::milliseconds pingInterval{500};
     /// A PING unanswered this long, or a connect not done, takes the link down.
     std::chrono::milliseconds healthTimeout{2000};
     std::chrono::milliseconds minBackoff{100}, maxBackoff{2000};

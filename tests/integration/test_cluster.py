@@ -422,6 +422,7 @@ def test_redis_killed_and_restarted(nodes, redis):
         return noticed
 
     noticed = run(scenario())
+    print(f"kill noticed after {noticed:.2f} s")
     assert noticed <= 3.0
 
 
@@ -434,7 +435,7 @@ def test_redis_stopped_for_five_seconds(nodes, redis):
         os.kill(redis.process.pid, signal.SIGSTOP)
         stopped = time.monotonic()
         try:
-            noticed = await acknowledged_error_within(n1, 3.5)
+            noticed = await acknowledged_error_within(n1, 4.0)
             await asyncio.sleep(max(0, 5 - (time.monotonic() - stopped)))
         finally:
             os.kill(redis.process.pid, signal.SIGCONT)
@@ -444,7 +445,10 @@ def test_redis_stopped_for_five_seconds(nodes, redis):
         return noticed
 
     noticed = run(scenario())
-    assert noticed <= 3.5  # the PING timeout (2 s) after at most one ping interval (1 s)
+    # A PING unanswered for 2 s, checked every 0.5 s: at most 3 s, plus the probe's own
+    # 0.1 s polling and round trip.
+    print(f"SIGSTOP noticed after {noticed:.2f} s")
+    assert noticed <= 3.3, noticed
 
 
 def test_pubsub_connections_killed(nodes, redis):
