@@ -72,6 +72,7 @@ enum class Fault : std::uint8_t {
   Canceled,                // WAMP v2 call canceled, or its callee left
   Timeout,                 // WAMP v2 call timed out
   ReloadFailed,            // wampd.reload: the new generation was refused
+  ClusterUnavailable,      // delivered on this node only: Redis is unreachable (cluster mode)
 };
 
 struct FaultInfo {

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <utility>
 
+#include "cluster/redis_url.h"
 #include "common/yaml_document.h"
 
 #ifndef WAMPD_BUILD_CONFIG
@@ -360,8 +361,38 @@ void readAuth(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
   readSection(ctx, v, "auth", kFields, c);
 }
 
+void readClusterRedis(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  c.cluster.redis = ctx.string(v, "cluster.redis");
+  cluster::RedisAddress address;
+  std::string error;
+  if (!cluster::parseRedisUrl(c.cluster.redis, address, error))
+    ctx.fail(v, "cluster.redis: " + error);
+}
+
+void readClusterPrefix(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  c.cluster.prefix = ctx.string(v, "cluster.prefix");
+  for (char ch : c.cluster.prefix)
+    if (ch == ':' || ch == '!' || std::isspace(static_cast<unsigned char>(ch)))
+      ctx.fail(v,
+               "cluster.prefix may not contain ':', '!' or spaces (they separate channel names)");
+}
+
+void readClusterNode(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  c.cluster.node = v.IsNull() ? std::string() : ctx.doc().scalar(v, "cluster.node");
+}
+
+void readCluster(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  static constexpr std::array<Field, 3> kFields{{
+      {"redis", readClusterRedis},
+      {"prefix", readClusterPrefix},
+      {"node", readClusterNode},
+  }};
+  c.cluster.enabled = true;
+  if (!v.IsNull()) readSection(ctx, v, "cluster", kFields, c);
+}
+
 // Adding a section is one line here (and its reader above).
-constexpr std::array<Field, 7> kTopLevelFields{{
+constexpr std::array<Field, 8> kTopLevelFields{{
     {"server", readServer},
     {"log_level", readLogLevel},
     {"log_format", readLogFormat},
@@ -369,6 +400,7 @@ constexpr std::array<Field, 7> kTopLevelFields{{
     {"routing", readRouting},
     {"parameters", readParameters},
     {"auth", readAuth},
+    {"cluster", readCluster},
 }};
 
 }  // namespace
@@ -386,6 +418,10 @@ ServerConfig loadServerConfig(const std::string& path, const Parameters& overrid
   // Keeps the secret out of files that get committed or shown.
   if (const char* secret = std::getenv("WAMPD_SECRET"); secret && *secret)
     config.auth.secret = secret;
+  // The Redis password, like the secret, may stay out of the file.
+  if (const char* password = std::getenv("WAMPD_REDIS_PASSWORD");
+      config.cluster.enabled && password && *password)
+    config.cluster.password = password;
   return config;
 }
 

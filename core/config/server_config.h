@@ -30,6 +30,17 @@ struct ListenConfig {
   bool tls = false;
 };
 
+/// `cluster:`: several nodes on one Redis (core/cluster). Read at start; a reload keeps it.
+struct ClusterConfig {
+  bool enabled = false;  // the file has a cluster: section
+  std::string redis = "redis://127.0.0.1:6379/0";
+  std::string prefix = "wampd";
+  /// Empty: a random name per start.
+  std::string node;
+  /// $WAMPD_REDIS_PASSWORD; when set it replaces the URL's password.
+  std::string password;
+};
+
 struct ServerConfig {
   /// Absolute path of the file this was loaded from.
   std::string file;
@@ -69,6 +80,7 @@ struct ServerConfig {
   std::string logLevel = "info";
   /// text: one line per entry for people; json: one JSON object per line for log shippers.
   std::string logFormat = "text";
+  ClusterConfig cluster;
   /// The file holds no settings at all: every value above is a default.
   bool empty = false;
 

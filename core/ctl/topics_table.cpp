@@ -70,6 +70,11 @@ bool parseTopics(const Value& result, std::vector<TopicRow>& rows, std::string& 
       return false;
     }
     row.handlerLoaded = loaded->asBool();
+    if (entry.find("subscribers_cluster") &&
+        !readCount(entry, "subscribers_cluster", row.subscribersCluster)) {
+      error = "wampd.topics returned an entry whose subscribers_cluster is not a count";
+      return false;
+    }
     if (!rows.empty() && rows.front().generation != row.generation) {
       error = "wampd.topics returned rows of generations " +
               std::to_string(rows.front().generation) + " and " + std::to_string(row.generation);
@@ -84,10 +89,12 @@ std::string renderTopicsTable(const std::vector<TopicRow>& rows) {
   std::vector<Cells> body;
   body.reserve(rows.size());
   for (const TopicRow& row : rows)
-    body.push_back(
-        Cells{row.name, row.channel, row.callback, row.handlerLoaded ? "yes" : "no",
-              std::to_string(row.subscribers),
-              std::to_string(row.subscribersV1) + "/" + std::to_string(row.subscribersV2)});
+    body.push_back(Cells{
+        row.name, row.channel, row.callback, row.handlerLoaded ? "yes" : "no",
+        std::to_string(row.subscribers) + (row.subscribersCluster < 0
+                                               ? std::string()
+                                               : " of " + std::to_string(row.subscribersCluster)),
+        std::to_string(row.subscribersV1) + "/" + std::to_string(row.subscribersV2)});
   const Cells header{"Name", "Channel", "Handler", "Loaded", "Subscribers", "v1/v2"};
 
   std::array<std::size_t, kColumns> widths{};

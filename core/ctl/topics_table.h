@@ -21,6 +21,9 @@ struct TopicRow {
   std::int64_t subscribersV2 = 0;
   /// The server's generation (routes, plugins, parameters) the row belongs to.
   std::int64_t generation = 0;
+  /// Cluster mode: subscribers over every node still reporting; -1 when the server runs
+  /// alone.
+  std::int64_t subscribersCluster = -1;
 };
 
 /// Reads the array of {"name", "channel", "callback", "handler_loaded", "subscribers",
@@ -29,7 +32,8 @@ struct TopicRow {
 bool parseTopics(const Value& result, std::vector<TopicRow>& rows, std::string& error);
 
 /// Columns Name, Channel, Handler, Loaded, Subscribers and v1/v2 (subscribers by WAMP
-/// version, "3/1"); widths count UTF-8 characters. Then a line "generation N" (when there is
+/// version, "3/1"; in cluster mode Subscribers reads "3 of 9": this node's of the
+/// cluster's); widths count UTF-8 characters. Then a line "generation N" (when there is
 /// a row to tell it).
 std::string renderTopicsTable(const std::vector<TopicRow>& rows);
 

@@ -38,8 +38,14 @@ class TopicState final : public wampd::Topic, public std::enable_shared_from_thi
   /// What the publication that caused a broadcast adds to its event: the publisher's
   /// disclosure and its own arguments.
   void describePublication(Event& delivery, const Value& event) const;
-  void broadcastToPatterns(const Value& event, const SessionIds& exclude,
-                           const SessionIds& eligible, std::uint64_t publicationId) noexcept;
+  /// Hands `delivery` to the exact subscribers, then to the admitted pattern subscribers.
+  void fanOut(Event& delivery, const SessionIds& exclude, const SessionIds& eligible,
+              const Broker::PublishOptions* filters) noexcept;
+  void broadcastToPatterns(const Event& exact, const SessionIds& exclude,
+                           const SessionIds& eligible,
+                           const Broker::PublishOptions* options) noexcept;
+  void forwardToCluster(const Value& event, const SessionIds& exclude,
+                        const SessionIds& eligible) noexcept;
 
   const Request& request() const noexcept { return request_; }
   /// Who may publish here: the route's `publish:`, else the server's default.
@@ -111,8 +117,10 @@ class TopicState final : public wampd::Topic, public std::enable_shared_from_thi
     std::uint64_t id;
     const Value* event;
     const Broker::PublishOptions* options;
+    /// An event of it could not go to the other nodes.
+    bool unforwarded = false;
   };
-  const Publication* publication = nullptr;
+  Publication* publication = nullptr;
   /// Pattern subscribers the handler admitted (true) or refused (false). A verdict lasts
   /// while one of the session's patterns matches this topic: the handler is asked once, and
   /// an admission is told once (onUnSubscribe) when it ends.
@@ -157,12 +165,47 @@ bool passesIdentityFilters(const Broker::PublishOptions& o, const Peer& s) {
 void TopicState::broadcast(const Value& event, const SessionIds& exclude,
                            const SessionIds& eligible) noexcept {
   ++broker_.counters_.events;
+  // Only what a publication causes goes to the other nodes: timers and onSubscribe run on
+  // every node for its own subscribers.
+  if (publication && broker_.cluster_) forwardToCluster(event, exclude, eligible);
   if (subscribers_.empty() && broker_.patterns_.empty()) return;
   Event delivery{uri_, event};
   delivery.subscription = subscriptionId;
   delivery.publication = publication ? publication->id : broker_.newId();
   describePublication(delivery, event);
-  const Broker::PublishOptions* filters = publication ? publication->options : nullptr;
+  fanOut(delivery, exclude, eligible, publication ? publication->options : nullptr);
+}
+
+void TopicState::forwardToCluster(const Value& event, const SessionIds& exclude,
+                                  const SessionIds& eligible) noexcept {
+  ClusterEvent out;
+  out.topic = uri_;
+  out.payload = &event;
+  out.publication = publication->id;
+  out.exclude = &exclude;
+  out.eligible = &eligible;
+  if (const Broker::PublishOptions* o = publication->options) {
+    out.eligibleAuthid = &o->eligibleAuthid;
+    out.excludeAuthid = &o->excludeAuthid;
+    out.eligibleAuthrole = &o->eligibleAuthrole;
+    out.excludeAuthrole = &o->excludeAuthrole;
+    Event described{uri_, event};
+    describePublication(described, event);
+    if (described.publisher) {
+      out.publisher = described.publisher->sessionId();
+      out.publisherAuthid = std::move(described.publisherAuthid);
+      out.publisherAuthrole = std::move(described.publisherAuthrole);
+    }
+    out.args = described.args;
+    out.kwargs = described.kwargs;
+  }
+  if (broker_.cluster_->forward(out)) return;
+  ++broker_.counters_.notForwarded;
+  publication->unforwarded = true;
+}
+
+void TopicState::fanOut(Event& delivery, const SessionIds& exclude, const SessionIds& eligible,
+                        const Broker::PublishOptions* filters) noexcept {
   // Large exclude/eligible lists get a hash set; the usual empty or tiny ones a scan.
   std::unordered_set<SessionId> excludeSet, eligibleSet;
   const bool hashed = exclude.size() + eligible.size() > 16;
@@ -193,8 +236,7 @@ void TopicState::broadcast(const Value& event, const SessionIds& exclude,
     }
     ++broker_.counters_.deliveries;
   }
-  if (!broker_.patterns_.empty())
-    broadcastToPatterns(event, exclude, eligible, delivery.publication);
+  if (!broker_.patterns_.empty()) broadcastToPatterns(delivery, exclude, eligible, filters);
 }
 
 void TopicState::describePublication(Event& delivery, const Value& event) const {
@@ -214,17 +256,20 @@ void TopicState::describePublication(Event& delivery, const Value& event) const 
   }
 }
 
-void TopicState::broadcastToPatterns(const Value& event, const SessionIds& exclude,
+void TopicState::broadcastToPatterns(const Event& exact, const SessionIds& exclude,
                                      const SessionIds& eligible,
-                                     std::uint64_t publicationId) noexcept {
-  const Broker::PublishOptions* options = publication ? publication->options : nullptr;
+                                     const Broker::PublishOptions* options) noexcept {
   for (auto& [key, pattern] : broker_.patterns_) {
     if (!Broker::patternMatches(pattern.match, pattern.pattern, uri_)) continue;
-    Event delivery{uri_, event};
+    Event delivery{uri_, exact.payload};
     delivery.subscription = pattern.id;
-    delivery.publication = publicationId;
+    delivery.publication = exact.publication;
     delivery.viaPattern = true;
-    describePublication(delivery, event);
+    delivery.publisher = exact.publisher;
+    delivery.publisherAuthid = exact.publisherAuthid;
+    delivery.publisherAuthrole = exact.publisherAuthrole;
+    delivery.args = exact.args;
+    delivery.kwargs = exact.kwargs;
     for (Peer* s : pattern.sessions) {
       auto verdict = patternVerdicts.find(s);
       if (verdict == patternVerdicts.end() || !verdict->second) continue;
@@ -472,8 +517,9 @@ std::uint64_t Broker::newId() {
 }
 
 void Broker::store(const std::shared_ptr<TopicState>& topic) {
-  if (topics_.emplace(std::string(topic->uri()), topic).second)
-    bySubscriptionId_[topic->subscriptionId] = topic.get();
+  if (!topics_.emplace(std::string(topic->uri()), topic).second) return;
+  bySubscriptionId_[topic->subscriptionId] = topic.get();
+  if (cluster_) cluster_->topicWanted(topic->uri());
 }
 
 void Broker::forget(TopicState& topic) {
@@ -481,6 +527,50 @@ void Broker::forget(TopicState& topic) {
   if (it == topics_.end() || it->second.get() != &topic) return;
   bySubscriptionId_.erase(topic.subscriptionId);
   topics_.erase(it);
+  if (cluster_) cluster_->topicUnwanted(topic.uri());
+}
+
+namespace {
+
+// A publisher on another node, as a disclosing v2 EVENT names it.
+class RemotePublisher final : public Connection {
+ public:
+  explicit RemotePublisher(SessionId id) : id_(id) {}
+  SessionId sessionId() const noexcept override { return id_; }
+  const Identity& identity() const noexcept override { return identity_; }
+  std::string_view remoteAddress() const noexcept override { return {}; }
+  int wampVersion() const noexcept override { return 2; }
+
+ private:
+  SessionId id_;
+  Identity identity_;
+};
+
+}  // namespace
+
+void Broker::deliverRemote(RemoteEvent& remote) noexcept {
+  ++counters_.events;
+  ++counters_.remoteEvents;
+  auto it = topics_.find(remote.topic);
+  if (it == topics_.end()) return;  // no one here any more (an UNSUBSCRIBE on its way)
+  std::shared_ptr<TopicState> topic = it->second;  // a slow subscriber's end may forget it
+  Event delivery{topic->uri(), remote.payload};
+  delivery.subscription = topic->subscriptionId;
+  delivery.publication = remote.publication;
+  const RemotePublisher publisher(remote.publisher);
+  if (remote.publisher != 0) {
+    delivery.publisher = &publisher;
+    delivery.publisherAuthid = remote.publisherAuthid;
+    delivery.publisherAuthrole = remote.publisherAuthrole;
+  }
+  if (remote.hasArgs || remote.hasKwargs) {
+    delivery.args = &remote.args;
+    delivery.kwargs = remote.hasKwargs ? &remote.kwargs : nullptr;
+  }
+  const PublishOptions& o = remote.options;
+  const bool filtered = !o.eligibleAuthid.empty() || !o.excludeAuthid.empty() ||
+                        !o.eligibleAuthrole.empty() || !o.excludeAuthrole.empty();
+  topic->fanOut(delivery, remote.exclude, remote.eligible, filtered ? &o : nullptr);
 }
 
 Broker::Result Broker::subscribe(Peer& session, const std::string& uri) {
@@ -539,7 +629,9 @@ Broker::Result Broker::publish(Peer& session, const std::string& uri, const Valu
   const std::uint64_t deliveriesBefore = counters_.deliveries;
   ++counters_.publications;
   Result result = publishUncounted(session, uri, event, exclude, eligible, options);
-  if (result.outcome != Outcome::Done) ++counters_.publicationsRefused;
+  // Delivered here but not to the other nodes is not a refusal (counted as notForwarded).
+  if (result.outcome != Outcome::Done && result.status.uri() != uriOf(Fault::ClusterUnavailable))
+    ++counters_.publicationsRefused;
   constexpr std::size_t kMaxUnwritten = 4096;
   if (counters_.deliveries != deliveriesBefore && unwritten_.size() < kMaxUnwritten) {
     try {
@@ -580,13 +672,18 @@ Broker::Result Broker::publishUncounted(Peer& session, const std::string& uri, c
         topic->request().routeName, topic->publishPolicy());
     return {Outcome::Failed, Status::refused("Not allowed to publish to \"" + uri + "\"")};
   }
-  const TopicState::Publication publication{&session, newId(), &event, options};
+  TopicState::Publication publication{&session, newId(), &event, options};
   topic->publication = &publication;
   Status status =
       topic->handler().hostPublish(session, *topic, topic->request(), event, exclude, eligible);
   topic->publication = nullptr;
   result.id = publication.id;
   if (!status) return {Outcome::Failed, std::move(status)};
+  if (publication.unforwarded)
+    return {Outcome::Failed,
+            Status::error(uriOf(Fault::ClusterUnavailable),
+                          std::string(describe(Fault::ClusterUnavailable).reason)),
+            publication.id};
   return result;
 }
 

@@ -15,6 +15,7 @@
 
 #include "common/metrics_text.h"
 #include "reload/generation.h"
+#include "router/cluster_port.h"
 #include "router/peer.h"
 #include "wampd/status.h"
 
@@ -75,6 +76,30 @@ class Broker {
     const Object* kwargs = nullptr;
   };
 
+  /// Serves a cluster from now on (core/cluster): the events handlers broadcast for
+  /// publications go to the other nodes too, and topics with subscribers are announced.
+  /// Null: this node alone. Set before the first subscription.
+  void setCluster(ClusterPort* cluster) noexcept { cluster_ = cluster; }
+  ClusterPort* cluster() const noexcept { return cluster_; }
+
+  /// An event another node's handler broadcast, as that node's ClusterPort::forward sent it.
+  struct RemoteEvent {
+    std::string topic;
+    Value payload;
+    std::uint64_t publication = 0;
+    SessionIds exclude, eligible;
+    /// Identity filters and disclosure; args/kwargs are set by deliverRemote.
+    PublishOptions options;
+    SessionId publisher = 0;  // disclosed publisher, or 0
+    std::string publisherAuthid, publisherAuthrole;
+    bool hasArgs = false, hasKwargs = false;
+    Array args;
+    Object kwargs;
+  };
+  /// Delivers another node's event to this node's subscribers of its topic (exact, and
+  /// pattern subscribers the topic's handler admitted) without calling the handler.
+  void deliverRemote(RemoteEvent& event) noexcept;
+
   Result subscribe(Peer& session, const std::string& uri);
   /// WAMP v2 SUBSCRIBE with match "prefix" or "wildcard". A pattern subscriber receives a
   /// concrete topic's events once the topic's handler admitted it (onSubscribe said ok).
@@ -103,6 +128,8 @@ class Broker {
     std::uint64_t events = 0;               // events handlers broadcast
     std::uint64_t deliveries = 0;           // EVENT frames queued for subscribers
     std::uint64_t slowSubscribersDisconnected = 0;
+    std::uint64_t notForwarded = 0;  // events the cluster could not take (Redis away)
+    std::uint64_t remoteEvents = 0;  // events from other nodes delivered here
   };
   const Counters& counters() const noexcept { return counters_; }
   std::size_t topicCount() const noexcept { return topics_.size(); }
@@ -157,6 +184,7 @@ class Broker {
   Histogram publishToWrite_{{0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                              0.05, 0.1, 0.25, 0.5, 1}};
   std::mt19937_64 random_{std::random_device{}()};
+  ClusterPort* cluster_ = nullptr;
 };
 
 }  // namespace wampd::core

@@ -89,6 +89,18 @@ Server::Server(asio::io_context& io, ConfigSource source,
                 }),
       watcher_(io, [this](const std::string& path) { reloader_.request("change of " + path); }) {
   broker_.setGeneration(generation_);
+  if (const ClusterConfig& c = generation_->config.cluster; c.enabled) {
+    cluster::ClusterSettings settings;
+    std::string error;
+    if (!cluster::parseRedisUrl(c.redis, settings.redis, error))  // checked when loaded
+      throw std::runtime_error("cluster.redis: " + error);
+    if (!c.password.empty()) settings.redis.password = c.password;
+    settings.prefix = c.prefix;
+    settings.node = c.node;
+    cluster_ = std::make_unique<cluster::ClusterBus>(io, std::move(settings), broker_,
+                                                     [this] { return nodeReport(); });
+    broker_.setCluster(cluster_.get());
+  }
   dealer_.setGeneration(generation_);
   transport_.setTlsContext(generation_->tls);
   reloader_.setCurrent(generation_);
@@ -97,6 +109,7 @@ Server::Server(asio::io_context& io, ConfigSource source,
 
 void Server::start() {
   transport_.listen();
+  if (cluster_) cluster_->start();
   cookie_ = auth::cookiePath(transport_.boundPort());
   writeCookie();
   watchFiles();
@@ -385,6 +398,8 @@ void Server::shutdown() {
   transport_.stopListening();
   watcher_.stop();
   reloader_.stop();
+  // The Redis connections' timers would keep the I/O loop alive.
+  if (cluster_) cluster_->stop();
   // Every callee leaves before any connection ends: a caller waiting on one gets its error
   // while its own connection still carries it.
   for (auto& [id, session] : sessions_)
@@ -434,21 +449,64 @@ Value Server::statistics() const {
   const TransportCounters& t = transport_.counters();
   const auto uptime =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
-  return Object{{"generation", Value(generation_->number)},
-                {"uptime_seconds", Value(static_cast<std::int64_t>(uptime.count()))},
-                {"sessions", Value(v1 + v2)},
+  Object stats{{"generation", Value(generation_->number)},
+               {"uptime_seconds", Value(static_cast<std::int64_t>(uptime.count()))},
+               {"sessions", Value(v1 + v2)},
+               {"sessions_v1", Value(v1)},
+               {"sessions_v2", Value(v2)},
+               {"events", Value(c.events)},
+               {"deliveries", Value(c.deliveries)},
+               {"slow_subscribers_disconnected", Value(c.slowSubscribersDisconnected)},
+               {"connections", Value(static_cast<std::uint64_t>(transport_.connections()))},
+               {"dropped_unresponsive", Value(t.droppedUnresponsive)},
+               {"dropped_write_stalled", Value(t.droppedWriteStalled)},
+               {"refused_max_connections", Value(t.refusedMaxConnections)},
+               {"refused_max_connections_per_ip", Value(t.refusedMaxConnectionsPerAddress)},
+               {"refused_handshake_rate", Value(t.refusedHandshakeRate)},
+               {"accept_failures", Value(t.acceptFailures)}};
+  if (!cluster_) return stats;
+  // The whole cluster: each node's last report, and totals over the nodes still reporting.
+  const cluster::ClusterBus::Counters k = cluster_->counters();
+  Value nodes = cluster_->nodes();
+  std::map<std::string, std::uint64_t> total;
+  std::uint64_t reporting = 0;
+  for (const Value& node : *nodes.array()) {
+    if (node.find("stale")->asBool()) continue;
+    ++reporting;
+    if (const Object* figures = node.find("stats")->object())
+      for (const auto& [key, value] : *figures)
+        if (value.isInteger()) total[key] += value.asUInt();
+  }
+  Object totals{{"nodes", Value(reporting)}};
+  for (const auto& [key, value] : total) totals.set(key, Value(value));
+  stats.set("cluster", Value(Object{{"node", Value(cluster_->nodeName())},
+                                    {"id", Value(cluster_->nodeId())},
+                                    {"redis_connected", Value(cluster_->connected())},
+                                    {"forwarded", Value(k.forwarded)},
+                                    {"not_forwarded", Value(k.notForwarded)},
+                                    {"received", Value(k.received)},
+                                    {"redis_writes", Value(k.redisWrites)},
+                                    {"redis_reconnects", Value(k.redisReconnects)},
+                                    {"total", Value(std::move(totals))},
+                                    {"nodes", std::move(nodes)}}));
+  return stats;
+}
+
+Value Server::nodeReport() const {
+  std::uint64_t v1 = 0, v2 = 0;
+  for (const auto& [id, session] : sessions_) ++(session->wampVersion() == 1 ? v1 : v2);
+  const Broker::Counters& c = broker_.counters();
+  Object subscribers;
+  for (const auto& [route, counts] : broker_.subscribersByRoute())
+    subscribers.set(route, Value(counts.total));
+  return Object{{"sessions", Value(v1 + v2)},
                 {"sessions_v1", Value(v1)},
                 {"sessions_v2", Value(v2)},
+                {"publications", Value(c.publications)},
                 {"events", Value(c.events)},
                 {"deliveries", Value(c.deliveries)},
-                {"slow_subscribers_disconnected", Value(c.slowSubscribersDisconnected)},
-                {"connections", Value(static_cast<std::uint64_t>(transport_.connections()))},
-                {"dropped_unresponsive", Value(t.droppedUnresponsive)},
-                {"dropped_write_stalled", Value(t.droppedWriteStalled)},
-                {"refused_max_connections", Value(t.refusedMaxConnections)},
-                {"refused_max_connections_per_ip", Value(t.refusedMaxConnectionsPerAddress)},
-                {"refused_handshake_rate", Value(t.refusedHandshakeRate)},
-                {"accept_failures", Value(t.acceptFailures)}};
+                {"not_forwarded", Value(c.notForwarded)},
+                {"subscribers_by_route", Value(std::move(subscribers))}};
 }
 
 std::string Server::metricsText() const {
@@ -512,6 +570,22 @@ std::string Server::metricsText() const {
   m.counter("wampd_slow_subscribers_dropped_total",
             "Subscribers disconnected because their send queue grew too long.",
             static_cast<double>(b.slowSubscribersDisconnected));
+  if (cluster_) {
+    const cluster::ClusterBus::Counters k = cluster_->counters();
+    m.gauge("wampd_cluster_redis_connected", "Both Redis connections are up (cluster mode).",
+            cluster_->connected() ? 1 : 0);
+    m.counter("wampd_cluster_events_forwarded_total", "Events sent to the other nodes.",
+              static_cast<double>(k.forwarded));
+    m.counter("wampd_cluster_events_not_forwarded_total",
+              "Events the other nodes missed: Redis away or its buffer full.",
+              static_cast<double>(k.notForwarded));
+    m.counter("wampd_cluster_events_received_total", "Events from other nodes.",
+              static_cast<double>(k.received));
+    m.counter("wampd_cluster_redis_writes_total", "Writes on the Redis publish connection.",
+              static_cast<double>(k.redisWrites));
+    m.counter("wampd_cluster_redis_reconnects_total", "Redis connections lost and redone.",
+              static_cast<double>(k.redisReconnects));
+  }
   m.histogram("wampd_publish_to_write_seconds",
               "From a publication's arrival to the end of the write pass that sent its events.",
               broker_.publishToWrite());
@@ -540,6 +614,17 @@ std::string Server::metricsText() const {
 
 Value Server::topicsTable() const {
   const auto counts = broker_.subscribersByRoute();
+  // Cluster mode: each route's subscribers over the nodes still reporting.
+  std::map<std::string, std::uint64_t> clusterCounts;
+  if (cluster_) {
+    const Value nodes = cluster_->nodes();
+    for (const Value& node : *nodes.array()) {
+      if (node.find("stale")->asBool()) continue;
+      const Value* byRoute = node.find("stats")->find("subscribers_by_route");
+      if (const Object* routes = byRoute ? byRoute->object() : nullptr)
+        for (const auto& [route, count] : *routes) clusterCounts[route] += count.asUInt();
+    }
+  }
   Array routes;
   for (const auto& route : generation_->router.routes()) {
     const std::string& callback = route->callback();
@@ -547,14 +632,15 @@ Value Server::topicsTable() const {
         generation_->plugins.topicHandler(callback) || generation_->plugins.rpcHandler(callback);
     auto it = counts.find(route->name());
     const Broker::RouteCounts c = it == counts.end() ? Broker::RouteCounts{} : it->second;
-    routes.push_back(Object{{"name", Value(route->name())},
-                            {"channel", Value(route->spec().channel)},
-                            {"callback", Value(callback)},
-                            {"handler_loaded", Value(loaded)},
-                            {"subscribers", Value(c.total)},
-                            {"subscribers_v1", Value(c.v1)},
-                            {"subscribers_v2", Value(c.v2)},
-                            {"generation", Value(generation_->number)}});
+    Object row{{"name", Value(route->name())},  {"channel", Value(route->spec().channel)},
+               {"callback", Value(callback)},   {"handler_loaded", Value(loaded)},
+               {"subscribers", Value(c.total)}, {"subscribers_v1", Value(c.v1)},
+               {"subscribers_v2", Value(c.v2)}, {"generation", Value(generation_->number)}};
+    if (cluster_) {
+      auto total = clusterCounts.find(route->name());
+      row.set("subscribers_cluster", Value(total == clusterCounts.end() ? 0 : total->second));
+    }
+    routes.push_back(Value(std::move(row)));
   }
   return Value(std::move(routes));
 }

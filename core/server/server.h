@@ -20,6 +20,7 @@
 
 #include "auth/authenticator.h"
 #include "auth/ticket_verifier.h"
+#include "cluster/cluster_bus.h"
 #include "reload/file_watcher.h"
 #include "reload/generation.h"
 #include "reload/reloader.h"
@@ -82,6 +83,8 @@ class Server final : private TransportListener, private SessionHost {
   /// The Prometheus exposition /metrics answers.
   std::string metricsText() const;
   Value statistics() const;
+  /// What this node reports to the others each second (cluster mode).
+  Value nodeReport() const;
   SessionId newSessionId();
   /// Swaps `next` in on the I/O thread and returns the reload's status line. Everything that
   /// can fail (files, users, plugins) was done while building `next`: a swap that threw would
@@ -97,6 +100,9 @@ class Server final : private TransportListener, private SessionHost {
   std::shared_ptr<const Generation> generation_;
   std::shared_ptr<const auth::Authenticator> authenticator_;  // the generation's
   Broker broker_;
+  // Cluster mode (config cluster:), else null. Destroyed after the sessions, which leave
+  // their topics through it, and before the broker it delivers to.
+  std::unique_ptr<cluster::ClusterBus> cluster_;
   Dealer dealer_;
   Transport transport_;
   std::unordered_map<SessionId, std::unique_ptr<Session>> sessions_;

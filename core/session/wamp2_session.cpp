@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include "auth/authenticator.h"
@@ -369,6 +370,24 @@ void Wamp2Session::subscribe(const Array& m) {
   switch (r.outcome) {
     case Broker::Outcome::Done:
     case Broker::Outcome::Duplicate:
+      if (match == "exact" && services_.broker.cluster()) {
+        // SUBSCRIBED once this node receives the topic from the other nodes: a publication
+        // elsewhere right after it is not missed.
+        unconfirmed_.push_back(r.id);
+        SessionHost* host = &services_.host;
+        services_.broker.cluster()->whenReceiving(
+            topic, [host, id = sessionId(), request, subscription = r.id] {
+              auto* self = static_cast<Wamp2Session*>(host->findSession(id));
+              if (!self) return;
+              auto& pending = self->unconfirmed_;
+              auto it = std::find(pending.begin(), pending.end(), subscription);
+              if (it == pending.end()) return;
+              pending.erase(it);
+              if (!self->closing())
+                self->send(Array{type(Type::Subscribed), Value(request), Value(subscription)});
+            });
+        return;
+      }
       return send(Array{type(Type::Subscribed), Value(request), Value(r.id)});
     case Broker::Outcome::NoRoute:
       return sendError(kSubscribe, request, Fault::InvalidUri,
@@ -522,6 +541,9 @@ void Wamp2Session::send(const Array& message) {
 }
 
 bool Wamp2Session::deliver(Event& event) noexcept {
+  if (!unconfirmed_.empty() &&
+      std::find(unconfirmed_.begin(), unconfirmed_.end(), event.subscription) != unconfirmed_.end())
+    return true;
   SharedFramePtr& frame = event.frame(frameSlot());
   if (!frame) {
     Object details;

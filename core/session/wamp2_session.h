@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "session/session.h"
 #include "wamp/v2_codec.h"
@@ -89,6 +90,9 @@ class Wamp2Session final : public Session, public Callee {
   bool calleeCanceling_ = false;
   /// HELLO asked for ticket authentication with this authid (the username).
   std::string pendingAuthid_;
+  /// Subscriptions whose SUBSCRIBED waits for the cluster (Broker::cluster): their events
+  /// are not delivered before it, as the client does not know their id yet.
+  std::vector<std::uint64_t> unconfirmed_;
 };
 
 }  // namespace wampd::core

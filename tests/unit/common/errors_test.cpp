@@ -16,7 +16,7 @@
 namespace wampd::core {
 namespace {
 
-constexpr auto kLastFault = Fault::ReloadFailed;
+constexpr auto kLastFault = Fault::ClusterUnavailable;
 
 std::vector<Fault> allFaults() {
   std::vector<Fault> faults;

@@ -129,6 +129,25 @@ TEST_CASE("every section is optional") {
   }
 }
 
+TEST_CASE("cluster: absent, with defaults, every key, and $WAMPD_REDIS_PASSWORD") {
+  ::unsetenv("WAMPD_REDIS_PASSWORD");
+  CHECK_FALSE(loadServerConfig(fixture("partial.yml")).cluster.enabled);
+  ServerConfig c = loadServerConfig(fixture("cluster_defaults.yml"));
+  CHECK(c.cluster.enabled);
+  CHECK(c.cluster.redis == "redis://127.0.0.1:6379/0");
+  CHECK(c.cluster.prefix == "wampd");
+  CHECK(c.cluster.node.empty());
+  c = loadServerConfig(fixture("cluster.yml"));
+  CHECK(c.cluster.redis == "unix://:pw@/run/redis/redis.sock?db=2");
+  CHECK(c.cluster.prefix == "oro");
+  CHECK(c.cluster.node == "web-1");
+  CHECK(c.cluster.password.empty());
+  ::setenv("WAMPD_REDIS_PASSWORD", "from-env", 1);
+  CHECK(loadServerConfig(fixture("cluster.yml")).cluster.password == "from-env");
+  CHECK(loadServerConfig(fixture("partial.yml")).cluster.password.empty());
+  ::unsetenv("WAMPD_REDIS_PASSWORD");
+}
+
 TEST_CASE("overrides replace and add parameters") {
   const ServerConfig c = loadServerConfig(
       fixture("full.yml"), {{"oro_sync.websocket_ping.interval", "1"}, {"added", "x"}});
@@ -147,7 +166,7 @@ TEST_CASE("config errors name file, line and column") {
   SUBCASE("unknown top-level key") {
     checkError("invalid/unknown_top_level_key.yml", 3, 1,
                "unknown key 'plugin' in the config file (expected server, log_level, log_format, "
-               "plugins, routing, parameters, auth)");
+               "plugins, routing, parameters, auth, cluster)");
   }
   SUBCASE("unknown server key") {
     checkError("invalid/unknown_server_key.yml", 3, 3, "unknown key 'prot' in 'server'");
@@ -219,6 +238,16 @@ TEST_CASE("config errors name file, line and column") {
   }
   SUBCASE("a listener needs a port") {
     checkError("invalid/listen_without_port.yml", 3, 7, "each entry of server.listen needs a port");
+  }
+  SUBCASE("cluster.redis names an address, not a host name") {
+    checkError("invalid/cluster_redis_name.yml", 2, 10, "cluster.redis: the host must be an IP");
+  }
+  SUBCASE("cluster.prefix has no separator characters") {
+    checkError("invalid/cluster_prefix.yml", 2, 11, "cluster.prefix may not contain ':'");
+  }
+  SUBCASE("cluster has three keys") {
+    checkError("invalid/cluster_unknown_key.yml", 3, 3,
+               "unknown key 'nodes' in 'cluster' (expected redis, prefix, node)");
   }
   SUBCASE("duplicate key names both") {
     checkError("invalid/duplicate_key.yml", 3, 3,

@@ -97,3 +97,18 @@ TEST_CASE("renderTopicsTable counts UTF-8 characters, not bytes") {
   std::string table = renderTopicsTable({{"caf\xC3\xA9", "c", "h", true, 0}});
   CHECK(table.find("  caf\xC3\xA9   c ") != std::string::npos);
 }
+
+TEST_CASE("in cluster mode Subscribers shows this node's of the cluster's") {
+  std::vector<TopicRow> rows;
+  std::string error;
+  Value row = entry("r", "oro/ping", "oro_sync.ping", true, 3, 2, 1);
+  row.object()->set("subscribers_cluster", Value(9));
+  REQUIRE(parseTopics(Value(Array{row}), rows, error));
+  CHECK(rows[0].subscribersCluster == 9);
+  CHECK(renderTopicsTable(rows).find(" 3 of 9 ") != std::string::npos);
+  row.object()->set("subscribers_cluster", Value("many"));
+  CHECK_FALSE(parseTopics(Value(Array{row}), rows, error));
+  REQUIRE(parseTopics(Value(Array{entry("r", "c", "h", true, 3)}), rows, error));
+  CHECK(rows[0].subscribersCluster == -1);
+  CHECK(renderTopicsTable(rows).find(" of ") == std::string::npos);
+}

@@ -1,0 +1,113 @@
+// A wampd node's part in a cluster on Redis: one Redis channel per topic (PREFIX:TOPIC) that
+// this node's handlers' events go out on and that this node subscribes to while it has
+// subscribers for the topic, and a node channel (PREFIX!nodes) where every node reports its
+// figures each second for the cluster view of wampd.stats and wampd.topics. Two Redis
+// connections: commands (PUBLISH, pipelined: everything of one loop turn in one write) and
+// subscriptions.
+//
+// Guarantees: an event reaches each other node once (a node skips its own, and drops a
+// sequence number it saw) and, from one node, in the order that node sent it (one
+// connection, Redis keeps order per connection). While Redis is away, events reach this
+// node's subscribers only (at most once elsewhere).
+//
+// Constraint: runs on the I/O thread only; no thread of its own.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "cluster/redis_link.h"
+#include "router/broker.h"
+#include "router/cluster_port.h"
+
+namespace wampd::core::cluster {
+
+struct ClusterSettings {
+  RedisAddress redis;
+  std::string prefix = "wampd";
+  /// For logs and stats; empty: this start's node id.
+  std::string node;
+};
+
+/// The message on a topic's channel: msgpack of [1, origin node id, sequence, topic, event
+/// fields...]. `sequence` counts the origin's messages from 1.
+std::string encodeEvent(const ClusterEvent& event, const std::string& origin,
+                        std::uint64_t sequence);
+/// False (with `error`) for a message no node of this version wrote.
+bool decodeEvent(std::string_view bytes, Broker::RemoteEvent& event, std::string& origin,
+                 std::uint64_t& sequence, std::string& error);
+
+class ClusterBus final : public ClusterPort {
+ public:
+  /// What this node reports; called each second.
+  using Report = std::function<Value()>;
+
+  ClusterBus(asio::io_context& io, ClusterSettings settings, Broker& broker, Report report);
+  ~ClusterBus();
+
+  void start();
+  /// Closes both connections (shutdown): the I/O loop may end.
+  void stop();
+
+  bool forward(const ClusterEvent& event) noexcept override;
+  void topicWanted(std::string_view topic) noexcept override;
+  void topicUnwanted(std::string_view topic) noexcept override;
+  void whenReceiving(std::string_view topic, std::function<void()> ready) override;
+
+  const std::string& nodeId() const noexcept { return nodeId_; }
+  const std::string& nodeName() const noexcept { return name_; }
+  bool connected() const noexcept { return pub_->up() && sub_->up(); }
+
+  struct Counters {
+    std::uint64_t forwarded = 0, notForwarded = 0, received = 0, duplicates = 0, malformed = 0,
+                  redisWrites = 0, redisReconnects = 0;
+  };
+  Counters counters() const noexcept;
+
+  /// The nodes that reported, this one included: name, seconds since the last report,
+  /// stale (no report for 3 s), and the report.
+  Value nodes() const;
+
+ private:
+  struct Channel {
+    bool wanted = false;
+    int pending = 0;  // SUBSCRIBEs sent and not yet confirmed
+    std::vector<std::function<void()>> waiters;
+  };
+  void onSubscriberUp();
+  void onSubscriberDown(const std::string& why);
+  void onPush(RedisReply& reply);
+  void ready(Channel& channel);
+  void report();
+  std::string channelOf(std::string_view topic) const { return std::string(prefix_).append(topic); }
+
+  asio::io_context& io_;
+  ClusterSettings settings_;
+  Broker& broker_;
+  Report report_;
+  std::string nodeId_, name_, prefix_, nodesChannel_;
+  std::shared_ptr<RedisLink> pub_, sub_;
+  std::unordered_map<std::string, Channel> channels_;  // by topic
+  std::uint64_t sequence_ = 0;
+  // The last sequence seen from each origin: a message at or below it is a duplicate.
+  std::unordered_map<std::string, std::uint64_t> seen_;
+  struct NodeReport {
+    std::string name;
+    std::chrono::steady_clock::time_point at;
+    Value figures;
+  };
+  std::map<std::string, NodeReport> reports_;  // by node id
+  asio::steady_timer reportTimer_;
+  Counters counters_;
+  bool pubWasUp_ = false, subWasUp_ = false;
+};
+
+}  // namespace wampd::core::cluster
