@@ -471,12 +471,6 @@ void Connection::flush() noexcept {
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        // A reader that keeps up only just never lets the queue drain: without this the
-        // slots of frames already written would pile up in front of head_ for ever.
-        if (head_ >= 64 && head_ * 2 >= queue_.size()) {
-          queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(head_));
-          head_ = 0;
-        }
         waitWritable();
         return;
       }
@@ -554,10 +548,6 @@ bool Connection::flushTls() noexcept {
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        if (head_ >= 64 && head_ * 2 >= queue_.size()) {
-          queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(head_));
-          head_ = 0;
-        }
         waitWritable();
         return false;
       }
@@ -571,6 +561,12 @@ bool Connection::flushTls() noexcept {
 }
 
 void Connection::waitWritable() {
+  // A reader that keeps up only just never lets the queue drain: without this the slots of
+  // frames already written would pile up in front of head_ for ever.
+  if (head_ >= 64 && head_ * 2 >= queue_.size()) {
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+  }
   writeWaiting_ = true;
   socket_.async_wait(asio::socket_base::wait_write,
                      [self = shared_from_this()](const asio::error_code& ec) {

@@ -128,6 +128,7 @@ class Connection final : public Link,
   std::size_t readFrames(char* data, std::size_t size);
   void enqueue(SharedFramePtr frame) noexcept;
   void requestFlush() noexcept;
+  /// Waits until the socket takes more; first gives back the slots of frames already written.
   void waitWritable();
   void startClose(std::uint16_t code, std::string_view reason, bool discardQueued) noexcept;
   /// Drops the queued frames not yet begun (a begun one must be finished or the stream would be
