@@ -23,8 +23,8 @@ FIXTURE_PLUGIN_DIR = Path(os.environ.get("WAMPD_FIXTURE_PLUGIN_DIR")
                           or BUILD_DIR / "tests" / "fixtures" / "plugins").resolve()
 
 WAMPD = BUILD_DIR / "bin" / "wampd"
-# AddressSanitizer keeps freed memory in quarantine (resident): memory bounds measured as
-# RSS do not hold in such a build.
+# AddressSanitizer keeps freed memory in quarantine (resident) and opens descriptors of its
+# own: memory bounds measured as RSS, and runs at a tiny open-files limit, do not hold there.
 SANITIZED = "WAMPD_SANITIZE:BOOL=ON" in (
     (BUILD_DIR / "CMakeCache.txt").read_text(errors="replace")
     if (BUILD_DIR / "CMakeCache.txt").exists() else "")
