@@ -195,6 +195,18 @@ def _write_config(config, directory, index):
     return path
 
 
+def serve_sample_config(directory):
+    """A wampd serving sample_config() from `directory`, ready: for module-scoped fixtures
+    whose one server takes every case of the module (the fixture stops it)."""
+    config = directory / "wampd.yml"
+    config.write_text(json.dumps(sample_config(), indent=2))
+    port = free_port()
+    process = WampdProcess([str(WAMPD), "--config", str(config), "--port", str(port)], port,
+                           directory / "wampd.log", config)
+    process.wait_ready()
+    return process
+
+
 @pytest.fixture
 def wampd_factory(tmp_path):
     """start(config=None, params=None, extra_args=(), wait=True) -> WampdProcess.

@@ -10,12 +10,11 @@ on one long-lived server, as the frame and WAMP categories do in their own files
 
 import asyncio
 import base64
-import json
 import socket
 
 import pytest
 
-from conftest import WAMPD, WampdProcess, free_port, sample_config
+from conftest import serve_sample_config
 from test_transport import header, split_response
 from test_wamp2_violations import (ABORT, ERROR, HELLO, ROLES, SUBSCRIBE, RawV2, bystander,
                                    still_served)
@@ -67,12 +66,7 @@ TICKETS = {
 def server(tmp_path_factory):
     """One wampd for every case here: each case also proves it still serves."""
     directory = tmp_path_factory.mktemp("hostile-inputs")
-    config = directory / "wampd.yml"
-    config.write_text(json.dumps(sample_config(), indent=2))
-    port = free_port()
-    process = WampdProcess([str(WAMPD), "--config", str(config), "--port", str(port)], port,
-                           directory / "wampd.log", config)
-    process.wait_ready()
+    process = serve_sample_config(directory)
     yield process
     assert process.stop() == 0, process.log()
 

@@ -16,7 +16,7 @@ import msgpack
 import pytest
 import websockets
 
-from conftest import WAMPD, WampdProcess, free_port, sample_config
+from conftest import serve_sample_config
 from wamp_client import run
 
 HELLO, WELCOME, ABORT, CHALLENGE, AUTHENTICATE, GOODBYE, ERROR = 1, 2, 3, 4, 5, 6, 8
@@ -116,12 +116,7 @@ def server(tmp_path_factory):
     """One wampd (the bundled plugins and the sample fixture) for every case here: each
     case also proves the server still serves."""
     directory = tmp_path_factory.mktemp("wamp2-violations")
-    config = directory / "wampd.yml"
-    config.write_text(json.dumps(sample_config(), indent=2))
-    port = free_port()
-    process = WampdProcess([str(WAMPD), "--config", str(config), "--port", str(port)], port,
-                           directory / "wampd.log", config)
-    process.wait_ready()
+    process = serve_sample_config(directory)
     yield process
     assert process.stop() == 0, process.log()
 
