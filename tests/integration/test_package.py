@@ -224,7 +224,8 @@ def test_serves_from_the_unpacked_package(root, runtime_dir, tmp_path):
                           tmp_path / "packaged.log", None)
     try:
         server.wait_ready()
-        assert f"with {root}/etc/wampd/wampd.yml" in server.log(), server.log()
+        # The port accepts before the "listening" line is written: wait for the line.
+        server.wait_for_log(f"with {root}/etc/wampd/wampd.yml")
         assert (runtime_dir / f"wampd-{port}.token").exists()
 
         async def scenario():
