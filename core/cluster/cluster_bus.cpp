@@ -61,7 +61,41 @@ std::string randomNodeId() {
   return out;
 }
 
+// Redis's stringmatchlen: '\\' makes the next character literal.
+void appendEscaped(std::string& out, std::string_view text) {
+  for (char c : text) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+}
+
 }  // namespace
+
+std::string redisGlob(std::string_view channelPrefix, std::string_view match,
+                      std::string_view pattern) {
+  std::string out;
+  out.reserve(channelPrefix.size() + pattern.size() + 8);
+  appendEscaped(out, channelPrefix);
+  if (match == "prefix") {
+    appendEscaped(out, pattern);
+    out.push_back('*');
+    return out;
+  }
+  // wildcard: an empty component matches any one component; "*" matches it and more.
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t dot = pattern.find('.', start);
+    const std::string_view component =
+        pattern.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (component.empty())
+      out.push_back('*');
+    else
+      appendEscaped(out, component);
+    if (dot == std::string_view::npos) return out;
+    out.push_back('.');
+    start = dot + 1;
+  }
+}
 
 std::string encodeEvent(const ClusterEvent& e, const std::string& origin, std::uint64_t sequence) {
   Array m;
@@ -233,6 +267,33 @@ void ClusterBus::whenReceiving(std::string_view topic, std::function<void()> don
   it->second.waiters.push_back(std::move(done));
 }
 
+void ClusterBus::patternWanted(std::string_view match, std::string_view pattern) noexcept {
+  const std::string glob = redisGlob(prefix_, match, pattern);
+  Channel& channel = globs_[glob];
+  channel.wanted = ++channel.users > 0;
+  if (channel.users > 1 || !sub_->up()) return;
+  if (sub_->send(formatCommand({"PSUBSCRIBE", glob})))
+    ++channel.pending;
+  else
+    ready(channel);  // the buffer is full: the link is as good as down
+}
+
+void ClusterBus::patternUnwanted(std::string_view match, std::string_view pattern) noexcept {
+  auto it = globs_.find(redisGlob(prefix_, match, pattern));
+  if (it == globs_.end() || --it->second.users > 0) return;
+  it->second.wanted = false;
+  ready(it->second);
+  if (sub_->up()) sub_->send(formatCommand({"PUNSUBSCRIBE", it->first}));
+  if (it->second.pending == 0) globs_.erase(it);
+}
+
+void ClusterBus::whenReceivingPattern(std::string_view match, std::string_view pattern,
+                                      std::function<void()> done) {
+  auto it = globs_.find(redisGlob(prefix_, match, pattern));
+  if (!sub_->up() || it == globs_.end() || it->second.pending == 0) return done();
+  it->second.waiters.push_back(std::move(done));
+}
+
 void ClusterBus::ready(Channel& channel) {
   auto waiters = std::move(channel.waiters);
   channel.waiters.clear();
@@ -258,6 +319,18 @@ void ClusterBus::onSubscriberUp() {
   std::vector<std::string_view> views(args.begin(), args.end());
   if (!sub_->send(formatCommand(views)))
     for (auto& [topic, channel] : channels_) channel.pending = 0;
+  std::vector<std::string_view> globs{"PSUBSCRIBE"};
+  for (auto it = globs_.begin(); it != globs_.end();) {
+    if (!it->second.wanted) {
+      it = globs_.erase(it);
+      continue;
+    }
+    globs.push_back(it->first);
+    it->second.pending = 1;
+    ++it;
+  }
+  if (globs.size() > 1 && !sub_->send(formatCommand(globs)))
+    for (auto& [glob, channel] : globs_) channel.pending = 0;
 }
 
 void ClusterBus::onSubscriberDown(const std::string& why) {
@@ -267,13 +340,15 @@ void ClusterBus::onSubscriberDown(const std::string& why) {
         "events do not reach this node until it is back",
         name_, why);
   subWasUp_ = false;
-  for (auto it = channels_.begin(); it != channels_.end();) {
-    it->second.pending = 0;
-    ready(it->second);
-    if (!it->second.wanted)
-      it = channels_.erase(it);
-    else
-      ++it;
+  for (auto* map : {&channels_, &globs_}) {
+    for (auto it = map->begin(); it != map->end();) {
+      it->second.pending = 0;
+      ready(it->second);
+      if (!it->second.wanted)
+        it = map->erase(it);
+      else
+        ++it;
+    }
   }
 }
 
@@ -284,6 +359,8 @@ void ClusterBus::onPush(RedisReply& reply) {
     return;
   }
   const std::string_view kind = reply.text(0), channelName = reply.text(1);
+  if (kind == "pmessage" && reply.elements.size() == 4)
+    return onEvent(reply.text(2), reply.elements[3].str, true);
   if (kind == "message") {
     const std::string& payload = reply.elements[2].str;
     if (channelName == nodesChannel_) {
@@ -298,23 +375,15 @@ void ClusterBus::onPush(RedisReply& reply) {
       r.figures = std::move(m[2]);
       return;
     }
-    Broker::RemoteEvent event;
-    std::string origin, error;
-    std::uint64_t sequence = 0;
-    if (!decodeEvent(payload, event, origin, sequence, error)) {
-      ++counters_.malformed;
-      spdlog::warn("cluster: channel {}: {}", channelName, error);
-      return;
+    return onEvent(channelName, payload, false);
+  }
+  if (kind == "psubscribe") {
+    auto it = globs_.find(std::string(channelName));
+    if (it == globs_.end() || it->second.pending == 0) return;
+    if (--it->second.pending == 0) {
+      ready(it->second);
+      if (!it->second.wanted) globs_.erase(it);
     }
-    if (origin == nodeId_) return;  // delivered here when it was broadcast
-    std::uint64_t& last = seen_[origin];
-    if (sequence <= last) {
-      ++counters_.duplicates;
-      return;
-    }
-    last = sequence;
-    ++counters_.received;
-    broker_.deliverRemote(event);
     return;
   }
   if (kind == "subscribe" && channelName.size() > prefix_.size() &&
@@ -326,6 +395,28 @@ void ClusterBus::onPush(RedisReply& reply) {
       if (!it->second.wanted) channels_.erase(it);
     }
   }
+}
+
+void ClusterBus::onEvent(std::string_view channelName, const std::string& payload, bool viaGlob) {
+  Broker::RemoteEvent event;
+  std::string origin, error;
+  std::uint64_t sequence = 0;
+  if (!decodeEvent(payload, event, origin, sequence, error)) {
+    ++counters_.malformed;
+    spdlog::warn("cluster: channel {}: {}", channelName, error);
+    return;
+  }
+  if (origin == nodeId_) return;  // delivered here when it was broadcast
+  std::uint64_t& last = seen_[origin];
+  if (sequence <= last) {
+    // A glob's copy of a message this node took from the topic's channel (or from another
+    // glob) is expected; anything else seen twice is counted.
+    if (!viaGlob) ++counters_.duplicates;
+    return;
+  }
+  last = sequence;
+  ++counters_.received;
+  broker_.deliverRemote(event);
 }
 
 void ClusterBus::report() {

@@ -1,9 +1,9 @@
 // A wampd node's part in a cluster on Redis: one Redis channel per topic (PREFIX:TOPIC) that
 // this node's handlers' events go out on and that this node subscribes to while it has
-// subscribers for the topic, and a node channel (PREFIX!nodes) where every node reports its
-// figures each second for the cluster view of wampd.stats and wampd.topics. Two Redis
-// connections: commands (PUBLISH, pipelined: everything of one loop turn in one write) and
-// subscriptions.
+// subscribers for the topic (and a glob, PSUBSCRIBE, per WAMP v2 pattern subscription), and a node
+// channel (PREFIX!nodes) where every node reports its figures each second for the cluster view of
+// wampd.stats and wampd.topics. Two Redis connections: commands (PUBLISH, pipelined: everything of
+// one loop turn in one write) and subscriptions.
 //
 // Guarantees: an event reaches each other node once (a node skips its own, and drops a
 // sequence number it saw) and, from one node, in the order that node sent it (one
@@ -45,6 +45,14 @@ std::string encodeEvent(const ClusterEvent& event, const std::string& origin,
 bool decodeEvent(std::string_view bytes, Broker::RemoteEvent& event, std::string& origin,
                  std::uint64_t& sequence, std::string& error);
 
+/// The Redis glob (PSUBSCRIBE) that covers every channel of the topics a WAMP v2 pattern
+/// matches: `channelPrefix` and the pattern with Redis's glob metacharacters (* ? [ ] \\)
+/// escaped, then "*" for a prefix match; for a wildcard match each empty component becomes
+/// "*". Redis's "*" also spans dots, so a wildcard's glob is wider than the pattern: the
+/// receiver filters precisely (Broker::patternMatches).
+std::string redisGlob(std::string_view channelPrefix, std::string_view match,
+                      std::string_view pattern);
+
 class ClusterBus final : public ClusterPort {
  public:
   /// What this node reports; called each second.
@@ -61,6 +69,10 @@ class ClusterBus final : public ClusterPort {
   void topicWanted(std::string_view topic) noexcept override;
   void topicUnwanted(std::string_view topic) noexcept override;
   void whenReceiving(std::string_view topic, std::function<void()> ready) override;
+  void patternWanted(std::string_view match, std::string_view pattern) noexcept override;
+  void patternUnwanted(std::string_view match, std::string_view pattern) noexcept override;
+  void whenReceivingPattern(std::string_view match, std::string_view pattern,
+                            std::function<void()> ready) override;
 
   const std::string& nodeId() const noexcept { return nodeId_; }
   const std::string& nodeName() const noexcept { return name_; }
@@ -81,10 +93,13 @@ class ClusterBus final : public ClusterPort {
     bool wanted = false;
     int pending = 0;  // SUBSCRIBEs sent and not yet confirmed
     std::vector<std::function<void()>> waiters;
+    int users = 0;  // globs: the broker's patterns that share it (wildcard "a." is prefix "a.")
   };
   void onSubscriberUp();
   void onSubscriberDown(const std::string& why);
   void onPush(RedisReply& reply);
+  /// An event from `channelName` (a topic's channel, or one a glob matched: `viaGlob`).
+  void onEvent(std::string_view channelName, const std::string& payload, bool viaGlob);
   void ready(Channel& channel);
   void report();
   std::string channelOf(std::string_view topic) const { return std::string(prefix_).append(topic); }
@@ -96,6 +111,9 @@ class ClusterBus final : public ClusterPort {
   std::string nodeId_, name_, prefix_, nodesChannel_;
   std::shared_ptr<RedisLink> pub_, sub_;
   std::unordered_map<std::string, Channel> channels_;  // by topic
+  // Pattern subscriptions by Redis glob. A topic both subscribed here and matched by a glob
+  // arrives twice (message and pmessage, in that order): the sequence check drops the second.
+  std::unordered_map<std::string, Channel> globs_;
   std::uint64_t sequence_ = 0;
   // The last sequence seen from each origin: a message at or below it is a duplicate.
   std::unordered_map<std::string, std::uint64_t> seen_;

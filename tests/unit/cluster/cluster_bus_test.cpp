@@ -1,6 +1,6 @@
 // The message a node sends on a topic's channel: everything another node needs to deliver
 // the event as the origin did (filters, disclosure, the publisher's own arguments), bytes
-// intact; and what no node wrote is refused.
+// intact; and what no node wrote is refused. The globs pattern subscriptions take.
 #include "cluster/cluster_bus.h"
 
 #include <doctest/doctest.h>
@@ -99,6 +99,19 @@ TEST_CASE("messages no node wrote are refused") {
   CHECK_FALSE(
       decodeEvent(wamp2::encode(good, wamp2::Serializer::MsgPack), got, origin, sequence, error));
   CHECK(error.find("filters") != std::string::npos);
+}
+
+TEST_CASE("a pattern's Redis glob: metacharacters escaped, a wildcard's empty components '*'") {
+  CHECK(redisGlob("wampd:", "prefix", "com.app.") == "wampd:com.app.*");
+  CHECK(redisGlob("wampd:", "prefix", "") == "wampd:*");
+  // Redis's glob takes * ? [ ] and backslash as special; a topic's are literal.
+  CHECK(redisGlob("wampd:", "prefix", "a*b?c[d]e\\f") == "wampd:a\\*b\\?c\\[d\\]e\\\\f*");
+  CHECK(redisGlob("p[1]:", "prefix", "x") == "p\\[1\\]:x*");
+  CHECK(redisGlob("wampd:", "wildcard", "com..update") == "wampd:com.*.update");
+  CHECK(redisGlob("wampd:", "wildcard", ".a.") == "wampd:*.a.*");
+  CHECK(redisGlob("wampd:", "wildcard", "") == "wampd:*");
+  CHECK(redisGlob("wampd:", "wildcard", "a*..b") == "wampd:a\\*.*.b");
+  CHECK(redisGlob("wampd:", "wildcard", "a.b") == "wampd:a.b");
 }
 
 }  // namespace
