@@ -568,3 +568,175 @@ def test_without_a_cluster_section_there_is_no_cluster(wampd):
     assert "cluster:" not in out
     with urllib.request.urlopen(f"http://127.0.0.1:{wampd.port}/metrics", timeout=5) as r:
         assert "wampd_cluster_" not in r.read().decode()
+
+
+# ---- pattern subscriptions (v2 match: prefix / wildcard) ----
+
+# Topics of dotted and of literal-glob-character URIs, served by the bundled broadcast handler
+# (it passes each publication on to every subscriber).
+PATTERN_ROUTES = """\
+app.any:
+  channel: 'app.{kind}.{id}'
+  handler: { callback: 'oro_sync.data_update' }
+lit.any:
+  channel: 'lit/{x}'
+  handler: { callback: 'oro_sync.data_update' }
+"""
+UNSUBSCRIBE, UNSUBSCRIBED = 34, 35
+
+
+@pytest.fixture
+def pattern_nodes(redis, wampd_factory, tmp_path):
+    """Three nodes serving PATTERN_ROUTES besides the bundled routes."""
+    routes = tmp_path / "pattern-routes.yml"
+    routes.write_text(PATTERN_ROUTES)
+    prefix = "t" + uuid.uuid4().hex[:8]
+    started = []
+    for i in (1, 2, 3):
+        config = node_config(redis, f"n{i}", prefix)
+        config["routing"] = config["routing"] + [str(routes)]
+        started.append(wampd_factory(config=config))
+    for node in started:
+        node.wait_for_log("receiving through Redis", timeout=10)
+    return started
+
+
+async def subscribe_match(client, match, pattern, timeout=TIMEOUT):
+    request = client.next_request()
+    await client.send([SUBSCRIBE, request, {"match": match}, pattern])
+    reply = await client.answer(request, timeout)
+    assert reply[0] == SUBSCRIBED, reply
+    return reply[2]
+
+
+async def unsubscribe(client, subscription):
+    request = client.next_request()
+    await client.send([UNSUBSCRIBE, request, subscription])
+    reply = await client.answer(request)
+    assert reply[0] == UNSUBSCRIBED, reply
+
+
+async def pattern_events(client, count, timeout=TIMEOUT):
+    """The next `count` events as (subscription, topic, payload); an exact subscription's
+    event names no topic (None)."""
+    got = []
+    for _ in range(count):
+        message = await client.event(timeout)
+        got.append((message[1], message[3].get("topic"), message[4][0]))
+    return got
+
+
+def numpat(redis):
+    return int(redis_command(redis.port, "PUBSUB", "NUMPAT")[1:])
+
+
+def test_pattern_subscribers_get_every_nodes_events_once_and_in_order(pattern_nodes, redis):
+    async def scenario():
+        n1, n2, n3 = pattern_nodes
+        prefix_client = await V2.join(n2.url, "json")
+        wildcard_client = await V2.join(n2.url, "msgpack")
+        both = await V2.join(n2.url, "json")
+        literal = await V2.join(n2.url, "json")
+        by_prefix = await subscribe_match(prefix_client, "prefix", "app.news.")
+        by_wildcard = await subscribe_match(wildcard_client, "wildcard", "app..1")
+        # One session, an exact and a pattern subscription to one topic: an event per
+        # subscription, as a node alone delivers it.
+        exact = await both.subscribe("app.news.1")
+        both_prefix = await subscribe_match(both, "prefix", "app.news.")
+        # Redis's glob characters in a pattern are literal ('[' unescaped would match nothing).
+        by_literal = await subscribe_match(literal, "prefix", "lit/a*b?[")
+        assert numpat(redis) == 3  # "app.news." twice is one glob
+        # Node 2 has no exact subscriber for any of these but app.news.1.
+        topics = ["app.news.1", "app.sport.1", "app.news.2", "app.x.y.1", "app.sport.2",
+                  "lit/a*b?[c]", "lit/aXb?[c]"]
+        per_topic = 5
+        publishers = {"n1": await WampV1Client.connect(n1.url),
+                      "n3": await WampV1Client.connect(n3.url)}
+        for i in range(per_topic):
+            for origin, publisher in publishers.items():
+                for topic in topics:
+                    await publisher.publish(topic, {"from": origin, "topic": topic, "n": i})
+
+        def expected(matching):
+            return {(origin, topic): list(range(per_topic)) for origin in publishers
+                    for topic in topics if matching(topic)}
+
+        def sorted_by_origin(events, subscription_ids):
+            out = {}
+            for subscription, topic, payload in events:
+                assert subscription in subscription_ids, (subscription, subscription_ids)
+                if topic is not None:
+                    assert topic == payload["topic"], (topic, payload)
+                out.setdefault((payload["from"], payload["topic"]), []).append(payload["n"])
+            return out
+
+        news = lambda t: t.startswith("app.news.")
+        got = await pattern_events(prefix_client, 2 * 2 * per_topic)
+        assert sorted_by_origin(got, {by_prefix}) == expected(news)
+        # app..1 is app.*.1 in Redis: app.x.y.1 arrives there and is filtered out here.
+        got = await pattern_events(wildcard_client, 2 * 2 * per_topic)
+        assert sorted_by_origin(got, {by_wildcard}) == expected(
+            lambda t: t in ("app.news.1", "app.sport.1"))
+        got = await pattern_events(both, 2 * 3 * per_topic)
+        per_subscription = {}
+        for subscription, _, payload in got:
+            key = (subscription, payload["from"], payload["topic"])
+            per_subscription.setdefault(key, []).append(payload["n"])
+        assert per_subscription == {
+            **{(exact, o, "app.news.1"): list(range(per_topic)) for o in publishers},
+            **{(both_prefix, o, t): list(range(per_topic)) for o in publishers
+               for t in ("app.news.1", "app.news.2")},
+        }, per_subscription
+        got = await pattern_events(literal, 2 * per_topic)
+        assert sorted_by_origin(got, {by_literal}) == expected(lambda t: t == "lit/a*b?[c]")
+        for client in (prefix_client, wildcard_client, both, literal):
+            await expect_nothing(client, 0.3)
+
+        # Redis forgets this node's subscriber connection: the globs come back with it.
+        assert redis_command(redis.port, "CLIENT", "KILL", "TYPE", "pubsub").startswith(":")
+        deadline = time.monotonic() + 8
+        n = 0
+        while True:
+            assert time.monotonic() < deadline, "no pattern delivery after the reconnect"
+            n += 1
+            await publishers["n1"].publish("app.news.9", {"from": "probe", "topic": "x", "n": n})
+            try:
+                message = await prefix_client.event(0.2)
+                if message[4][0]["from"] == "probe":
+                    break
+            except asyncio.TimeoutError:
+                pass
+
+        # The last pattern subscriber leaving takes the node's glob out of Redis.
+        await unsubscribe(prefix_client, by_prefix)
+        assert numpat(redis) == 3
+        await unsubscribe(both, both_prefix)
+        await unsubscribe(wildcard_client, by_wildcard)
+        await literal.close()
+        deadline = time.monotonic() + 3
+        while numpat(redis) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert numpat(redis) == 0
+        for client in [prefix_client, wildcard_client, both, *publishers.values()]:
+            await client.close()
+
+    run(scenario())
+
+
+def test_pattern_subscribed_only_once_the_node_receives_it(pattern_nodes, redis):
+    async def scenario():
+        n1, n2, _ = pattern_nodes
+        subscriber = await V2.join(n2.url)
+        assert redis_command(redis.port, "CLIENT", "PAUSE", "1000", "ALL") == "+OK"
+        started = time.monotonic()
+        subscription = await subscribe_match(subscriber, "wildcard", "app..7")
+        waited = time.monotonic() - started
+        assert waited > 0.7, f"SUBSCRIBED after {waited:.3f} s, before Redis confirmed"
+        async with await WampV1Client.connect(n1.url) as publisher:
+            await publisher.publish("app.news.7", "right-after")
+        message = await subscriber.event()
+        assert (message[1], message[3]["topic"], message[4]) == (
+            subscription, "app.news.7", ["right-after"])
+        await subscriber.close()
+
+    run(scenario())
