@@ -178,6 +178,7 @@ ClusterBus::ClusterBus(asio::io_context& io, ClusterSettings settings, Broker& b
                             spdlog::info("cluster: node {}: publishing through Redis at {}", name_,
                                          settings_.redis.describe());
                             pubWasUp_ = true;
+                            lastTrouble_.clear();
                           },
                           [this](const std::string& why) {
                             if (pubWasUp_)
@@ -185,6 +186,8 @@ ClusterBus::ClusterBus(asio::io_context& io, ClusterSettings settings, Broker& b
                                   "cluster: node {}: Redis publish connection lost ({}); events "
                                   "reach this node's subscribers only until it is back",
                                   name_, why);
+                            else
+                              cannotConnect(why);
                             pubWasUp_ = false;
                           },
                           [this](RedisReply& r) {
@@ -304,6 +307,7 @@ void ClusterBus::onSubscriberUp() {
   spdlog::info("cluster: node {}: receiving through Redis at {} ({} topics)", name_,
                settings_.redis.describe(), channels_.size());
   subWasUp_ = true;
+  lastTrouble_.clear();
   // Everything this node serves, again: the connection is new, Redis forgot the old one's.
   std::vector<std::string> args{"SUBSCRIBE", nodesChannel_};
   for (auto it = channels_.begin(); it != channels_.end();) {
@@ -333,12 +337,28 @@ void ClusterBus::onSubscriberUp() {
     for (auto& [glob, channel] : globs_) channel.pending = 0;
 }
 
+void ClusterBus::cannotConnect(const std::string& why) {
+  // Once per reason, not once per retry (every 2 s at most) nor per connection.
+  if (why == lastTrouble_) return;
+  lastTrouble_ = why;
+  // WRONGPASS, NOAUTH, "ERR AUTH ... without any password configured".
+  const bool auth =
+      why.find("AUTH") != std::string::npos || why.find("WRONGPASS") != std::string::npos;
+  spdlog::error(
+      "cluster: node {}: cannot use Redis at {}: {}{}; this node serves its own subscribers "
+      "only and keeps retrying",
+      name_, settings_.redis.describe(), why,
+      auth ? " (check the password in cluster.redis or $WAMPD_REDIS_PASSWORD)" : "");
+}
+
 void ClusterBus::onSubscriberDown(const std::string& why) {
   if (subWasUp_)
     spdlog::warn(
         "cluster: node {}: Redis subscription connection lost ({}); other nodes' "
         "events do not reach this node until it is back",
         name_, why);
+  else
+    cannotConnect(why);
   subWasUp_ = false;
   for (auto* map : {&channels_, &globs_}) {
     for (auto it = map->begin(); it != map->end();) {

@@ -97,6 +97,8 @@ class ClusterBus final : public ClusterPort {
   };
   void onSubscriberUp();
   void onSubscriberDown(const std::string& why);
+  /// A connection that was not up failed (Redis unreachable, or refused the handshake).
+  void cannotConnect(const std::string& why);
   void onPush(RedisReply& reply);
   /// An event from `channelName` (a topic's channel, or one a glob matched: `viaGlob`).
   void onEvent(std::string_view channelName, const std::string& payload, bool viaGlob);
@@ -126,6 +128,7 @@ class ClusterBus final : public ClusterPort {
   asio::steady_timer reportTimer_;
   Counters counters_;
   bool pubWasUp_ = false, subWasUp_ = false;
+  std::string lastTrouble_;  // the last reason logged by cannotConnect
 };
 
 }  // namespace wampd::core::cluster

@@ -14,7 +14,9 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
+import urllib.parse
 import urllib.request
 import uuid
 
@@ -52,9 +54,10 @@ def redis_command(port, *args, timeout=2.0, lines=False):
 
 
 class Redis:
-    def __init__(self, directory):
+    def __init__(self, directory, extra_args=()):
         self.port = free_port()
         self.directory = directory
+        self.extra_args = list(extra_args)
         self.process = None
         self.start()
 
@@ -63,12 +66,13 @@ class Redis:
         self.log = open(self.directory / f"redis-{time.monotonic_ns()}.log", "wb")
         self.process = subprocess.Popen(
             [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.directory)],
+             "--appendonly", "no", "--dir", str(self.directory), *self.extra_args],
             stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
-                if redis_command(self.port, "PING") == "+PONG":
+                # With --requirepass, PING without AUTH says NOAUTH: up all the same.
+                if redis_command(self.port, "PING").startswith(("+PONG", "-NOAUTH")):
                     return
             except OSError:
                 pass
@@ -740,3 +744,92 @@ def test_pattern_subscribed_only_once_the_node_receives_it(pattern_nodes, redis)
         await subscriber.close()
 
     run(scenario())
+
+
+# ---- Redis over a unix socket, and with a password ----
+
+
+def test_redis_over_a_unix_socket(wampd_factory, tmp_path):
+    # A short directory: a unix socket's path has at most 107 bytes; tmp_path may be longer.
+    directory = tempfile.mkdtemp(prefix="wampd-redis-", dir="/tmp")
+    socket_path = os.path.join(directory, "redis.sock")
+    redis = Redis(tmp_path, ["--unixsocket", socket_path, "--unixsocketperm", "700"])
+    try:
+        prefix = "t" + uuid.uuid4().hex[:8]
+        url = f"unix://{socket_path}?db=0"
+        n1, n2 = [wampd_factory(config=default_config(
+            cluster={"redis": url, "prefix": prefix, "node": f"n{i}"}, log_level="info"))
+            for i in (1, 2)]
+        for node in (n1, n2):
+            node.wait_for_log("receiving through Redis at unix://" + socket_path, timeout=10)
+
+        async def scenario():
+            a, b = await v1_subscriber(n1), await V2.join(n2.url, "msgpack")
+            await b.subscribe(TOPIC)
+            await asyncio.sleep(0.2)
+            for node, text in ((n1, "from-n1"), (n2, "from-n2")):
+                async with await WampV1Client.connect(node.url) as publisher:
+                    await publisher.publish(TOPIC, text)
+            assert await collect(a, 2) == ["from-n1", "from-n2"]
+            assert await collect(b, 2) == ["from-n1", "from-n2"]
+            # Both nodes' four connections are on the socket, none on TCP.
+            raw = socket.create_connection(("127.0.0.1", redis.port), timeout=2)
+            with raw:
+                raw.sendall(b"*2\r\n$6\r\nCLIENT\r\n$4\r\nLIST\r\n")
+                listing = b""
+                while not listing.endswith(b"\r\n") or listing.count(b"\n") < 2:
+                    listing += raw.recv(65536)
+            assert listing.decode().count(" addr=" + socket_path) == 4, listing
+            for client in (a, b):
+                await client.close()
+
+        run(scenario())
+    finally:
+        redis.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_redis_with_a_password(wampd_factory, tmp_path, monkeypatch):
+    password = "s3cret:/@%"
+    redis = Redis(tmp_path, ["--requirepass", password])
+    try:
+        prefix = "t" + uuid.uuid4().hex[:8]
+
+        def node(name, url):
+            return wampd_factory(config=default_config(
+                cluster={"redis": url, "prefix": prefix, "node": name}, log_level="info"))
+
+        # In the URL (percent-escaped), and from $WAMPD_REDIS_PASSWORD with none in the URL.
+        escaped = urllib.parse.quote(password, safe="")
+        in_url = node("n1", f"redis://:{escaped}@127.0.0.1:{redis.port}/0")
+        monkeypatch.setenv("WAMPD_REDIS_PASSWORD", password)
+        from_env = node("n2", redis.url)
+        monkeypatch.delenv("WAMPD_REDIS_PASSWORD")
+        wrong = node("n3", f"redis://:wrong@127.0.0.1:{redis.port}/0")
+        for good in (in_url, from_env):
+            good.wait_for_log("receiving through Redis", timeout=10)
+        # A wrong password: one clear line (not one per retry), and the node serves alone.
+        wrong.wait_for_log("cannot use Redis at", timeout=10)
+
+        async def scenario():
+            subscribers = [await V2.join(n.url) for n in (in_url, from_env, wrong)]
+            for client in subscribers:
+                await client.subscribe(TOPIC)
+            for origin in (in_url, from_env, wrong):
+                async with await WampV1Client.connect(origin.url) as publisher:
+                    await publisher.publish(TOPIC, origin.log_path.name)
+            names = [n.log_path.name for n in (in_url, from_env, wrong)]
+            assert await collect(subscribers[0], 2) == names[:2]
+            assert await collect(subscribers[1], 2) == names[:2]
+            assert await collect(subscribers[2], 1) == names[2:]
+            for client in subscribers:
+                await expect_nothing(client, 0.3)
+                await client.close()
+
+        run(scenario())
+        lines = [line for line in wrong.log().splitlines() if "cannot use Redis" in line]
+        assert len(lines) == 1, lines
+        assert "WRONGPASS" in lines[0] and "$WAMPD_REDIS_PASSWORD" in lines[0], lines[0]
+        assert password not in wrong.log() and password not in in_url.log()
+    finally:
+        redis.stop()
