@@ -833,3 +833,71 @@ def test_redis_with_a_password(wampd_factory, tmp_path, monkeypatch):
         assert password not in wrong.log() and password not in in_url.log()
     finally:
         redis.stop()
+
+
+# ---- reload on one node while the cluster serves ----
+
+
+def test_reload_on_one_node_while_the_cluster_serves(redis, wampd_factory, tmp_path):
+    prefix = "t" + uuid.uuid4().hex[:8]
+    routing = tmp_path / "node2-routing"
+    routing.mkdir()
+    configs = [node_config(redis, f"n{i}", prefix) for i in (1, 2, 3)]
+    configs[1]["routing"] = configs[1]["routing"] + [str(routing)]
+    nodes = [wampd_factory(config=config) for config in configs]
+    for node in nodes:
+        node.wait_for_log("receiving through Redis", timeout=10)
+    n1, n2, n3 = nodes
+    per_origin = 120
+
+    async def scenario():
+        subscribers = [await v1_subscriber(n) for n in nodes]
+        for node, serializer in ((n1, "json"), (n2, "msgpack"), (n3, "json")):
+            client = await V2.join(node.url, serializer)
+            await client.subscribe(TOPIC)
+            subscribers.append(client)
+        await asyncio.sleep(0.2)  # v1 SUBSCRIBE has no answer
+
+        async def flow(node, origin):
+            async with await WampV1Client.connect(node.url) as publisher:
+                for i in range(per_origin):
+                    await publisher.publish(TOPIC, {"from": origin, "n": i})
+                    await asyncio.sleep(0.01)
+
+        async def reload_node2():
+            await asyncio.sleep(0.4)  # well into the flow
+            staged = tmp_path / "fresh.yml"
+            staged.write_text("fresh.any:\n  channel: 'fresh/{x}'\n"
+                              "  handler: { callback: 'oro_sync.data_update' }\n")
+            os.rename(staged, routing / "fresh.yml")
+            n2.process.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 5
+            while "routes (+1 -0)" not in n2.log():
+                assert time.monotonic() < deadline, n2.log()
+                await asyncio.sleep(0.05)
+
+        await asyncio.gather(flow(n1, "n1"), flow(n3, "n3"), reload_node2())
+        for client in subscribers:
+            got = await collect(client, 2 * per_origin)
+            await expect_nothing(client, 0.3)
+            by_origin = {}
+            for event in got:
+                by_origin.setdefault(event["from"], []).append(event["n"])
+            assert by_origin == {"n1": list(range(per_origin)),
+                                 "n3": list(range(per_origin))}, by_origin
+
+        # The new route serves on node 2 (and only there: the others' routing did not change).
+        fresh = await V2.join(n2.url)
+        await fresh.subscribe("fresh/1")
+        reply = await fresh.publish("fresh/1", ["new"], acknowledge=True, exclude_me=False)
+        assert reply[0] == PUBLISHED, reply
+        assert (await fresh.event())[4] == ["new"]
+        elsewhere = await V2.join(n1.url)
+        request = elsewhere.next_request()
+        await elsewhere.send([SUBSCRIBE, request, {}, "fresh/1"])
+        assert (await elsewhere.answer(request))[0] == ERROR
+        for client in subscribers + [fresh, elsewhere]:
+            await client.close()
+
+    run(scenario())
+    assert "reload (" in n2.log() and "reload (" not in n1.log() + n3.log()
