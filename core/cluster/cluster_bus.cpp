@@ -97,6 +97,13 @@ std::string redisGlob(std::string_view channelPrefix, std::string_view match,
   }
 }
 
+SessionId clusterSessionId(std::uint32_t nodeNumber, std::uint64_t random) noexcept {
+  constexpr std::uint64_t kLow = (std::uint64_t{1} << kSessionNodeShift) - 1;
+  std::uint64_t low = random & kLow;
+  if (nodeNumber == 0 && low == 0) low = 1;  // 0 is no WAMP id
+  return (std::uint64_t{nodeNumber} << kSessionNodeShift) | low;
+}
+
 std::string encodeEvent(const ClusterEvent& e, const std::string& origin, std::uint64_t sequence) {
   Array m;
   m.reserve(16);
@@ -174,26 +181,34 @@ ClusterBus::ClusterBus(asio::io_context& io, ClusterSettings settings, Broker& b
   pubOptions.name = "publish";
   pub_ = std::make_shared<RedisLink>(
       io, pubOptions,
-      RedisLink::Handlers{[this] {
-                            spdlog::info("cluster: node {}: publishing through Redis at {}", name_,
-                                         settings_.redis.describe());
-                            pubWasUp_ = true;
-                            lastTrouble_.clear();
-                          },
-                          [this](const std::string& why) {
-                            if (pubWasUp_)
-                              spdlog::warn(
-                                  "cluster: node {}: Redis publish connection lost ({}); events "
-                                  "reach this node's subscribers only until it is back",
-                                  name_, why);
-                            else
-                              cannotConnect(why);
-                            pubWasUp_ = false;
-                          },
-                          [this](RedisReply& r) {
-                            if (r.type == RedisReply::Type::Error)
-                              spdlog::warn("cluster: Redis refused a command: {}", r.str);
-                          }});
+      RedisLink::Handlers{
+          [this] {
+            spdlog::info("cluster: node {}: publishing through Redis at {}", name_,
+                         settings_.redis.describe());
+            pubWasUp_ = true;
+            lastTrouble_.clear();
+            if (nodeNumber_ == 0)
+              numberAsked_ = pub_->send(formatCommand({"INCR", settings_.prefix + "!node-number"}));
+          },
+          [this](const std::string& why) {
+            if (pubWasUp_)
+              spdlog::warn(
+                  "cluster: node {}: Redis publish connection lost ({}); events "
+                  "reach this node's subscribers only until it is back",
+                  name_, why);
+            else
+              cannotConnect(why);
+            pubWasUp_ = false;
+            numberAsked_ = false;
+          },
+          [this](RedisReply& r) {
+            if (numberAsked_) {
+              numberAsked_ = false;
+              return takeNodeNumber(r);
+            }
+            if (r.type == RedisReply::Type::Error)
+              spdlog::warn("cluster: Redis refused a command: {}", r.str);
+          }});
   RedisLink::Options subOptions = pubOptions;
   subOptions.name = "subscribe";
   subOptions.subscriber = true;
@@ -335,6 +350,17 @@ void ClusterBus::onSubscriberUp() {
   }
   if (globs.size() > 1 && !sub_->send(formatCommand(globs)))
     for (auto& [glob, channel] : globs_) channel.pending = 0;
+}
+
+void ClusterBus::takeNodeNumber(const RedisReply& reply) {
+  if (reply.type != RedisReply::Type::Integer || reply.integer < 1) {
+    spdlog::warn("cluster: node {}: no node number from Redis ({}); session ids stay random", name_,
+                 reply.type == RedisReply::Type::Error ? reply.str : "not a number");
+    return;
+  }
+  nodeNumber_ = static_cast<std::uint32_t>((reply.integer - 1) % kMaxNodeNumber) + 1;
+  spdlog::info("cluster: node {}: node number {} (new session ids are {} * 2^{} + random)", name_,
+               nodeNumber_, nodeNumber_, kSessionNodeShift);
 }
 
 void ClusterBus::cannotConnect(const std::string& why) {

@@ -53,6 +53,13 @@ bool decodeEvent(std::string_view bytes, Broker::RemoteEvent& event, std::string
 std::string redisGlob(std::string_view channelPrefix, std::string_view match,
                       std::string_view pattern);
 
+/// Session ids of a cluster: the node's number (from Redis INCR, once per start) in the top
+/// 16 of the 53 bits WAMP allows, 37 random bits below it. Two nodes with different numbers
+/// never issue the same id; number 0 (not yet known) keeps ids below 2^37. In [1, 2^53).
+constexpr int kSessionNodeShift = 37;
+constexpr std::uint32_t kMaxNodeNumber = 65535;
+SessionId clusterSessionId(std::uint32_t nodeNumber, std::uint64_t random) noexcept;
+
 class ClusterBus final : public ClusterPort {
  public:
   /// What this node reports; called each second.
@@ -76,6 +83,9 @@ class ClusterBus final : public ClusterPort {
 
   const std::string& nodeId() const noexcept { return nodeId_; }
   const std::string& nodeName() const noexcept { return name_; }
+  /// This start's number in [1, kMaxNodeNumber] (INCR of PREFIX!node-number, wrapped), 0
+  /// until Redis answered it.
+  std::uint32_t nodeNumber() const noexcept { return nodeNumber_; }
   bool connected() const noexcept { return pub_->up() && sub_->up(); }
 
   struct Counters {
@@ -99,6 +109,7 @@ class ClusterBus final : public ClusterPort {
   void onSubscriberDown(const std::string& why);
   /// A connection that was not up failed (Redis unreachable, or refused the handshake).
   void cannotConnect(const std::string& why);
+  void takeNodeNumber(const RedisReply& reply);
   void onPush(RedisReply& reply);
   /// An event from `channelName` (a topic's channel, or one a glob matched: `viaGlob`).
   void onEvent(std::string_view channelName, const std::string& payload, bool viaGlob);
@@ -129,6 +140,10 @@ class ClusterBus final : public ClusterPort {
   Counters counters_;
   bool pubWasUp_ = false, subWasUp_ = false;
   std::string lastTrouble_;  // the last reason logged by cannotConnect
+  std::uint32_t nodeNumber_ = 0;
+  // The INCR for nodeNumber_ is the first command on a new publish connection, so its reply
+  // is the first one that connection hands back.
+  bool numberAsked_ = false;
 };
 
 }  // namespace wampd::core::cluster

@@ -901,3 +901,32 @@ def test_reload_on_one_node_while_the_cluster_serves(redis, wampd_factory, tmp_p
 
     run(scenario())
     assert "reload (" in n2.log() and "reload (" not in n1.log() + n3.log()
+
+
+# ---- session ids ----
+
+
+def test_session_ids_are_disjoint_across_nodes(nodes, redis):
+    for node in nodes:
+        node.wait_for_log("node number", timeout=5)
+    # One INCR per node start.
+    key = redis_command(redis.port, "KEYS", "*!node-number", lines=True)
+    assert len(key) == 1, key
+    assert redis_command(redis.port, "GET", key[0], lines=True) == ["3"]
+
+    async def scenario():
+        numbers = []
+        for node in nodes:
+            clients = [await V2.join(node.url) for _ in range(4)]
+            clients += [await WampV1Client.connect(node.url) for _ in range(2)]
+            ids = [c.session_id if isinstance(c, V2) else int(c.session_id) for c in clients]
+            assert all(0 < i < 2 ** 53 for i in ids), ids
+            # The node's number on top (bits 37..52), the same for all its sessions.
+            tops = {i >> 37 for i in ids}
+            assert len(tops) == 1 and 1 <= min(tops) <= 3, (node.url, ids)
+            numbers.append(tops.pop())
+            for client in clients:
+                await client.close()
+        assert sorted(numbers) == [1, 2, 3], numbers
+
+    run(scenario())
