@@ -405,8 +405,18 @@ void ClusterBus::onPush(RedisReply& reply) {
     return;
   }
   const std::string_view kind = reply.text(0), channelName = reply.text(1);
-  if (kind == "pmessage" && reply.elements.size() == 4)
-    return onEvent(reply.text(2), reply.elements[3].str, true);
+  if (kind == "pmessage" && reply.elements.size() == 4) {
+    const std::string_view channel = reply.text(2);
+    // Redis sends a channel's subscribers a message before its pattern subscribers: when this
+    // connection's SUBSCRIBE to the channel is confirmed and not taken back, the event came
+    // already, and the copy is dropped before it is decoded (the sequence check is the
+    // backstop for the moments in between).
+    if (channel.size() > prefix_.size() && channel.substr(0, prefix_.size()) == prefix_) {
+      auto it = channels_.find(std::string(channel.substr(prefix_.size())));
+      if (it != channels_.end() && it->second.wanted && it->second.pending == 0) return;
+    }
+    return onEvent(channel, reply.elements[3].str, true);
+  }
   if (kind == "message") {
     const std::string& payload = reply.elements[2].str;
     if (channelName == nodesChannel_) {

@@ -1,9 +1,10 @@
 // A wampd node's part in a cluster on Redis: one Redis channel per topic (PREFIX:TOPIC) that
 // this node's handlers' events go out on and that this node subscribes to while it has
-// subscribers for the topic (and a glob, PSUBSCRIBE, per WAMP v2 pattern subscription), and a node
-// channel (PREFIX!nodes) where every node reports its figures each second for the cluster view of
-// wampd.stats and wampd.topics. Two Redis connections: commands (PUBLISH, pipelined: everything of
-// one loop turn in one write) and subscriptions.
+// subscribers for the topic; a Redis glob (PSUBSCRIBE) per WAMP v2 pattern its sessions hold;
+// a node channel (PREFIX!nodes) where every node reports its figures each second for the
+// cluster view of wampd.stats and wampd.topics; a node number (INCR PREFIX!node-number) that
+// keeps session ids apart. Two Redis connections: commands (PUBLISH, pipelined: everything
+// of one loop turn in one write) and subscriptions.
 //
 // Guarantees: an event reaches each other node once (a node skips its own, and drops a
 // sequence number it saw) and, from one node, in the order that node sent it (one

@@ -4,7 +4,9 @@ it). WAMP v1 and v2 (JSON and msgpack) clients spread over the nodes; publicatio
 node and from wampctl reach every subscriber once and in order; exclusion and black/white
 lists across nodes; SUBSCRIBED only once the node receives the topic from Redis; Redis
 killed and restarted, stopped with SIGSTOP, and its pub/sub connections killed while events
-flow; a node killed while the others serve; the cluster in wampd.stats.
+flow; a node killed while the others serve; the cluster in wampd.stats; v2 prefix and
+wildcard subscriptions across nodes; a reload on one node while events flow; Redis over a
+unix socket and with a password (right and wrong); session ids disjoint across nodes.
 """
 
 import asyncio
