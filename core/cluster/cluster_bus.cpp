@@ -236,6 +236,7 @@ void ClusterBus::stop() {
   pub_->stop();
   sub_->stop();
   for (auto& [topic, channel] : channels_) ready(channel);
+  for (auto& [glob, channel] : globs_) ready(channel);
 }
 
 bool ClusterBus::forward(const ClusterEvent& event) noexcept {
