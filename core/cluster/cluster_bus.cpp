@@ -61,7 +61,48 @@ std::string randomNodeId() {
   return out;
 }
 
+// Redis's stringmatchlen: '\\' makes the next character literal.
+void appendEscaped(std::string& out, std::string_view text) {
+  for (char c : text) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+}
+
 }  // namespace
+
+std::string redisGlob(std::string_view channelPrefix, std::string_view match,
+                      std::string_view pattern) {
+  std::string out;
+  out.reserve(channelPrefix.size() + pattern.size() + 8);
+  appendEscaped(out, channelPrefix);
+  if (match == "prefix") {
+    appendEscaped(out, pattern);
+    out.push_back('*');
+    return out;
+  }
+  // wildcard: an empty component matches any one component; "*" matches it and more.
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t dot = pattern.find('.', start);
+    const std::string_view component =
+        pattern.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (component.empty())
+      out.push_back('*');
+    else
+      appendEscaped(out, component);
+    if (dot == std::string_view::npos) return out;
+    out.push_back('.');
+    start = dot + 1;
+  }
+}
+
+SessionId clusterSessionId(std::uint32_t nodeNumber, std::uint64_t random) noexcept {
+  constexpr std::uint64_t kLow = (std::uint64_t{1} << kSessionNodeShift) - 1;
+  std::uint64_t low = random & kLow;
+  if (nodeNumber == 0 && low == 0) low = 1;  // 0 is no WAMP id
+  return (std::uint64_t{nodeNumber} << kSessionNodeShift) | low;
+}
 
 std::string encodeEvent(const ClusterEvent& e, const std::string& origin, std::uint64_t sequence) {
   Array m;
@@ -140,23 +181,34 @@ ClusterBus::ClusterBus(asio::io_context& io, ClusterSettings settings, Broker& b
   pubOptions.name = "publish";
   pub_ = std::make_shared<RedisLink>(
       io, pubOptions,
-      RedisLink::Handlers{[this] {
-                            spdlog::info("cluster: node {}: publishing through Redis at {}", name_,
-                                         settings_.redis.describe());
-                            pubWasUp_ = true;
-                          },
-                          [this](const std::string& why) {
-                            if (pubWasUp_)
-                              spdlog::warn(
-                                  "cluster: node {}: Redis publish connection lost ({}); events "
-                                  "reach this node's subscribers only until it is back",
-                                  name_, why);
-                            pubWasUp_ = false;
-                          },
-                          [this](RedisReply& r) {
-                            if (r.type == RedisReply::Type::Error)
-                              spdlog::warn("cluster: Redis refused a command: {}", r.str);
-                          }});
+      RedisLink::Handlers{
+          [this] {
+            spdlog::info("cluster: node {}: publishing through Redis at {}", name_,
+                         settings_.redis.describe());
+            pubWasUp_ = true;
+            lastTrouble_.clear();
+            if (nodeNumber_ == 0)
+              numberAsked_ = pub_->send(formatCommand({"INCR", settings_.prefix + "!node-number"}));
+          },
+          [this](const std::string& why) {
+            if (pubWasUp_)
+              spdlog::warn(
+                  "cluster: node {}: Redis publish connection lost ({}); events "
+                  "reach this node's subscribers only until it is back",
+                  name_, why);
+            else
+              cannotConnect(why);
+            pubWasUp_ = false;
+            numberAsked_ = false;
+          },
+          [this](RedisReply& r) {
+            if (numberAsked_) {
+              numberAsked_ = false;
+              return takeNodeNumber(r);
+            }
+            if (r.type == RedisReply::Type::Error)
+              spdlog::warn("cluster: Redis refused a command: {}", r.str);
+          }});
   RedisLink::Options subOptions = pubOptions;
   subOptions.name = "subscribe";
   subOptions.subscriber = true;
@@ -184,6 +236,7 @@ void ClusterBus::stop() {
   pub_->stop();
   sub_->stop();
   for (auto& [topic, channel] : channels_) ready(channel);
+  for (auto& [glob, channel] : globs_) ready(channel);
 }
 
 bool ClusterBus::forward(const ClusterEvent& event) noexcept {
@@ -233,6 +286,33 @@ void ClusterBus::whenReceiving(std::string_view topic, std::function<void()> don
   it->second.waiters.push_back(std::move(done));
 }
 
+void ClusterBus::patternWanted(std::string_view match, std::string_view pattern) noexcept {
+  const std::string glob = redisGlob(prefix_, match, pattern);
+  Channel& channel = globs_[glob];
+  channel.wanted = ++channel.users > 0;
+  if (channel.users > 1 || !sub_->up()) return;
+  if (sub_->send(formatCommand({"PSUBSCRIBE", glob})))
+    ++channel.pending;
+  else
+    ready(channel);  // the buffer is full: the link is as good as down
+}
+
+void ClusterBus::patternUnwanted(std::string_view match, std::string_view pattern) noexcept {
+  auto it = globs_.find(redisGlob(prefix_, match, pattern));
+  if (it == globs_.end() || --it->second.users > 0) return;
+  it->second.wanted = false;
+  ready(it->second);
+  if (sub_->up()) sub_->send(formatCommand({"PUNSUBSCRIBE", it->first}));
+  if (it->second.pending == 0) globs_.erase(it);
+}
+
+void ClusterBus::whenReceivingPattern(std::string_view match, std::string_view pattern,
+                                      std::function<void()> done) {
+  auto it = globs_.find(redisGlob(prefix_, match, pattern));
+  if (!sub_->up() || it == globs_.end() || it->second.pending == 0) return done();
+  it->second.waiters.push_back(std::move(done));
+}
+
 void ClusterBus::ready(Channel& channel) {
   auto waiters = std::move(channel.waiters);
   channel.waiters.clear();
@@ -243,6 +323,7 @@ void ClusterBus::onSubscriberUp() {
   spdlog::info("cluster: node {}: receiving through Redis at {} ({} topics)", name_,
                settings_.redis.describe(), channels_.size());
   subWasUp_ = true;
+  lastTrouble_.clear();
   // Everything this node serves, again: the connection is new, Redis forgot the old one's.
   std::vector<std::string> args{"SUBSCRIBE", nodesChannel_};
   for (auto it = channels_.begin(); it != channels_.end();) {
@@ -258,6 +339,43 @@ void ClusterBus::onSubscriberUp() {
   std::vector<std::string_view> views(args.begin(), args.end());
   if (!sub_->send(formatCommand(views)))
     for (auto& [topic, channel] : channels_) channel.pending = 0;
+  std::vector<std::string_view> globs{"PSUBSCRIBE"};
+  for (auto it = globs_.begin(); it != globs_.end();) {
+    if (!it->second.wanted) {
+      it = globs_.erase(it);
+      continue;
+    }
+    globs.push_back(it->first);
+    it->second.pending = 1;
+    ++it;
+  }
+  if (globs.size() > 1 && !sub_->send(formatCommand(globs)))
+    for (auto& [glob, channel] : globs_) channel.pending = 0;
+}
+
+void ClusterBus::takeNodeNumber(const RedisReply& reply) {
+  if (reply.type != RedisReply::Type::Integer || reply.integer < 1) {
+    spdlog::warn("cluster: node {}: no node number from Redis ({}); session ids stay random", name_,
+                 reply.type == RedisReply::Type::Error ? reply.str : "not a number");
+    return;
+  }
+  nodeNumber_ = static_cast<std::uint32_t>((reply.integer - 1) % kMaxNodeNumber) + 1;
+  spdlog::info("cluster: node {}: node number {} (new session ids are {} * 2^{} + random)", name_,
+               nodeNumber_, nodeNumber_, kSessionNodeShift);
+}
+
+void ClusterBus::cannotConnect(const std::string& why) {
+  // Once per reason, not once per retry (every 2 s at most) nor per connection.
+  if (why == lastTrouble_) return;
+  lastTrouble_ = why;
+  // WRONGPASS, NOAUTH, "ERR AUTH ... without any password configured".
+  const bool auth =
+      why.find("AUTH") != std::string::npos || why.find("WRONGPASS") != std::string::npos;
+  spdlog::error(
+      "cluster: node {}: cannot use Redis at {}: {}{}; this node serves its own subscribers "
+      "only and keeps retrying",
+      name_, settings_.redis.describe(), why,
+      auth ? " (check the password in cluster.redis or $WAMPD_REDIS_PASSWORD)" : "");
 }
 
 void ClusterBus::onSubscriberDown(const std::string& why) {
@@ -266,14 +384,18 @@ void ClusterBus::onSubscriberDown(const std::string& why) {
         "cluster: node {}: Redis subscription connection lost ({}); other nodes' "
         "events do not reach this node until it is back",
         name_, why);
+  else
+    cannotConnect(why);
   subWasUp_ = false;
-  for (auto it = channels_.begin(); it != channels_.end();) {
-    it->second.pending = 0;
-    ready(it->second);
-    if (!it->second.wanted)
-      it = channels_.erase(it);
-    else
-      ++it;
+  for (auto* map : {&channels_, &globs_}) {
+    for (auto it = map->begin(); it != map->end();) {
+      it->second.pending = 0;
+      ready(it->second);
+      if (!it->second.wanted)
+        it = map->erase(it);
+      else
+        ++it;
+    }
   }
 }
 
@@ -284,6 +406,18 @@ void ClusterBus::onPush(RedisReply& reply) {
     return;
   }
   const std::string_view kind = reply.text(0), channelName = reply.text(1);
+  if (kind == "pmessage" && reply.elements.size() == 4) {
+    const std::string_view channel = reply.text(2);
+    // Redis sends a channel's subscribers a message before its pattern subscribers: when this
+    // connection's SUBSCRIBE to the channel is confirmed and not taken back, the event came
+    // already, and the copy is dropped before it is decoded (the sequence check is the
+    // backstop for the moments in between).
+    if (channel.size() > prefix_.size() && channel.substr(0, prefix_.size()) == prefix_) {
+      auto it = channels_.find(std::string(channel.substr(prefix_.size())));
+      if (it != channels_.end() && it->second.wanted && it->second.pending == 0) return;
+    }
+    return onEvent(channel, reply.elements[3].str, true);
+  }
   if (kind == "message") {
     const std::string& payload = reply.elements[2].str;
     if (channelName == nodesChannel_) {
@@ -298,23 +432,15 @@ void ClusterBus::onPush(RedisReply& reply) {
       r.figures = std::move(m[2]);
       return;
     }
-    Broker::RemoteEvent event;
-    std::string origin, error;
-    std::uint64_t sequence = 0;
-    if (!decodeEvent(payload, event, origin, sequence, error)) {
-      ++counters_.malformed;
-      spdlog::warn("cluster: channel {}: {}", channelName, error);
-      return;
+    return onEvent(channelName, payload, false);
+  }
+  if (kind == "psubscribe") {
+    auto it = globs_.find(std::string(channelName));
+    if (it == globs_.end() || it->second.pending == 0) return;
+    if (--it->second.pending == 0) {
+      ready(it->second);
+      if (!it->second.wanted) globs_.erase(it);
     }
-    if (origin == nodeId_) return;  // delivered here when it was broadcast
-    std::uint64_t& last = seen_[origin];
-    if (sequence <= last) {
-      ++counters_.duplicates;
-      return;
-    }
-    last = sequence;
-    ++counters_.received;
-    broker_.deliverRemote(event);
     return;
   }
   if (kind == "subscribe" && channelName.size() > prefix_.size() &&
@@ -326,6 +452,28 @@ void ClusterBus::onPush(RedisReply& reply) {
       if (!it->second.wanted) channels_.erase(it);
     }
   }
+}
+
+void ClusterBus::onEvent(std::string_view channelName, const std::string& payload, bool viaGlob) {
+  Broker::RemoteEvent event;
+  std::string origin, error;
+  std::uint64_t sequence = 0;
+  if (!decodeEvent(payload, event, origin, sequence, error)) {
+    ++counters_.malformed;
+    spdlog::warn("cluster: channel {}: {}", channelName, error);
+    return;
+  }
+  if (origin == nodeId_) return;  // delivered here when it was broadcast
+  std::uint64_t& last = seen_[origin];
+  if (sequence <= last) {
+    // A glob's copy of a message this node took from the topic's channel (or from another
+    // glob) is expected; anything else seen twice is counted.
+    if (!viaGlob) ++counters_.duplicates;
+    return;
+  }
+  last = sequence;
+  ++counters_.received;
+  broker_.deliverRemote(event);
 }
 
 void ClusterBus::report() {

@@ -480,6 +480,7 @@ Broker::Result Broker::subscribePattern(Peer& session, const std::string& match,
     p.match = match;
     p.pattern = pattern;
     patternsById_[p.id] = &p;
+    if (cluster_) cluster_->patternWanted(match, pattern);
   }
   if (!session.patterns.insert(p.id).second) return {Outcome::Duplicate, {}, p.id};
   p.sessions.push_back(&session);
@@ -508,6 +509,7 @@ void Broker::leavePattern(Peer& session, std::uint64_t id) {
     const auto key = std::make_pair(p.match, p.pattern);
     patternsById_.erase(it);
     patterns_.erase(key);
+    if (cluster_) cluster_->patternUnwanted(key.first, key.second);
   }
   for (const auto& topic : ended) endPatternAdmission(*topic, session);
 }
@@ -551,9 +553,22 @@ class RemotePublisher final : public Connection {
 void Broker::deliverRemote(RemoteEvent& remote) noexcept {
   ++counters_.events;
   ++counters_.remoteEvents;
-  auto it = topics_.find(remote.topic);
-  if (it == topics_.end()) return;  // no one here any more (an UNSUBSCRIBE on its way)
-  std::shared_ptr<TopicState> topic = it->second;  // a slow subscriber's end may forget it
+  std::shared_ptr<TopicState> topic;  // held: a slow subscriber's end may forget it
+  if (auto it = topics_.find(remote.topic); it != topics_.end()) {
+    topic = it->second;
+  } else {
+    // Only a pattern subscription brings a topic no one here subscribed to exactly (Redis's
+    // glob is wider than a wildcard): the handler admits its pattern subscribers as it does
+    // on the first local publication. Otherwise no one is here any more (an UNSUBSCRIBE on
+    // its way).
+    const bool matched = std::any_of(patterns_.begin(), patterns_.end(), [&](const auto& p) {
+      return patternMatches(p.second.match, p.second.pattern, remote.topic);
+    });
+    if (!matched) return;
+    Result ignored;
+    topic = resolve(remote.topic, ignored);
+    if (!topic) return;  // not served here (no route or handler)
+  }
   Event delivery{topic->uri(), remote.payload};
   delivery.subscription = topic->subscriptionId;
   delivery.publication = remote.publication;

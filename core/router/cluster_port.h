@@ -46,6 +46,15 @@ class ClusterPort {
   /// Calls `ready` once this node receives `topic`'s events from the other nodes (at once
   /// when it already does, or when the cluster is unreachable and waiting would not help).
   virtual void whenReceiving(std::string_view topic, std::function<void()> ready) = 0;
+  /// This node has WAMP v2 pattern subscribers (`match` "prefix" or "wildcard") for `pattern`
+  /// from now on / no longer: it needs every node's events on the topics the pattern matches,
+  /// including topics no one here subscribed to exactly (Broker::deliverRemote then filters
+  /// precisely). Called once per (match, pattern).
+  virtual void patternWanted(std::string_view match, std::string_view pattern) noexcept = 0;
+  virtual void patternUnwanted(std::string_view match, std::string_view pattern) noexcept = 0;
+  /// As whenReceiving, for a pattern.
+  virtual void whenReceivingPattern(std::string_view match, std::string_view pattern,
+                                    std::function<void()> ready) = 0;
 
  protected:
   ~ClusterPort() = default;

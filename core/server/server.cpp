@@ -216,7 +216,9 @@ Session* Server::findSession(SessionId id) {
 SessionId Server::newSessionId() {
   // WAMP ids are in [1, 2^53] so that JavaScript clients hold them exactly.
   for (;;) {
-    SessionId id = (random_() & ((SessionId{1} << 53) - 1)) + 1;
+    // In a cluster the node's number makes its ids disjoint from every other node's.
+    SessionId id = cluster_ ? cluster::clusterSessionId(cluster_->nodeNumber(), random_())
+                            : (random_() & ((SessionId{1} << 53) - 1)) + 1;
     if (!sessions_.count(id) && !pending_.count(id)) return id;
   }
 }

@@ -370,22 +370,25 @@ void Wamp2Session::subscribe(const Array& m) {
   switch (r.outcome) {
     case Broker::Outcome::Done:
     case Broker::Outcome::Duplicate:
-      if (match == "exact" && services_.broker.cluster()) {
-        // SUBSCRIBED once this node receives the topic from the other nodes: a publication
-        // elsewhere right after it is not missed.
+      if (ClusterPort* cluster = services_.broker.cluster()) {
+        // SUBSCRIBED once this node receives the topic (or pattern) from the other nodes: a
+        // publication elsewhere right after it is not missed.
         unconfirmed_.push_back(r.id);
         SessionHost* host = &services_.host;
-        services_.broker.cluster()->whenReceiving(
-            topic, [host, id = sessionId(), request, subscription = r.id] {
-              auto* self = static_cast<Wamp2Session*>(host->findSession(id));
-              if (!self) return;
-              auto& pending = self->unconfirmed_;
-              auto it = std::find(pending.begin(), pending.end(), subscription);
-              if (it == pending.end()) return;
-              pending.erase(it);
-              if (!self->closing())
-                self->send(Array{type(Type::Subscribed), Value(request), Value(subscription)});
-            });
+        auto confirm = [host, id = sessionId(), request, subscription = r.id] {
+          auto* self = static_cast<Wamp2Session*>(host->findSession(id));
+          if (!self) return;
+          auto& pending = self->unconfirmed_;
+          auto it = std::find(pending.begin(), pending.end(), subscription);
+          if (it == pending.end()) return;
+          pending.erase(it);
+          if (!self->closing())
+            self->send(Array{type(Type::Subscribed), Value(request), Value(subscription)});
+        };
+        if (match == "exact")
+          cluster->whenReceiving(topic, std::move(confirm));
+        else
+          cluster->whenReceivingPattern(match, topic, std::move(confirm));
         return;
       }
       return send(Array{type(Type::Subscribed), Value(request), Value(r.id)});

@@ -4,7 +4,9 @@ it). WAMP v1 and v2 (JSON and msgpack) clients spread over the nodes; publicatio
 node and from wampctl reach every subscriber once and in order; exclusion and black/white
 lists across nodes; SUBSCRIBED only once the node receives the topic from Redis; Redis
 killed and restarted, stopped with SIGSTOP, and its pub/sub connections killed while events
-flow; a node killed while the others serve; the cluster in wampd.stats.
+flow; a node killed while the others serve; the cluster in wampd.stats; v2 prefix and
+wildcard subscriptions across nodes; a reload on one node while events flow; Redis over a
+unix socket and with a password (right and wrong); session ids disjoint across nodes.
 """
 
 import asyncio
@@ -14,7 +16,9 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
+import urllib.parse
 import urllib.request
 import uuid
 
@@ -52,9 +56,10 @@ def redis_command(port, *args, timeout=2.0, lines=False):
 
 
 class Redis:
-    def __init__(self, directory):
+    def __init__(self, directory, extra_args=()):
         self.port = free_port()
         self.directory = directory
+        self.extra_args = list(extra_args)
         self.process = None
         self.start()
 
@@ -63,12 +68,13 @@ class Redis:
         self.log = open(self.directory / f"redis-{time.monotonic_ns()}.log", "wb")
         self.process = subprocess.Popen(
             [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.directory)],
+             "--appendonly", "no", "--dir", str(self.directory), *self.extra_args],
             stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
-                if redis_command(self.port, "PING") == "+PONG":
+                # With --requirepass, PING without AUTH says NOAUTH: up all the same.
+                if redis_command(self.port, "PING").startswith(("+PONG", "-NOAUTH")):
                     return
             except OSError:
                 pass
@@ -568,3 +574,361 @@ def test_without_a_cluster_section_there_is_no_cluster(wampd):
     assert "cluster:" not in out
     with urllib.request.urlopen(f"http://127.0.0.1:{wampd.port}/metrics", timeout=5) as r:
         assert "wampd_cluster_" not in r.read().decode()
+
+
+# ---- pattern subscriptions (v2 match: prefix / wildcard) ----
+
+# Topics of dotted and of literal-glob-character URIs, served by the bundled broadcast handler
+# (it passes each publication on to every subscriber).
+PATTERN_ROUTES = """\
+app.any:
+  channel: 'app.{kind}.{id}'
+  handler: { callback: 'oro_sync.data_update' }
+lit.any:
+  channel: 'lit/{x}'
+  handler: { callback: 'oro_sync.data_update' }
+"""
+UNSUBSCRIBE, UNSUBSCRIBED = 34, 35
+
+
+@pytest.fixture
+def pattern_nodes(redis, wampd_factory, tmp_path):
+    """Three nodes serving PATTERN_ROUTES besides the bundled routes."""
+    routes = tmp_path / "pattern-routes.yml"
+    routes.write_text(PATTERN_ROUTES)
+    prefix = "t" + uuid.uuid4().hex[:8]
+    started = []
+    for i in (1, 2, 3):
+        config = node_config(redis, f"n{i}", prefix)
+        config["routing"] = config["routing"] + [str(routes)]
+        started.append(wampd_factory(config=config))
+    for node in started:
+        node.wait_for_log("receiving through Redis", timeout=10)
+    return started
+
+
+async def subscribe_match(client, match, pattern, timeout=TIMEOUT):
+    request = client.next_request()
+    await client.send([SUBSCRIBE, request, {"match": match}, pattern])
+    reply = await client.answer(request, timeout)
+    assert reply[0] == SUBSCRIBED, reply
+    return reply[2]
+
+
+async def unsubscribe(client, subscription):
+    request = client.next_request()
+    await client.send([UNSUBSCRIBE, request, subscription])
+    reply = await client.answer(request)
+    assert reply[0] == UNSUBSCRIBED, reply
+
+
+async def pattern_events(client, count, timeout=TIMEOUT):
+    """The next `count` events as (subscription, topic, payload); an exact subscription's
+    event names no topic (None)."""
+    got = []
+    for _ in range(count):
+        message = await client.event(timeout)
+        got.append((message[1], message[3].get("topic"), message[4][0]))
+    return got
+
+
+def numpat(redis):
+    return int(redis_command(redis.port, "PUBSUB", "NUMPAT")[1:])
+
+
+def test_pattern_subscribers_get_every_nodes_events_once_and_in_order(pattern_nodes, redis):
+    async def scenario():
+        n1, n2, n3 = pattern_nodes
+        prefix_client = await V2.join(n2.url, "json")
+        wildcard_client = await V2.join(n2.url, "msgpack")
+        both = await V2.join(n2.url, "json")
+        literal = await V2.join(n2.url, "json")
+        by_prefix = await subscribe_match(prefix_client, "prefix", "app.news.")
+        by_wildcard = await subscribe_match(wildcard_client, "wildcard", "app..1")
+        # One session, an exact and a pattern subscription to one topic: an event per
+        # subscription, as a node alone delivers it.
+        exact = await both.subscribe("app.news.1")
+        both_prefix = await subscribe_match(both, "prefix", "app.news.")
+        # Redis's glob characters in a pattern are literal ('[' unescaped would match nothing).
+        by_literal = await subscribe_match(literal, "prefix", "lit/a*b?[")
+        assert numpat(redis) == 3  # "app.news." twice is one glob
+        # Node 2 has no exact subscriber for any of these but app.news.1.
+        topics = ["app.news.1", "app.sport.1", "app.news.2", "app.x.y.1", "app.sport.2",
+                  "lit/a*b?[c]", "lit/aXb?[c]"]
+        per_topic = 5
+        publishers = {"n1": await WampV1Client.connect(n1.url),
+                      "n3": await WampV1Client.connect(n3.url)}
+        for i in range(per_topic):
+            for origin, publisher in publishers.items():
+                for topic in topics:
+                    await publisher.publish(topic, {"from": origin, "topic": topic, "n": i})
+
+        def expected(matching):
+            return {(origin, topic): list(range(per_topic)) for origin in publishers
+                    for topic in topics if matching(topic)}
+
+        def sorted_by_origin(events, subscription_ids):
+            out = {}
+            for subscription, topic, payload in events:
+                assert subscription in subscription_ids, (subscription, subscription_ids)
+                if topic is not None:
+                    assert topic == payload["topic"], (topic, payload)
+                out.setdefault((payload["from"], payload["topic"]), []).append(payload["n"])
+            return out
+
+        news = lambda t: t.startswith("app.news.")
+        got = await pattern_events(prefix_client, 2 * 2 * per_topic)
+        assert sorted_by_origin(got, {by_prefix}) == expected(news)
+        # app..1 is app.*.1 in Redis: app.x.y.1 arrives there and is filtered out here.
+        got = await pattern_events(wildcard_client, 2 * 2 * per_topic)
+        assert sorted_by_origin(got, {by_wildcard}) == expected(
+            lambda t: t in ("app.news.1", "app.sport.1"))
+        got = await pattern_events(both, 2 * 3 * per_topic)
+        per_subscription = {}
+        for subscription, _, payload in got:
+            key = (subscription, payload["from"], payload["topic"])
+            per_subscription.setdefault(key, []).append(payload["n"])
+        assert per_subscription == {
+            **{(exact, o, "app.news.1"): list(range(per_topic)) for o in publishers},
+            **{(both_prefix, o, t): list(range(per_topic)) for o in publishers
+               for t in ("app.news.1", "app.news.2")},
+        }, per_subscription
+        got = await pattern_events(literal, 2 * per_topic)
+        assert sorted_by_origin(got, {by_literal}) == expected(lambda t: t == "lit/a*b?[c]")
+        for client in (prefix_client, wildcard_client, both, literal):
+            await expect_nothing(client, 0.3)
+
+        # Redis forgets this node's subscriber connection: the globs come back with it.
+        assert redis_command(redis.port, "CLIENT", "KILL", "TYPE", "pubsub").startswith(":")
+        deadline = time.monotonic() + 8
+        n = 0
+        while True:
+            assert time.monotonic() < deadline, "no pattern delivery after the reconnect"
+            n += 1
+            await publishers["n1"].publish("app.news.9", {"from": "probe", "topic": "x", "n": n})
+            try:
+                message = await prefix_client.event(0.2)
+                if message[4][0]["from"] == "probe":
+                    break
+            except asyncio.TimeoutError:
+                pass
+
+        # The last pattern subscriber leaving takes the node's glob out of Redis.
+        await unsubscribe(prefix_client, by_prefix)
+        assert numpat(redis) == 3
+        await unsubscribe(both, both_prefix)
+        await unsubscribe(wildcard_client, by_wildcard)
+        await literal.close()
+        deadline = time.monotonic() + 3
+        while numpat(redis) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert numpat(redis) == 0
+        for client in [prefix_client, wildcard_client, both, *publishers.values()]:
+            await client.close()
+
+    run(scenario())
+
+
+def test_pattern_subscribed_only_once_the_node_receives_it(pattern_nodes, redis):
+    async def scenario():
+        n1, n2, _ = pattern_nodes
+        subscriber = await V2.join(n2.url)
+        assert redis_command(redis.port, "CLIENT", "PAUSE", "1000", "ALL") == "+OK"
+        started = time.monotonic()
+        subscription = await subscribe_match(subscriber, "wildcard", "app..7")
+        waited = time.monotonic() - started
+        assert waited > 0.7, f"SUBSCRIBED after {waited:.3f} s, before Redis confirmed"
+        async with await WampV1Client.connect(n1.url) as publisher:
+            await publisher.publish("app.news.7", "right-after")
+        message = await subscriber.event()
+        assert (message[1], message[3]["topic"], message[4]) == (
+            subscription, "app.news.7", ["right-after"])
+        await subscriber.close()
+
+    run(scenario())
+
+
+# ---- Redis over a unix socket, and with a password ----
+
+
+def test_redis_over_a_unix_socket(wampd_factory, tmp_path):
+    # A short directory: a unix socket's path has at most 107 bytes; tmp_path may be longer.
+    directory = tempfile.mkdtemp(prefix="wampd-redis-", dir="/tmp")
+    socket_path = os.path.join(directory, "redis.sock")
+    redis = Redis(tmp_path, ["--unixsocket", socket_path, "--unixsocketperm", "700"])
+    try:
+        prefix = "t" + uuid.uuid4().hex[:8]
+        url = f"unix://{socket_path}?db=0"
+        n1, n2 = [wampd_factory(config=default_config(
+            cluster={"redis": url, "prefix": prefix, "node": f"n{i}"}, log_level="info"))
+            for i in (1, 2)]
+        for node in (n1, n2):
+            node.wait_for_log("receiving through Redis at unix://" + socket_path, timeout=10)
+
+        async def scenario():
+            a, b = await v1_subscriber(n1), await V2.join(n2.url, "msgpack")
+            await b.subscribe(TOPIC)
+            await asyncio.sleep(0.2)
+            for node, text in ((n1, "from-n1"), (n2, "from-n2")):
+                async with await WampV1Client.connect(node.url) as publisher:
+                    await publisher.publish(TOPIC, text)
+            assert await collect(a, 2) == ["from-n1", "from-n2"]
+            assert await collect(b, 2) == ["from-n1", "from-n2"]
+            # Both nodes' four connections are on the socket, none on TCP.
+            raw = socket.create_connection(("127.0.0.1", redis.port), timeout=2)
+            with raw:
+                raw.sendall(b"*2\r\n$6\r\nCLIENT\r\n$4\r\nLIST\r\n")
+                listing = b""
+                while not listing.endswith(b"\r\n") or listing.count(b"\n") < 2:
+                    listing += raw.recv(65536)
+            assert listing.decode().count(" addr=" + socket_path) == 4, listing
+            for client in (a, b):
+                await client.close()
+
+        run(scenario())
+    finally:
+        redis.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_redis_with_a_password(wampd_factory, tmp_path, monkeypatch):
+    password = "s3cret:/@%"
+    redis = Redis(tmp_path, ["--requirepass", password])
+    try:
+        prefix = "t" + uuid.uuid4().hex[:8]
+
+        def node(name, url):
+            return wampd_factory(config=default_config(
+                cluster={"redis": url, "prefix": prefix, "node": name}, log_level="info"))
+
+        # In the URL (percent-escaped), and from $WAMPD_REDIS_PASSWORD with none in the URL.
+        escaped = urllib.parse.quote(password, safe="")
+        in_url = node("n1", f"redis://:{escaped}@127.0.0.1:{redis.port}/0")
+        monkeypatch.setenv("WAMPD_REDIS_PASSWORD", password)
+        from_env = node("n2", redis.url)
+        monkeypatch.delenv("WAMPD_REDIS_PASSWORD")
+        wrong = node("n3", f"redis://:wrong@127.0.0.1:{redis.port}/0")
+        for good in (in_url, from_env):
+            good.wait_for_log("receiving through Redis", timeout=10)
+        # A wrong password: one clear line (not one per retry), and the node serves alone.
+        wrong.wait_for_log("cannot use Redis at", timeout=10)
+
+        async def scenario():
+            subscribers = [await V2.join(n.url) for n in (in_url, from_env, wrong)]
+            for client in subscribers:
+                await client.subscribe(TOPIC)
+            for origin in (in_url, from_env, wrong):
+                async with await WampV1Client.connect(origin.url) as publisher:
+                    await publisher.publish(TOPIC, origin.log_path.name)
+            names = [n.log_path.name for n in (in_url, from_env, wrong)]
+            assert await collect(subscribers[0], 2) == names[:2]
+            assert await collect(subscribers[1], 2) == names[:2]
+            assert await collect(subscribers[2], 1) == names[2:]
+            for client in subscribers:
+                await expect_nothing(client, 0.3)
+                await client.close()
+
+        run(scenario())
+        lines = [line for line in wrong.log().splitlines() if "cannot use Redis" in line]
+        assert len(lines) == 1, lines
+        assert "WRONGPASS" in lines[0] and "$WAMPD_REDIS_PASSWORD" in lines[0], lines[0]
+        assert password not in wrong.log() and password not in in_url.log()
+    finally:
+        redis.stop()
+
+
+# ---- reload on one node while the cluster serves ----
+
+
+def test_reload_on_one_node_while_the_cluster_serves(redis, wampd_factory, tmp_path):
+    prefix = "t" + uuid.uuid4().hex[:8]
+    routing = tmp_path / "node2-routing"
+    routing.mkdir()
+    configs = [node_config(redis, f"n{i}", prefix) for i in (1, 2, 3)]
+    configs[1]["routing"] = configs[1]["routing"] + [str(routing)]
+    nodes = [wampd_factory(config=config) for config in configs]
+    for node in nodes:
+        node.wait_for_log("receiving through Redis", timeout=10)
+    n1, n2, n3 = nodes
+    per_origin = 120
+
+    async def scenario():
+        subscribers = [await v1_subscriber(n) for n in nodes]
+        for node, serializer in ((n1, "json"), (n2, "msgpack"), (n3, "json")):
+            client = await V2.join(node.url, serializer)
+            await client.subscribe(TOPIC)
+            subscribers.append(client)
+        await asyncio.sleep(0.2)  # v1 SUBSCRIBE has no answer
+
+        async def flow(node, origin):
+            async with await WampV1Client.connect(node.url) as publisher:
+                for i in range(per_origin):
+                    await publisher.publish(TOPIC, {"from": origin, "n": i})
+                    await asyncio.sleep(0.01)
+
+        async def reload_node2():
+            await asyncio.sleep(0.4)  # well into the flow
+            staged = tmp_path / "fresh.yml"
+            staged.write_text("fresh.any:\n  channel: 'fresh/{x}'\n"
+                              "  handler: { callback: 'oro_sync.data_update' }\n")
+            os.rename(staged, routing / "fresh.yml")
+            n2.process.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 5
+            while "routes (+1 -0)" not in n2.log():
+                assert time.monotonic() < deadline, n2.log()
+                await asyncio.sleep(0.05)
+
+        await asyncio.gather(flow(n1, "n1"), flow(n3, "n3"), reload_node2())
+        for client in subscribers:
+            got = await collect(client, 2 * per_origin)
+            await expect_nothing(client, 0.3)
+            by_origin = {}
+            for event in got:
+                by_origin.setdefault(event["from"], []).append(event["n"])
+            assert by_origin == {"n1": list(range(per_origin)),
+                                 "n3": list(range(per_origin))}, by_origin
+
+        # The new route serves on node 2 (and only there: the others' routing did not change).
+        fresh = await V2.join(n2.url)
+        await fresh.subscribe("fresh/1")
+        reply = await fresh.publish("fresh/1", ["new"], acknowledge=True, exclude_me=False)
+        assert reply[0] == PUBLISHED, reply
+        assert (await fresh.event())[4] == ["new"]
+        elsewhere = await V2.join(n1.url)
+        request = elsewhere.next_request()
+        await elsewhere.send([SUBSCRIBE, request, {}, "fresh/1"])
+        assert (await elsewhere.answer(request))[0] == ERROR
+        for client in subscribers + [fresh, elsewhere]:
+            await client.close()
+
+    run(scenario())
+    assert "reload (" in n2.log() and "reload (" not in n1.log() + n3.log()
+
+
+# ---- session ids ----
+
+
+def test_session_ids_are_disjoint_across_nodes(nodes, redis):
+    for node in nodes:
+        node.wait_for_log("node number", timeout=5)
+    # One INCR per node start.
+    key = redis_command(redis.port, "KEYS", "*!node-number", lines=True)
+    assert len(key) == 1, key
+    assert redis_command(redis.port, "GET", key[0], lines=True) == ["3"]
+
+    async def scenario():
+        numbers = []
+        for node in nodes:
+            clients = [await V2.join(node.url) for _ in range(4)]
+            clients += [await WampV1Client.connect(node.url) for _ in range(2)]
+            ids = [c.session_id if isinstance(c, V2) else int(c.session_id) for c in clients]
+            assert all(0 < i < 2 ** 53 for i in ids), ids
+            # The node's number on top (bits 37..52), the same for all its sessions.
+            tops = {i >> 37 for i in ids}
+            assert len(tops) == 1 and 1 <= min(tops) <= 3, (node.url, ids)
+            numbers.append(tops.pop())
+            for client in clients:
+                await client.close()
+        assert sorted(numbers) == [1, 2, 3], numbers
+
+    run(scenario())

@@ -1,6 +1,7 @@
 // The message a node sends on a topic's channel: everything another node needs to deliver
 // the event as the origin did (filters, disclosure, the publisher's own arguments), bytes
-// intact; and what no node wrote is refused.
+// intact; and what no node wrote is refused. The globs pattern subscriptions take, and the
+// cluster's session ids.
 #include "cluster/cluster_bus.h"
 
 #include <doctest/doctest.h>
@@ -99,6 +100,34 @@ TEST_CASE("messages no node wrote are refused") {
   CHECK_FALSE(
       decodeEvent(wamp2::encode(good, wamp2::Serializer::MsgPack), got, origin, sequence, error));
   CHECK(error.find("filters") != std::string::npos);
+}
+
+TEST_CASE("a pattern's Redis glob: metacharacters escaped, a wildcard's empty components '*'") {
+  CHECK(redisGlob("wampd:", "prefix", "com.app.") == "wampd:com.app.*");
+  CHECK(redisGlob("wampd:", "prefix", "") == "wampd:*");
+  // Redis's glob takes * ? [ ] and backslash as special; a topic's are literal.
+  CHECK(redisGlob("wampd:", "prefix", "a*b?c[d]e\\f") == "wampd:a\\*b\\?c\\[d\\]e\\\\f*");
+  CHECK(redisGlob("p[1]:", "prefix", "x") == "p\\[1\\]:x*");
+  CHECK(redisGlob("wampd:", "wildcard", "com..update") == "wampd:com.*.update");
+  CHECK(redisGlob("wampd:", "wildcard", ".a.") == "wampd:*.a.*");
+  CHECK(redisGlob("wampd:", "wildcard", "") == "wampd:*");
+  CHECK(redisGlob("wampd:", "wildcard", "a*..b") == "wampd:a\\*.*.b");
+  CHECK(redisGlob("wampd:", "wildcard", "a.b") == "wampd:a.b");
+}
+
+TEST_CASE("session ids: the node number on top, random below, within WAMP's 2^53") {
+  constexpr SessionId kMax = SessionId{1} << 53;
+  const std::uint64_t all = ~std::uint64_t{0};
+  CHECK(clusterSessionId(1, 0) == SessionId{1} << 37);
+  CHECK(clusterSessionId(1, all) == (SessionId{2} << 37) - 1);
+  CHECK(clusterSessionId(kMaxNodeNumber, all) == kMax - 1);
+  CHECK(clusterSessionId(0, 0) == 1);  // unnumbered: never 0
+  CHECK(clusterSessionId(0, all) == (SessionId{1} << 37) - 1);
+  // Different numbers, whatever the random bits: different ids.
+  for (std::uint64_t r : {std::uint64_t{0}, std::uint64_t{12345}, all})
+    for (std::uint64_t q : {std::uint64_t{0}, std::uint64_t{12345}, all})
+      CHECK(clusterSessionId(7, r) != clusterSessionId(8, q));
+  CHECK((clusterSessionId(7, 12345) >> kSessionNodeShift) == 7);
 }
 
 }  // namespace

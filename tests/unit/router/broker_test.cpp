@@ -427,5 +427,96 @@ TEST_CASE("a session may hold only so many subscriptions") {
   CHECK(broker.subscribePattern(a, "prefix", "news/").outcome == Broker::Outcome::LimitReached);
 }
 
+// What the broker tells a cluster, in order.
+struct RecordingCluster final : ClusterPort {
+  std::vector<std::string> calls;
+  bool forward(const ClusterEvent&) noexcept override { return true; }
+  void topicWanted(std::string_view topic) noexcept override {
+    calls.push_back("topic+ " + std::string(topic));
+  }
+  void topicUnwanted(std::string_view topic) noexcept override {
+    calls.push_back("topic- " + std::string(topic));
+  }
+  void whenReceiving(std::string_view, std::function<void()> ready) override { ready(); }
+  void patternWanted(std::string_view match, std::string_view pattern) noexcept override {
+    calls.push_back("pattern+ " + std::string(match) + " " + std::string(pattern));
+  }
+  void patternUnwanted(std::string_view match, std::string_view pattern) noexcept override {
+    calls.push_back("pattern- " + std::string(match) + " " + std::string(pattern));
+  }
+  void whenReceivingPattern(std::string_view, std::string_view,
+                            std::function<void()> ready) override {
+    ready();
+  }
+};
+
+Broker::RemoteEvent remoteEvent(const std::string& topic, int n) {
+  Broker::RemoteEvent e;
+  e.topic = topic;
+  e.payload = Value(n);
+  e.publication = 1000 + n;
+  return e;
+}
+
+TEST_CASE_FIXTURE(BrokerFixture, "a cluster hears of each pattern once, while it has sessions") {
+  RecordingCluster cluster;
+  broker.setCluster(&cluster);
+  FakePeer a(1, {}, 2), b(2, {}, 2);
+  const Broker::Result p = broker.subscribePattern(a, "prefix", "news/");
+  broker.subscribePattern(b, "prefix", "news/");
+  const Broker::Result w = broker.subscribePattern(a, "wildcard", "news.");
+  CHECK(cluster.calls ==
+        std::vector<std::string>{"pattern+ prefix news/", "pattern+ wildcard news."});
+  broker.unsubscribeById(a, p.id);
+  CHECK(cluster.calls.size() == 2);
+  broker.disconnect(b);
+  broker.unsubscribeById(a, w.id);
+  CHECK(cluster.calls ==
+        std::vector<std::string>{"pattern+ prefix news/", "pattern+ wildcard news.",
+                                 "pattern- prefix news/", "pattern- wildcard news."});
+  broker.setCluster(nullptr);
+}
+
+TEST_CASE_FIXTURE(BrokerFixture,
+                  "another node's event reaches pattern subscribers of a topic no one here has") {
+  RecordingCluster cluster;
+  broker.setCluster(&cluster);
+  FakePeer prefix(1, {}, 2), both(2, {}, 2), wildcard(3, {}, 2);
+  const Broker::Result p = broker.subscribePattern(prefix, "prefix", "news/");
+  broker.subscribePattern(both, "prefix", "news/");
+  broker.subscribe(both, "news/7");
+  broker.subscribePattern(wildcard, "wildcard", "news/1");  // one component: news/1 only
+
+  Broker::RemoteEvent first = remoteEvent("news/1", 1);
+  broker.deliverRemote(first);
+  // The handler admitted the pattern subscribers, as on a first local publication.
+  CHECK(log.count("subscribe 1 news/1") == 1);
+  REQUIRE(prefix.received.size() == 1);
+  CHECK(prefix.received[0].viaPattern);
+  CHECK(prefix.received[0].subscription == p.id);
+  CHECK(prefix.received[0].publication == 1001);
+  CHECK(wildcard.received.size() == 1);
+  CHECK(both.received.size() == 1);
+
+  // Exact and pattern subscription of one session: once per subscription, as standalone.
+  Broker::RemoteEvent seventh = remoteEvent("news/7", 7);
+  broker.deliverRemote(seventh);
+  CHECK(both.received.size() == 3);
+  CHECK(prefix.received.size() == 2);
+  CHECK(wildcard.received.size() == 1);
+
+  // A topic no pattern here matches precisely is dropped (a wider Redis glob brought it).
+  Broker::RemoteEvent stray = remoteEvent("sport/1", 2);
+  broker.deliverRemote(stray);
+  CHECK(log.count("subscribe 1 sport/1") == 0);
+
+  broker.disconnect(prefix);
+  broker.disconnect(both);
+  broker.disconnect(wildcard);
+  checkBalanced(log);
+  CHECK(broker.topicCount() == 0);
+  broker.setCluster(nullptr);
+}
+
 }  // namespace
 }  // namespace wampd::core
