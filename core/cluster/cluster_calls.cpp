@@ -584,10 +584,17 @@ void ClusterCalls::tick() {
   });
   refresh();
   const auto now = std::chrono::steady_clock::now();
+  // Each node asked about once a tick, however many calls wait on it.
+  std::unordered_map<std::string, std::optional<bool>> states;
+  auto stateOf = [&](const std::string& node) {
+    auto [it, added] = states.try_emplace(node);
+    if (added) it->second = nodeState_(node);
+    return it->second;
+  };
   std::vector<std::pair<std::uint64_t, std::string>> gone;
   for (const auto& [id, p] : pending_) {
     if (p.owner.empty()) continue;
-    const std::optional<bool> alive = nodeState_(p.owner);
+    const std::optional<bool> alive = stateOf(p.owner);
     if (alive ? !*alive : now - p.started > kUnknownNodeGrace) gone.emplace_back(id, p.owner);
   }
   for (const auto& [id, owner] : gone)
@@ -596,7 +603,7 @@ void ClusterCalls::tick() {
   // Calls served for a node that stopped reporting: no one waits for their answers.
   std::vector<std::pair<SessionId, std::uint64_t>> orphans;
   for (const auto& [key, node] : served_)
-    if (std::optional<bool> alive = nodeState_(node); alive && !*alive) orphans.push_back(key);
+    if (std::optional<bool> alive = stateOf(node); alive && !*alive) orphans.push_back(key);
   for (const auto& [caller, call] : orphans) {
     served_.erase({caller, call});
     dealer_.cancel(caller, call, "killnowait", true);

@@ -15,7 +15,7 @@ import pytest
 import websockets
 
 from conftest import run_wampctl
-from test_cluster import TIMEOUT, V2, WELCOME, nodes, redis  # noqa: F401 (fixtures)
+from test_cluster import TIMEOUT, V2, WELCOME, nodes, redis, redis_command  # noqa: F401
 from wamp_client import run
 
 HELLO, ERROR = 1, 8
@@ -230,7 +230,7 @@ def test_cancel_and_timeout_travel_to_the_callee_node(rpc_nodes):
     run(scenario())
 
 
-def test_registrations_are_cluster_wide(rpc_nodes):
+def test_registrations_are_cluster_wide(rpc_nodes, redis):
     async def scenario():
         n1, n2, n3 = rpc_nodes
         first = await join(n1)
@@ -270,7 +270,19 @@ def test_registrations_are_cluster_wide(rpc_nodes):
         await other.close()
         await asyncio.sleep(0.2)
         await registered(first, "app.one")
-        for client in (first, helper, racer):
+
+        # The claim is a key that lapses unless its node refreshes it; a node that stops
+        # deletes its keys at once.
+        await registered(racer, "app.leaving")
+        keys = redis_command(redis.port, "KEYS", "*@proc:app.leaving", lines=True)
+        assert len(keys) == 1, keys
+        assert 0 < int(redis_command(redis.port, "PTTL", keys[0])[1:]) <= 3000
+        await asyncio.sleep(1.5)
+        assert int(redis_command(redis.port, "PTTL", keys[0])[1:]) > 1000  # refreshed
+        n3.stop()
+        assert redis_command(redis.port, "KEYS", "*@proc:app.leaving", lines=True) == []
+        assert redis_command(redis.port, "KEYS", "*@proc:app.one", lines=True) != []
+        for client in (first, helper):
             await client.close()
 
     run(scenario())
