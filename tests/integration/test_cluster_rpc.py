@@ -365,7 +365,19 @@ def test_redis_killed_during_a_call(rpc_nodes, redis):
             assert reply[0] == ERROR, reply
             assert time.monotonic() < deadline, "node 1's registration did not come back"
             await asyncio.sleep(0.3)
-        await callee.close()
-        await caller.close()
+
+        # Another owner appears (as after a partition): node 1 logs the conflict and its own
+        # callers keep reaching its callee.
+        keys = redis_command(redis.port, "KEYS", "*@proc:app.pending", lines=True)
+        assert redis_command(redis.port, "SET", keys[0], "intruder", "PX", "60000") == "+OK"
+        n1.wait_for_log("procedure app.pending is now registered on node intruder", timeout=3)
+        local = await join(n1)
+        request = await local.call("app.pending", ["local"])
+        inv = await callee.invocation(skip_interrupts=True)
+        await callee.send([YIELD, inv[1], {}, ["still here"]])
+        reply = await local.answer(request)
+        assert reply[0] == RESULT and reply[3] == ["still here"], reply
+        for client in (callee, caller, local):
+            await client.close()
 
     run(scenario())
