@@ -98,7 +98,8 @@ Server::Server(asio::io_context& io, ConfigSource source,
     if (!c.password.empty()) settings.redis.password = c.password;
     settings.prefix = c.prefix;
     settings.node = c.node;
-    cluster::ClusterCalls::Settings calls{settings.redis, settings.prefix, "", ""};
+    cluster::ClusterCalls::Settings calls{settings.redis, settings.prefix, "", "",
+                                          c.maxPendingCalls};
     cluster_ = std::make_unique<cluster::ClusterBus>(io, std::move(settings), broker_,
                                                      [this] { return nodeReport(); });
     broker_.setCluster(cluster_.get());

@@ -10,12 +10,14 @@ import asyncio
 import json
 import time
 import urllib.request
+import uuid
 
 import pytest
 import websockets
 
 from conftest import run_wampctl
-from test_cluster import TIMEOUT, V2, WELCOME, nodes, redis, redis_command  # noqa: F401
+from test_cluster import (TIMEOUT, V2, WELCOME, node_config, nodes, redis,  # noqa: F401
+                          redis_command)
 from wamp_client import run
 
 HELLO, ERROR = 1, 8
@@ -381,3 +383,43 @@ def test_redis_killed_during_a_call(rpc_nodes, redis):
             await client.close()
 
     run(scenario())
+
+
+def test_calls_waiting_on_other_nodes_are_bounded(redis, wampd_factory):
+    prefix = "t" + uuid.uuid4().hex[:8]
+    started = []
+    for name in ("a", "b"):
+        config = node_config(redis, name, prefix)
+        config["cluster"]["max_pending_calls"] = 2
+        started.append(wampd_factory(config=config))
+    for node in started:
+        node.wait_for_log("serving calls from other nodes", timeout=10)
+    a, b = started
+
+    async def scenario():
+        callee = await join(a)
+        await registered(callee, "app.slow")
+        caller = await join(b)
+        waiting = [await caller.call("app.slow", [i]) for i in range(2)]
+        invocations = [await callee.invocation() for _ in waiting]
+        request = await caller.call("app.slow", [2])
+        reply = await caller.answer(request)
+        assert reply[0] == ERROR and reply[4] == UNAVAILABLE, reply
+        assert "too many calls" in reply[5][0]
+        for inv in invocations:
+            await callee.send([YIELD, inv[1], {}, inv[4]])
+        for i, request in enumerate(waiting):
+            reply = await caller.answer(request)
+            assert reply[0] == RESULT and reply[3] == [i], reply
+        request = await caller.call("app.slow", [3])  # room again
+        inv = await callee.invocation()
+        await callee.send([YIELD, inv[1], {}, inv[4]])
+        assert (await caller.answer(request))[3] == [3]
+        await callee.close()
+        await caller.close()
+
+    run(scenario())
+    rc, out, err = run_wampctl("--url", b.url, "--timeout", "5", "stats")
+    assert rc == 0, err
+    calls = json.loads([l for l in out.splitlines() if l.startswith("cluster: ")][0][9:])["calls"]
+    assert (calls["sent"], calls["refused"], calls["failed"], calls["pending"]) == (3, 1, 1, 0)
