@@ -57,24 +57,25 @@ enum class Fault : std::uint8_t {
   SessionEnded,        // WAMP v2: GOODBYE or ABORT ended the session (wamp.close.goodbye_and_out)
   Leaving,             // WAMP v2 GOODBYE wamp.close.close_realm: a client (wampctl) leaves
   // Answered; the connection stays (ABORT reasons: the session ends as SessionEnded).
-  NoSuchRealm,                // WAMP v2 HELLO for a realm this server does not serve (ABORT)
-  AuthenticationFailed,       // WAMP v2 ticket refused (ABORT)
-  HandlerFailed,              // a handler threw or returned an error
-  RuntimeError,               // a handler's generic runtime error
-  NotAuthorized,              // refused subscribe/publish/call, or an anonymous v2 HELLO
-  NoSuchProcedure,            // CALL without a route, RPC handler or callee
-  InvalidArgument,            // CALL arguments a handler rejected
-  NoSuchSubscription,         // a reload took the topic's route away, or UNSUBSCRIBE of nothing
-  InvalidUri,                 // WAMP v2: no route matches the topic
-  NoSuchRegistration,         // WAMP v2 UNREGISTER of nothing
-  OptionNotAllowed,           // WAMP v2 option value not supported (match, invoke)
-  ProcedureAlreadyExists,     // WAMP v2 REGISTER of a served procedure
-  Canceled,                   // WAMP v2 call canceled, or its callee left
-  Timeout,                    // WAMP v2 call timed out
-  ReloadFailed,               // wampd.reload: the new generation was refused
-  ClusterUnavailable,         // delivered on this node only: Redis is unreachable (cluster mode)
-  CalleeNodeGone,             // a call's callee is on another node, which stopped reporting
-  ClusterSharedRegistration,  // shared REGISTER of a procedure another node serves
+  NoSuchRealm,             // WAMP v2 HELLO for a realm this server does not serve (ABORT)
+  AuthenticationFailed,    // WAMP v2 ticket refused (ABORT)
+  HandlerFailed,           // a handler threw or returned an error
+  RuntimeError,            // a handler's generic runtime error
+  NotAuthorized,           // refused subscribe/publish/call, or an anonymous v2 HELLO
+  NoSuchProcedure,         // CALL without a route, RPC handler or callee
+  InvalidArgument,         // CALL arguments a handler rejected
+  NoSuchSubscription,      // a reload took the topic's route away, or UNSUBSCRIBE of nothing
+  InvalidUri,              // WAMP v2: no route matches the topic
+  NoSuchRegistration,      // WAMP v2 UNREGISTER of nothing
+  OptionNotAllowed,        // WAMP v2 option value not supported (match, invoke)
+  ProcedureAlreadyExists,  // WAMP v2 REGISTER of a served procedure
+  Canceled,                // WAMP v2 call canceled, or its callee left
+  Timeout,                 // WAMP v2 call timed out
+  ReloadFailed,            // wampd.reload: the new generation was refused
+  ClusterUnavailable,      // delivered on this node only: Redis is unreachable (cluster mode)
+  CalleeNodeGone,          // a call's callee is on another node, which stopped reporting
+  // A shared REGISTER of a procedure another node serves (shared registrations: one node).
+  ClusterSharedRegistration,
 };
 
 struct FaultInfo {
