@@ -299,6 +299,12 @@ def test_the_callee_node_killed_during_a_call(rpc_nodes):
         caller = await join(n1, "msgpack")
         request = await caller.call("app.fragile")
         await callee.invocation()
+        # And the other way round: node 3 calls a callee on node 2.
+        served = await join(n2)
+        await registered(served, "app.for_n3")
+        doomed_caller = await join(n3)
+        await doomed_caller.call("app.for_n3")
+        orphan = await served.invocation()
         n3.process.kill()
         n3.process.wait()
         n3.reaped = True
@@ -307,6 +313,9 @@ def test_the_callee_node_killed_during_a_call(rpc_nodes):
         took = time.monotonic() - started
         assert reply[0] == ERROR and reply[4] == NODE_GONE, reply
         assert took < 6, took
+        # No one waits for the dead caller's answer: its callee is told to stop.
+        interrupt = await served.next_of(INTERRUPT, timeout=6)
+        assert interrupt[1] == orphan[1] and interrupt[2]["mode"] == "killnowait"
         # The dead node's registration lapses: another node's callee takes the procedure.
         heir = await join(n2)
         deadline = time.monotonic() + 6
@@ -322,8 +331,8 @@ def test_the_callee_node_killed_during_a_call(rpc_nodes):
         await heir.send([YIELD, inv[1], {}, ["heir"]])
         reply = await caller.answer(request)
         assert reply[0] == RESULT and reply[3] == ["heir"], reply
-        await heir.close()
-        await caller.close()
+        for client in (heir, caller, served):
+            await client.close()
 
     run(scenario())
 
