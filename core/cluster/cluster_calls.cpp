@@ -113,6 +113,7 @@ ClusterCalls::ClusterCalls(asio::io_context& io, Settings settings, Dealer& deal
       io, options,
       RedisLink::Handlers{[this] {
                             commandsWereUp_ = true;
+                            flushUnsent();
                             refresh();
                           },
                           [this](const std::string& why) { onCommandsDown(why); },
@@ -141,9 +142,10 @@ void ClusterCalls::start() {
 
 void ClusterCalls::stop() {
   if (stopping_) return;
-  stopping_ = true;
   tick_.cancel();
+  // Callers elsewhere still hear of the calls this node served.
   lost("the node is shutting down");
+  stopping_ = true;
   if (commands_->up() && !owned_.empty()) {
     std::vector<std::string> args{"EVAL", kReleaseScript, std::to_string(owned_.size())};
     for (const std::string& uri : owned_) args.push_back(keyOf(uri));
@@ -219,10 +221,21 @@ void ClusterCalls::lost(const std::string& why) {
     fail(id, Fault::ClusterUnavailable, "the call's answer cannot come: " + why);
   pending_.clear();
   byRequest_.clear();
-  // Their answers could not leave: the callees stop working for nothing.
-  auto served = served_;
-  for (const auto& [key, node] : served) dealer_.cancel(key.first, key.second, "killnowait", true);
+  // Their answers could not leave: the callees stop, and each caller's node hears why once
+  // this node reaches Redis again (if it still waits: it may have kept its connections).
+  auto served = std::move(served_);
   served_.clear();
+  for (const auto& [key, node] : served) {
+    CallMessage out;
+    out.kind = CallMessage::Kind::Error;
+    out.caller = key.first;
+    out.call = key.second;
+    out.uri = uriOf(Fault::ClusterUnavailable);
+    out.hasArgs = true;
+    out.args = Array{Value("the callee's node lost Redis; the call was interrupted: " + why)};
+    publish(node, out);
+    dealer_.cancel(key.first, key.second, "killnowait", true);
+  }
 }
 
 void ClusterCalls::onPush(RedisReply& reply) {
@@ -268,7 +281,10 @@ void ClusterCalls::serve(CallMessage& call) {
   options.discloseMe = call.discloseMe;
   options.kwargs = call.hasKwargs ? &call.kwargs : nullptr;
   const std::string node = call.node;
+  // A call no longer in served_ was answered already (lost(), tick()): its callee's late
+  // answers go nowhere.
   auto onResult = [this, node, key](const Array& args, const Object* kwargs, bool progress) {
+    if (!served_.count(key)) return;
     if (!progress) served_.erase(key);
     CallMessage out;
     out.kind = CallMessage::Kind::Result;
@@ -285,7 +301,7 @@ void ClusterCalls::serve(CallMessage& call) {
   };
   auto onError = [this, node, key](const std::string& uri, const Array& args,
                                    const Object* kwargs) {
-    served_.erase(key);
+    if (served_.erase(key) == 0) return;
     CallMessage out;
     out.kind = CallMessage::Kind::Error;
     out.call = key.second;
@@ -320,8 +336,23 @@ void ClusterCalls::publish(const std::string& node, const CallMessage& message) 
     stamped.kwargs = Object{};
     bytes = encodeCallMessage(stamped);
   }
-  // An answer that cannot leave is lost with Redis: the caller's node fails the call itself.
+  const bool final = !(message.kind == CallMessage::Kind::Result && message.progress) &&
+                     message.kind != CallMessage::Kind::Cancel;
+  if (!commands_->up()) {
+    // A final answer waits for the connection: the caller's node may have kept its own
+    // connections (only this node's were cut) and would wait for it until the call's timeout.
+    if (final && unsent_.size() < settings_.maxPending)
+      unsent_.emplace_back(channelOf(node), std::move(bytes));
+    return;
+  }
   command({"PUBLISH", channelOf(node), bytes}, [](RedisReply&) {});
+}
+
+void ClusterCalls::flushUnsent() {
+  auto unsent = std::move(unsent_);
+  unsent_.clear();
+  for (const auto& [channel, bytes] : unsent)
+    command({"PUBLISH", channel, bytes}, [](RedisReply&) {});
 }
 
 void ClusterCalls::answer(const std::string& node, CallMessage& m) {

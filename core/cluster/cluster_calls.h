@@ -132,6 +132,7 @@ class ClusterCalls final : public CallPort {
   void sendCancel(const std::string& owner, SessionId caller, std::uint64_t call,
                   const std::string& mode);
   void publish(const std::string& node, const CallMessage& message);
+  void flushUnsent();
   /// Lost Redis: every waiting call fails, every call served for another node is canceled.
   void lost(const std::string& why);
   void tick();
@@ -147,6 +148,9 @@ class ClusterCalls final : public CallPort {
   std::string keyPrefix_, channelPrefix_, channel_;
   std::shared_ptr<RedisLink> commands_, subscriber_;
   std::deque<Reply> replies_;  // one per command sent, in order
+  // Final answers for other nodes' callers made while the command connection was down (at
+  // most maxPending): sent when it is back.
+  std::deque<std::pair<std::string, std::string>> unsent_;
   bool receiving_ = false, stopping_ = false, commandsWereUp_ = false, subWasUp_ = false;
   std::set<std::string> owned_;       // URIs this node claimed
   std::set<std::string> conflicted_;  // of those, found taken by another node (logged once)

@@ -281,7 +281,12 @@ def test_registrations_are_cluster_wide(rpc_nodes, redis):
         assert 0 < int(redis_command(redis.port, "PTTL", keys[0])[1:]) <= 3000
         await asyncio.sleep(1.5)
         assert int(redis_command(redis.port, "PTTL", keys[0])[1:]) > 1000  # refreshed
+        # A call in flight when the callee's node stops gets its answer at once.
+        request = await first.call("app.leaving")
+        await racer.invocation()
         n3.stop()
+        reply = await first.answer(request, timeout=1)
+        assert reply[0] == ERROR and reply[4] == "wamp.error.canceled", reply
         assert redis_command(redis.port, "KEYS", "*@proc:app.leaving", lines=True) == []
         assert redis_command(redis.port, "KEYS", "*@proc:app.one", lines=True) != []
         for client in (first, helper):
