@@ -15,7 +15,7 @@ constexpr std::uint16_t kInvalid = wireCode(CloseCode::InvalidPayload);
 // 1007 on any exception while decoding), and Oro's clients expect nothing else. Faults a
 // WAMP v1 caller can meet that Gos has no code for answer 500, as a handler's failure does.
 // ABORT reasons without a close code end the session as SessionEnded does.
-constexpr std::array<FaultInfo, 31> kFaults{{
+constexpr std::array<FaultInfo, 33> kFaults{{
     {kInvalid, "Invalid WAMP message", "", 0},
     {kInvalid, "Unknown or server-only WAMP message type", "", 0},
     {kInvalid, "Unable to find route", "", 0},
@@ -50,8 +50,11 @@ constexpr std::array<FaultInfo, 31> kFaults{{
     {0, "Reload failed", "wampd.error.reload_failed", 500},
     {0, "Delivered on this node only: the cluster is unreachable",
      "wampd.error.cluster_unavailable", 503},
+    {0, "The callee's node stopped answering", "wampd.error.callee_node_gone", 503},
+    {0, "Shared registrations are served by one node only",
+     "wampd.error.cluster_shared_registration", 500},
 }};
-static_assert(kFaults.size() == static_cast<std::size_t>(Fault::ClusterUnavailable) + 1,
+static_assert(kFaults.size() == static_cast<std::size_t>(Fault::ClusterSharedRegistration) + 1,
               "one row per Fault");
 
 }  // namespace

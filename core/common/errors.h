@@ -73,6 +73,9 @@ enum class Fault : std::uint8_t {
   Timeout,                 // WAMP v2 call timed out
   ReloadFailed,            // wampd.reload: the new generation was refused
   ClusterUnavailable,      // delivered on this node only: Redis is unreachable (cluster mode)
+  CalleeNodeGone,          // a call's callee is on another node, which stopped reporting
+  // A shared REGISTER of a procedure another node serves (shared registrations: one node).
+  ClusterSharedRegistration,
 };
 
 struct FaultInfo {

@@ -381,11 +381,17 @@ void readClusterNode(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
   c.cluster.node = v.IsNull() ? std::string() : ctx.doc().scalar(v, "cluster.node");
 }
 
+void readClusterMaxPendingCalls(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  c.cluster.maxPendingCalls =
+      static_cast<std::size_t>(ctx.integer(v, "cluster.max_pending_calls", 1, 10000000));
+}
+
 void readCluster(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
-  static constexpr std::array<Field, 3> kFields{{
+  static constexpr std::array<Field, 4> kFields{{
       {"redis", readClusterRedis},
       {"prefix", readClusterPrefix},
       {"node", readClusterNode},
+      {"max_pending_calls", readClusterMaxPendingCalls},
   }};
   c.cluster.enabled = true;
   if (!v.IsNull()) readSection(ctx, v, "cluster", kFields, c);

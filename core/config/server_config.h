@@ -39,6 +39,9 @@ struct ClusterConfig {
   std::string node;
   /// $WAMPD_REDIS_PASSWORD; when set it replaces the URL's password.
   std::string password;
+  /// Calls this node sent to other nodes' callees and that wait for their answers; beyond,
+  /// a CALL is refused.
+  std::size_t maxPendingCalls = 10000;
 };
 
 struct ServerConfig {

@@ -40,19 +40,34 @@ Dealer::Result Dealer::call(Peer& session, const std::string& uri, const Array& 
   return result;
 }
 
-Dealer::Registered Dealer::registerProcedure(Callee& callee, const std::string& uri,
-                                             const std::string& invoke) {
+Status Dealer::refusal(Callee& callee, const std::string& uri, const std::string& invoke) const {
   if (invoke != "single" && !sharedPolicy(invoke))
-    return {Status::error(uriOf(Fault::OptionNotAllowed),
-                          "invoke policy '" + invoke + "' is not supported"),
-            0};
+    return Status::error(uriOf(Fault::OptionNotAllowed),
+                         "invoke policy '" + invoke + "' is not supported");
   Request ignored;
   if (const Route* route = generation_->router.match(uri, ignored);
       route && generation_->plugins.rpcHandler(route->callback()))
-    return {Status::error(uriOf(Fault::ProcedureAlreadyExists),
-                          "\"" + uri + "\" is served by the server's RPC handler '" +
-                              route->callback() + "'"),
-            0};
+    return Status::error(
+        uriOf(Fault::ProcedureAlreadyExists),
+        "\"" + uri + "\" is served by the server's RPC handler '" + route->callback() + "'");
+  auto it = registrations_.find(uri);
+  if (it == registrations_.end()) return Status();
+  const Registration& r = it->second;
+  if (r.invoke != invoke || invoke == "single")
+    return Status::error(
+        uriOf(Fault::ProcedureAlreadyExists),
+        "\"" + uri + "\" is already registered with invoke policy '" + r.invoke + "'");
+  const bool waits = std::any_of(r.waiting.begin(), r.waiting.end(),
+                                 [&](const auto& w) { return w.first == &callee; });
+  if (waits || std::find(r.callees.begin(), r.callees.end(), &callee) != r.callees.end())
+    return Status::error(uriOf(Fault::ProcedureAlreadyExists),
+                         "this session already registered \"" + uri + "\"");
+  return Status();
+}
+
+Dealer::Registered Dealer::registerProcedure(Callee& callee, const std::string& uri,
+                                             const std::string& invoke) {
+  if (Status why = refusal(callee, uri, invoke); !why) return {why, 0};
   auto [it, created] = registrations_.try_emplace(uri);
   Registration& r = it->second;
   if (created) {
@@ -60,18 +75,77 @@ Dealer::Registered Dealer::registerProcedure(Callee& callee, const std::string& 
     r.uri = uri;
     r.invoke = invoke;
     registrationsById_[r.id] = &r;
-  } else if (r.invoke != invoke || invoke == "single") {
-    return {Status::error(
-                uriOf(Fault::ProcedureAlreadyExists),
-                "\"" + uri + "\" is already registered with invoke policy '" + r.invoke + "'"),
-            0};
-  } else if (std::find(r.callees.begin(), r.callees.end(), &callee) != r.callees.end()) {
-    return {Status::error(uriOf(Fault::ProcedureAlreadyExists),
-                          "this session already registered \"" + uri + "\""),
-            0};
   }
   r.callees.push_back(&callee);
   return {Status(), r.id};
+}
+
+void Dealer::registerProcedure(Callee& callee, const std::string& uri, const std::string& invoke,
+                               std::function<void(const Registered&)> done) {
+  if (!cluster_) return done(registerProcedure(callee, uri, invoke));
+  if (Status why = refusal(callee, uri, invoke); !why) return done({why, 0});
+  auto [it, created] = registrations_.try_emplace(uri);
+  Registration& r = it->second;
+  if (!created && r.claimed) {
+    r.callees.push_back(&callee);
+    return done({Status(), r.id});
+  }
+  r.waiting.emplace_back(&callee, std::move(done));
+  if (!created) return;  // joins the claim under way
+  r.id = newId();
+  r.uri = uri;
+  r.invoke = invoke;
+  r.claimed = false;
+  registrationsById_[r.id] = &r;
+  cluster_->claim(uri, invoke != "single",
+                  [this, uri, id = r.id](const Status& status) { claimed(uri, id, status); });
+}
+
+void Dealer::claimed(const std::string& uri, std::uint64_t registrationId, const Status& status) {
+  auto it = registrations_.find(uri);
+  if (it == registrations_.end() || it->second.id != registrationId) {
+    // Its callees left while the cluster was asked: the claim is no one's, unless a newer
+    // registration of the URI is being claimed meanwhile (then the claim is that one's).
+    if (status && it == registrations_.end()) cluster_->release(uri);
+    return;
+  }
+  Registration& r = it->second;
+  auto waiting = std::move(r.waiting);
+  r.waiting.clear();
+  if (!status) {
+    registrationsById_.erase(r.id);
+    registrations_.erase(it);
+    for (auto& [callee, done] : waiting) done({status, 0});
+    return;
+  }
+  r.claimed = true;
+  const std::uint64_t id = r.id;
+  for (auto& [callee, done] : waiting) r.callees.push_back(callee);
+  for (auto& [callee, done] : waiting) done({Status(), id});
+}
+
+bool Dealer::hasCallee(const std::string& uri) const {
+  auto it = registrations_.find(uri);
+  return it != registrations_.end() && it->second.claimed;
+}
+
+bool Dealer::invokes(const std::string& uri) const {
+  if (hasCallee(uri)) return true;
+  if (!cluster_) return false;
+  Request ignored;
+  const Route* route = generation_->router.match(uri, ignored);
+  return !(route && generation_->plugins.rpcHandler(route->callback()));
+}
+
+void Dealer::erase(std::map<std::string, Registration>::iterator it) {
+  Registration& r = it->second;
+  if (!r.callees.empty() || !r.waiting.empty()) return;
+  const bool wasClaimed = r.claimed;
+  const std::string uri = r.uri;
+  registrationsById_.erase(r.id);
+  registrations_.erase(it);
+  // A claim still under way is released when its answer comes (Dealer::claimed).
+  if (cluster_ && wasClaimed) cluster_->release(uri);
 }
 
 bool Dealer::unregister(Callee& callee, std::uint64_t registrationId) {
@@ -81,10 +155,7 @@ bool Dealer::unregister(Callee& callee, std::uint64_t registrationId) {
   auto pos = std::find(r.callees.begin(), r.callees.end(), &callee);
   if (pos == r.callees.end()) return false;
   r.callees.erase(pos);
-  if (r.callees.empty()) {
-    registrationsById_.erase(it);
-    registrations_.erase(r.uri);
-  }
+  erase(registrations_.find(r.uri));
   return true;
 }
 
@@ -98,8 +169,18 @@ Callee* Dealer::pickCallee(Registration& r) {
 
 void Dealer::invoke(Peer& caller, const std::string& uri, const Array& args,
                     const CallOptions& options, ResultSink onResult, ErrorSink onError) {
+  CallerInfo who{caller.sessionId(), options.discloseMe ? caller.authid() : std::string(),
+                 options.discloseMe ? caller.authrole() : std::string()};
+  if (cluster_ && !hasCallee(uri))
+    return cluster_->call(who, uri, args, options, std::move(onResult), std::move(onError));
+  invokeLocal(who, uri, args, options, std::move(onResult), std::move(onError));
+}
+
+void Dealer::invokeLocal(const CallerInfo& caller, const std::string& uri, const Array& args,
+                         const CallOptions& options, ResultSink onResult, ErrorSink onError) {
   auto it = registrations_.find(uri);
-  Callee* callee = it == registrations_.end() ? nullptr : pickCallee(it->second);
+  Callee* callee =
+      it == registrations_.end() || !it->second.claimed ? nullptr : pickCallee(it->second);
   if (!callee) {
     ++counters_.noSuchProcedure;
     onError(uriOf(Fault::NoSuchProcedure), Array{Value("no callee for \"" + uri + "\"")}, nullptr);
@@ -109,7 +190,7 @@ void Dealer::invoke(Peer& caller, const std::string& uri, const Array& args,
   Invocation& inv = *invocation;
   inv.id = newId();
   inv.callee = callee;
-  inv.caller = caller.sessionId();
+  inv.caller = caller.session;
   inv.request = options.request;
   inv.progress = options.receiveProgress;
   inv.onResult = std::move(onResult);
@@ -118,9 +199,9 @@ void Dealer::invoke(Peer& caller, const std::string& uri, const Array& args,
   Object details;
   if (options.receiveProgress) details.set("receive_progress", Value(true));
   if (options.discloseMe) {
-    details.set("caller", Value(caller.sessionId()));
-    details.set("caller_authid", Value(caller.authid()));
-    details.set("caller_authrole", Value(caller.authrole()));
+    details.set("caller", Value(caller.session));
+    details.set("caller_authid", Value(caller.authid));
+    details.set("caller_authrole", Value(caller.authrole));
   }
   const std::uint64_t registration = it->second.id;
 
@@ -185,8 +266,15 @@ void Dealer::fail(std::uint64_t invocation, const std::string& uri, const std::s
 }
 
 void Dealer::cancel(Peer& caller, std::uint64_t request, const std::string& mode) {
-  auto call = invocationOfCall_.find({caller.sessionId(), request});
-  if (call == invocationOfCall_.end()) return;  // already answered
+  cancel(caller.sessionId(), request, mode);
+}
+
+void Dealer::cancel(SessionId caller, std::uint64_t request, const std::string& mode, bool remote) {
+  auto call = invocationOfCall_.find({caller, request});
+  if (call == invocationOfCall_.end()) {
+    if (cluster_ && !remote) cluster_->cancel(caller, request, mode);
+    return;  // already answered
+  }
   const std::uint64_t id = call->second;
   Invocation& inv = *invocations_.at(id);
   if (mode == "kill" && inv.callee->understandsInterrupt()) {
@@ -199,6 +287,7 @@ void Dealer::cancel(Peer& caller, std::uint64_t request, const std::string& mode
 
 void Dealer::disconnect(Peer& session, Callee* callee) {
   if (callee) withdraw(*callee);
+  if (cluster_) cluster_->callerLeft(session.sessionId());
   std::vector<std::uint64_t> made;
   for (const auto& [id, inv] : invocations_)
     if (inv->caller == session.sessionId()) made.push_back(id);
@@ -215,12 +304,11 @@ void Dealer::withdraw(Callee& callee) {
   for (auto it = registrations_.begin(); it != registrations_.end();) {
     auto& callees = it->second.callees;
     callees.erase(std::remove(callees.begin(), callees.end(), &callee), callees.end());
-    if (callees.empty()) {
-      registrationsById_.erase(it->second.id);
-      it = registrations_.erase(it);
-    } else {
-      ++it;
-    }
+    auto& waiting = it->second.waiting;
+    waiting.erase(std::remove_if(waiting.begin(), waiting.end(),
+                                 [&](const auto& w) { return w.first == &callee; }),
+                  waiting.end());
+    erase(it++);
   }
   std::vector<std::uint64_t> served;
   for (const auto& [id, inv] : invocations_)

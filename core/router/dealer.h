@@ -1,5 +1,7 @@
 // The dealer: procedure calls, served by plugin RPC handlers (through routes) or by WAMP v2
-// callee clients (through registrations), for callers of either WAMP version.
+// callee clients (through registrations), for callers of either WAMP version. In cluster
+// mode (setCluster) registrations are claimed cluster-wide before REGISTERED, and a v2 call
+// that nothing on this node serves goes to the procedure's owner node.
 #pragma once
 
 #include <asio/io_context.hpp>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "reload/generation.h"
+#include "router/call_port.h"
 #include "router/peer.h"
 #include "wamp/v2_codec.h"
 #include "wampd/status.h"
@@ -29,18 +32,9 @@ class Dealer {
     Value value;
   };
 
-  /// Where a callee's answer goes: a (progressive) result, or an error.
-  using ResultSink = std::function<void(const Array& args, const Object* kwargs, bool progress)>;
-  using ErrorSink =
-      std::function<void(const std::string& uri, const Array& args, const Object* kwargs)>;
-
-  struct CallOptions {
-    std::uint64_t request = 0;  // the caller's CALL request id (0: a v1 caller, no CANCEL)
-    bool receiveProgress = false;
-    std::uint64_t timeoutMs = 0;  // 0: none
-    bool discloseMe = false;
-    const Object* kwargs = nullptr;
-  };
+  using ResultSink = core::ResultSink;
+  using ErrorSink = core::ErrorSink;
+  using CallOptions = core::CallOptions;
 
   struct Registered {
     Status status;  // not ok: the ERROR to send
@@ -62,6 +56,9 @@ class Dealer {
   void setGeneration(std::shared_ptr<const Generation> generation) noexcept {
     generation_ = std::move(generation);
   }
+  /// Serves a cluster from now on (core/cluster): registrations are claimed cluster-wide and
+  /// calls nothing here serves go to their owner node.
+  void setCluster(CallPort* cluster) noexcept { cluster_ = cluster; }
 
   /// A call served by a plugin RPC handler through a route (synchronous).
   Result call(Peer& session, const std::string& uri, const Array& args);
@@ -69,20 +66,35 @@ class Dealer {
   /// REGISTER: `invoke` is single, roundrobin, random, first or last; callees sharing a
   /// procedure must all use the same policy other than single.
   Registered registerProcedure(Callee& callee, const std::string& uri, const std::string& invoke);
+  /// REGISTER as a session makes it: in cluster mode `done` runs once the cluster agreed
+  /// (or refused), possibly after `callee` left (the callback must find its session again).
+  void registerProcedure(Callee& callee, const std::string& uri, const std::string& invoke,
+                         std::function<void(const Registered&)> done);
   bool unregister(Callee& callee, std::uint64_t registrationId);
-  bool hasCallee(const std::string& uri) const { return registrations_.count(uri) != 0; }
+  /// A callee of this node serves `uri` (a registration still being claimed does not).
+  bool hasCallee(const std::string& uri) const;
+  /// A v2 CALL of `uri` goes through invoke(): a callee here, or, in cluster mode, nothing
+  /// here (no plugin procedure) serves it and its owner node may.
+  bool invokes(const std::string& uri) const;
 
   /// Sends INVOCATION to a callee of `uri`; its answer reaches the sinks exactly once
   /// (progressive results before), or an error if the callee leaves, the call times out or
   /// is canceled.
   void invoke(Peer& caller, const std::string& uri, const Array& args, const CallOptions& options,
               ResultSink onResult, ErrorSink onError);
+  /// invoke() for a call another node sent: this node's callees only.
+  void invokeLocal(const CallerInfo& caller, const std::string& uri, const Array& args,
+                   const CallOptions& options, ResultSink onResult, ErrorSink onError);
   void yield(Callee& callee, std::uint64_t invocation, bool progress, const Array* args,
              const Object* kwargs);
   void calleeError(Callee& callee, std::uint64_t invocation, const std::string& uri,
                    const Array* args, const Object* kwargs);
   /// CANCEL with mode skip, kill or killnowait (default killnowait).
   void cancel(Peer& caller, std::uint64_t request, const std::string& mode);
+  /// cancel() by the caller's session id; `remote`: a CANCEL another node sent (for this
+  /// node's callees only).
+  void cancel(SessionId caller, std::uint64_t request, const std::string& mode,
+              bool remote = false);
   /// A session left: its registrations go (`callee`: the session as a callee, if it can be
   /// one), calls it serves fail, calls it made are interrupted.
   void disconnect(Peer& session, Callee* callee);
@@ -97,6 +109,10 @@ class Dealer {
     std::string invoke;
     std::vector<Callee*> callees;
     std::size_t next = 0;  // roundrobin position
+    // Cluster mode: false until the cluster agreed this node owns the URI; meanwhile the
+    // callees that asked wait here, unreachable.
+    bool claimed = true;
+    std::vector<std::pair<Callee*, std::function<void(const Registered&)>>> waiting;
   };
   struct Invocation {
     std::uint64_t id = 0;
@@ -109,6 +125,11 @@ class Dealer {
     std::unique_ptr<asio::steady_timer> timer;
   };
 
+  /// Why `callee` may not register `uri` with `invoke` (ok: it may).
+  Status refusal(Callee& callee, const std::string& uri, const std::string& invoke) const;
+  void claimed(const std::string& uri, std::uint64_t registrationId, const Status& status);
+  /// Drops an emptied registration (and its cluster claim).
+  void erase(std::map<std::string, Registration>::iterator it);
   Callee* pickCallee(Registration& registration);
   void interrupt(Invocation& invocation, const char* mode);
   /// Ends an invocation with an error to its caller.
@@ -117,6 +138,7 @@ class Dealer {
 
   asio::io_context& io_;
   std::shared_ptr<const Generation> generation_;
+  CallPort* cluster_ = nullptr;
   std::map<std::string, Registration> registrations_;  // by URI; nodes are stable
   std::unordered_map<std::uint64_t, Registration*> registrationsById_;
   std::unordered_map<std::uint64_t, std::unique_ptr<Invocation>> invocations_;

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <optional>
 #include <set>
 
 #include "auth/backend_cookie.h"
@@ -97,9 +98,21 @@ Server::Server(asio::io_context& io, ConfigSource source,
     if (!c.password.empty()) settings.redis.password = c.password;
     settings.prefix = c.prefix;
     settings.node = c.node;
+    cluster::ClusterCalls::Settings calls{settings.redis, settings.prefix, "", "",
+                                          c.maxPendingCalls};
     cluster_ = std::make_unique<cluster::ClusterBus>(io, std::move(settings), broker_,
                                                      [this] { return nodeReport(); });
     broker_.setCluster(cluster_.get());
+    calls.nodeId = cluster_->nodeId();
+    calls.nodeName = cluster_->nodeName();
+    calls_ = std::make_unique<cluster::ClusterCalls>(
+        io, std::move(calls), dealer_, [this](const std::string& id) -> std::optional<bool> {
+          const Value nodes = cluster_->nodes();
+          for (const Value& node : *nodes.array())
+            if (node.find("id")->asString() == id) return !node.find("stale")->asBool();
+          return std::nullopt;
+        });
+    dealer_.setCluster(calls_.get());
   }
   dealer_.setGeneration(generation_);
   transport_.setTlsContext(generation_->tls);
@@ -110,6 +123,7 @@ Server::Server(asio::io_context& io, ConfigSource source,
 void Server::start() {
   transport_.listen();
   if (cluster_) cluster_->start();
+  if (calls_) calls_->start();
   cookie_ = auth::cookiePath(transport_.boundPort());
   writeCookie();
   watchFiles();
@@ -406,6 +420,8 @@ void Server::shutdown() {
   // while its own connection still carries it.
   for (auto& [id, session] : sessions_)
     if (Callee* callee = session->asCallee()) dealer_.withdraw(*callee);
+  // After the withdrawals: the registrations' claims go before the Redis connections.
+  if (calls_) calls_->stop();
   for (auto& [id, session] : sessions_) session->shutdown();
   if (sessions_.empty()) return;
   shutdownDeadline_ =
@@ -469,6 +485,7 @@ Value Server::statistics() const {
   if (!cluster_) return stats;
   // The whole cluster: each node's last report, and totals over the nodes still reporting.
   const cluster::ClusterBus::Counters k = cluster_->counters();
+  const cluster::ClusterCalls::Counters& rc = calls_->counters();
   Value nodes = cluster_->nodes();
   std::map<std::string, std::uint64_t> total;
   std::uint64_t reporting = 0;
@@ -489,6 +506,15 @@ Value Server::statistics() const {
                                     {"received", Value(k.received)},
                                     {"redis_writes", Value(k.redisWrites)},
                                     {"redis_reconnects", Value(k.redisReconnects)},
+                                    {"calls", Value(Object{
+                                                  {"sent", Value(rc.sent)},
+                                                  {"served", Value(rc.served)},
+                                                  {"failed", Value(rc.failed)},
+                                                  {"refused", Value(rc.refused)},
+                                                  {"pending", Value(calls_->pending())},
+                                                  {"registrations", Value(calls_->owned())},
+                                                  {"registration_conflicts", Value(rc.conflicts)},
+                                              })},
                                     {"total", Value(std::move(totals))},
                                     {"nodes", std::move(nodes)}}));
   return stats;
@@ -587,6 +613,14 @@ std::string Server::metricsText() const {
               static_cast<double>(k.redisWrites));
     m.counter("wampd_cluster_redis_reconnects_total", "Redis connections lost and redone.",
               static_cast<double>(k.redisReconnects));
+    const cluster::ClusterCalls::Counters& rc = calls_->counters();
+    const std::pair<const char*, std::uint64_t> remote[] = {
+        {"sent", rc.sent}, {"served", rc.served}, {"failed", rc.failed}, {"refused", rc.refused}};
+    for (const auto& [kind, count] : remote)
+      m.counter("wampd_cluster_calls_total",
+                "Calls across nodes: sent to an owner node, served for another node, failed "
+                "with a cluster error (refused: too many waiting).",
+                static_cast<double>(count), {{"kind", kind}});
   }
   m.histogram("wampd_publish_to_write_seconds",
               "From a publication's arrival to the end of the write pass that sent its events.",

@@ -21,6 +21,7 @@
 #include "auth/authenticator.h"
 #include "auth/ticket_verifier.h"
 #include "cluster/cluster_bus.h"
+#include "cluster/cluster_calls.h"
 #include "reload/file_watcher.h"
 #include "reload/generation.h"
 #include "reload/reloader.h"
@@ -104,6 +105,8 @@ class Server final : private TransportListener, private SessionHost {
   // their topics through it, and before the broker it delivers to.
   std::unique_ptr<cluster::ClusterBus> cluster_;
   Dealer dealer_;
+  // RPC across nodes (cluster mode), else null. Destroyed before the dealer that holds it.
+  std::unique_ptr<cluster::ClusterCalls> calls_;
   Transport transport_;
   std::unordered_map<SessionId, std::unique_ptr<Session>> sessions_;
   // Handshakes accepted whose connection is not open yet: session ids already promised in

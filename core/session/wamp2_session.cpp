@@ -467,7 +467,7 @@ void Wamp2Session::call(const Array& m) {
       errorTo(status.uri(), Array{Value(status.message())}, nullptr);
   };
   if (services_.host.builtin(*this, procedure, args, std::move(reply))) return;
-  if (services_.dealer.hasCallee(procedure)) {
+  if (services_.dealer.invokes(procedure)) {
     Dealer::CallOptions call;
     call.request = request;
     call.receiveProgress = flag(options, "receive_progress");
@@ -506,11 +506,17 @@ void Wamp2Session::registerProcedure(const Array& m) {
   if (text(options, "match", "exact") != "exact")
     return sendError(static_cast<int>(Type::Register), request, Fault::OptionNotAllowed,
                      "pattern-based registrations are not supported");
-  const Dealer::Registered r =
-      services_.dealer.registerProcedure(*this, stringAt(m, 3), text(options, "invoke", "single"));
-  if (!r.status)
-    return sendError(static_cast<int>(Type::Register), request, r.status.uri(), r.status.message());
-  send(Array{type(Type::Registered), Value(request), Value(r.id)});
+  // In cluster mode the answer comes once Redis agreed: the session may have left by then.
+  services_.dealer.registerProcedure(
+      *this, stringAt(m, 3), text(options, "invoke", "single"),
+      [host = &services_.host, id = sessionId(), request](const Dealer::Registered& r) {
+        auto* live = static_cast<Wamp2Session*>(host->findSession(id));
+        if (!live || live->closing()) return;
+        if (!r.status)
+          return live->sendError(static_cast<int>(Type::Register), request, r.status.uri(),
+                                 r.status.message());
+        live->send(Array{type(Type::Registered), Value(request), Value(r.id)});
+      });
 }
 
 void Wamp2Session::unregister(const Array& m) {

@@ -16,7 +16,7 @@
 namespace wampd::core {
 namespace {
 
-constexpr auto kLastFault = Fault::ClusterUnavailable;
+constexpr auto kLastFault = Fault::ClusterSharedRegistration;
 
 std::vector<Fault> allFaults() {
   std::vector<Fault> faults;

@@ -137,7 +137,9 @@ TEST_CASE("cluster: absent, with defaults, every key, and $WAMPD_REDIS_PASSWORD"
   CHECK(c.cluster.redis == "redis://127.0.0.1:6379/0");
   CHECK(c.cluster.prefix == "wampd");
   CHECK(c.cluster.node.empty());
+  CHECK(c.cluster.maxPendingCalls == 10000);
   c = loadServerConfig(fixture("cluster.yml"));
+  CHECK(c.cluster.maxPendingCalls == 50);
   CHECK(c.cluster.redis == "unix://:pw@/run/redis/redis.sock?db=2");
   CHECK(c.cluster.prefix == "oro");
   CHECK(c.cluster.node == "web-1");
@@ -247,7 +249,8 @@ TEST_CASE("config errors name file, line and column") {
   }
   SUBCASE("cluster has three keys") {
     checkError("invalid/cluster_unknown_key.yml", 3, 3,
-               "unknown key 'nodes' in 'cluster' (expected redis, prefix, node)");
+               "unknown key 'nodes' in 'cluster' (expected redis, prefix, node, "
+               "max_pending_calls)");
   }
   SUBCASE("duplicate key names both") {
     checkError("invalid/duplicate_key.yml", 3, 3,

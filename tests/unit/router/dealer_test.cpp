@@ -157,6 +157,99 @@ TEST_CASE_FIXTURE(DealerFixture, "unregistering the last callee removes the proc
   CHECK(answers.errors == std::vector<std::string>{"wamp.error.no_such_procedure"});
 }
 
+/// A cluster that answers claims when the test says so, and records what it was asked.
+struct FakeCluster final : CallPort {
+  std::vector<std::pair<std::string, std::function<void(Status)>>> claims;
+  std::vector<std::string> released, called;
+  std::vector<std::pair<SessionId, std::uint64_t>> canceled;
+  std::vector<SessionId> left;
+  void claim(const std::string& uri, bool, std::function<void(Status)> done) override {
+    claims.emplace_back(uri, std::move(done));
+  }
+  void release(const std::string& uri) noexcept override { released.push_back(uri); }
+  void call(const CallerInfo&, const std::string& uri, const Array&, const CallOptions&, ResultSink,
+            ErrorSink) override {
+    called.push_back(uri);
+  }
+  bool cancel(SessionId caller, std::uint64_t request, const std::string&) override {
+    canceled.emplace_back(caller, request);
+    return true;
+  }
+  void callerLeft(SessionId caller) noexcept override { left.push_back(caller); }
+};
+
+struct ClusterFixture : DealerFixture {
+  FakeCluster cluster;
+  std::vector<Dealer::Registered> answers;
+  ClusterFixture() { dealer.setCluster(&cluster); }
+  void registerLater(FakeCallee& who, const std::string& uri,
+                     const std::string& invoke = "single") {
+    dealer.registerProcedure(who, uri, invoke,
+                             [this](const Dealer::Registered& r) { answers.push_back(r); });
+  }
+};
+
+TEST_CASE_FIXTURE(ClusterFixture, "in a cluster REGISTERED waits for the claim") {
+  FakeCallee second;
+  registerLater(callee, "app.echo", "roundrobin");
+  registerLater(second, "app.echo", "roundrobin");  // joins the claim under way
+  REQUIRE(cluster.claims.size() == 1);
+  CHECK(answers.empty());
+  CHECK_FALSE(dealer.hasCallee("app.echo"));
+  Answers calls;
+  invoke(calls);  // not served here yet: to the cluster
+  CHECK(cluster.called == std::vector<std::string>{"app.echo"});
+  CHECK(callee.invoked.empty());
+
+  cluster.claims[0].second(Status());
+  REQUIRE(answers.size() == 2);
+  CHECK(answers[0].status.isOk());
+  CHECK(answers[0].id == answers[1].id);
+  CHECK(dealer.hasCallee("app.echo"));
+  invoke(calls);
+  CHECK(callee.invoked.size() == 1);
+
+  // The last callee gone, the claim goes.
+  CHECK(dealer.unregister(callee, answers[0].id));
+  CHECK(cluster.released.empty());
+  dealer.withdraw(second);
+  CHECK(cluster.released == std::vector<std::string>{"app.echo"});
+}
+
+TEST_CASE_FIXTURE(ClusterFixture, "a refused claim refuses every callee that waited") {
+  registerLater(callee, "app.echo");
+  cluster.claims[0].second(Status::error("wamp.error.procedure_already_exists", "on node b"));
+  REQUIRE(answers.size() == 1);
+  CHECK(answers[0].status.uri() == "wamp.error.procedure_already_exists");
+  CHECK_FALSE(dealer.hasCallee("app.echo"));
+  // Nothing left behind: the next REGISTER asks the cluster again.
+  registerLater(callee, "app.echo");
+  CHECK(cluster.claims.size() == 2);
+  CHECK(cluster.released.empty());
+}
+
+TEST_CASE_FIXTURE(ClusterFixture, "a callee that leaves while its claim is asked releases it") {
+  registerLater(callee, "app.echo");
+  dealer.withdraw(callee);
+  CHECK(cluster.released.empty());  // the claim is not made yet
+  cluster.claims[0].second(Status());
+  CHECK(answers.empty());  // no one to answer
+  CHECK(cluster.released == std::vector<std::string>{"app.echo"});
+  CHECK_FALSE(dealer.hasCallee("app.echo"));
+}
+
+TEST_CASE_FIXTURE(ClusterFixture,
+                  "plugin procedures stay on this node; cancels and leaves reach the cluster") {
+  CHECK_FALSE(dealer.invokes("calc/sum"));
+  CHECK(dealer.invokes("app.elsewhere"));
+  dealer.cancel(caller, 5, "kill");
+  CHECK(cluster.canceled == std::vector<std::pair<SessionId, std::uint64_t>>{{1, 5}});
+  dealer.cancel(SessionId{1}, 6, "kill", true);  // another node's CANCEL: not sent back out
+  CHECK(cluster.canceled.size() == 1);
+  dealer.disconnect(caller, nullptr);
+  CHECK(cluster.left == std::vector<SessionId>{1});
+}
+
 TEST_CASE_FIXTURE(DealerFixture, "the callee gets the invocation with its details and payload") {
   const std::uint64_t registration = registerAs(callee, "app.echo");
   Dealer::CallOptions options = request(7);
