@@ -774,14 +774,15 @@ def test_redis_over_a_unix_socket(wampd_factory, tmp_path):
                     await publisher.publish(TOPIC, text)
             assert await collect(a, 2) == ["from-n1", "from-n2"]
             assert await collect(b, 2) == ["from-n1", "from-n2"]
-            # Both nodes' four connections are on the socket, none on TCP.
+            # Both nodes' eight connections (events and calls, a command and a subscriber
+            # connection each) are on the socket, none on TCP.
             raw = socket.create_connection(("127.0.0.1", redis.port), timeout=2)
             with raw:
                 raw.sendall(b"*2\r\n$6\r\nCLIENT\r\n$4\r\nLIST\r\n")
                 listing = b""
                 while not listing.endswith(b"\r\n") or listing.count(b"\n") < 2:
                     listing += raw.recv(65536)
-            assert listing.decode().count(" addr=" + socket_path) == 4, listing
+            assert listing.decode().count(" addr=" + socket_path) == 8, listing
             for client in (a, b):
                 await client.close()
 
