@@ -53,6 +53,13 @@ int main(int argc, char** argv) {
       ->delimiter(',');
   fan->add_option("--latency-rates", fanout.latencyRates, "Open-loop rates in events/s")
       ->delimiter(',');
+  fan->add_option("--remote-port", fanout.remotePort,
+                  "Another node of the server's cluster: some subscribers connect there");
+  fan->add_option("--remote-subscribers", fanout.remoteSubscribers,
+                  "How many subscribers connect to --remote-port (latency reported apart)");
+  fan->add_option("--other-pids", fanout.otherPids,
+                  "More processes whose CPU each phase reports (other_cpu_N)")
+      ->delimiter(',');
 
   SlowOptions slow;
   auto* slw = app.add_subcommand("slow", "Subscribers that stop reading");

@@ -53,6 +53,12 @@ struct FanoutOptions {
   std::vector<double> latencyFractions;
   /// Open-loop rates in events/s (e.g. another server's, for latency at equal load).
   std::vector<double> latencyRates;
+  /// A cluster: this many of the subscribers connect to another node at `remotePort` (the
+  /// publisher stays on Common's port); their latency is reported apart.
+  std::size_t remoteSubscribers = 0;
+  int remotePort = 0;
+  /// Processes whose CPU is reported over each phase too (other nodes, Redis).
+  std::vector<int> otherPids;
 };
 int runFanout(const Common& common, const FanoutOptions& options);
 
