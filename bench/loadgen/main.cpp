@@ -96,6 +96,15 @@ int main(int argc, char** argv) {
   crw->add_option("--events", crowd.events,
                   "Publish exactly this many and check each reached everyone (0: timed)");
   crw->add_option("--settle", crowd.settleS, "Seconds after set-up before memory is read");
+  crw->add_option("--ports", crowd.ports,
+                  "Cluster nodes' ports: subscriber process i connects to the (i mod n)th")
+      ->delimiter(',');
+  crw->add_option("--server-pids", crowd.serverPids, "The server process behind each of --ports")
+      ->delimiter(',');
+  crw->add_option("--subscribe-timeout", crowd.subscribeTimeoutS,
+                  "Seconds for every subscriber to receive a first event");
+  crw->add_option("--singles", crowd.singles,
+                  "Events published one at a time first: time for each to reach everyone");
 
   CLI11_PARSE(app, argc, argv);
   common.target.wamp = wamp == "v2" ? Wamp::V2 : Wamp::V1;

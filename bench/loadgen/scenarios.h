@@ -106,6 +106,15 @@ struct CrowdOptions {
   double settleS = 1;
   double subscribeTimeoutS = 120;
   double drainS = 30;
+  /// A cluster: the subscriber processes connect to these ports in turn (process i to
+  /// ports[i % n]); the publisher stays on Common's port. Empty: everyone on Common's port.
+  std::vector<int> ports;
+  /// The server process behind each of `ports` (memory per connection per node, CPU); when
+  /// given, Common::serverPid is ignored.
+  std::vector<int> serverPids;
+  /// Before the broadcast, this many events one at a time: the time each takes to reach
+  /// every subscriber.
+  std::size_t singles = 0;
 };
 /// Subscribers spread over several processes and source addresses, one publisher: set-up
 /// rate, server and kernel memory per connection, deliveries/s broadcasting to all, and
