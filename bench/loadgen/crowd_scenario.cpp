@@ -26,6 +26,7 @@ namespace {
 // Bytes of a WebSocket EVENT frame around the event itself (header, type, topic).
 constexpr std::size_t kFrameOverhead = 40;
 constexpr std::size_t kMaxShards = 64;
+constexpr std::size_t kMaxPorts = 16;
 // Delivery counts by sequence number modulo kRing; the window stays far below it, so a
 // slot is reused only after its event reached everyone.
 constexpr std::size_t kRing = 4096;
@@ -43,6 +44,7 @@ struct ShardReport {
   std::atomic<int> done{0};    // 1 when the final numbers are written
   std::uint64_t connections = 0;
   std::uint64_t open = 0;
+  std::uint64_t openOnPort[kMaxPorts] = {};  // a cluster: how many of `open` on each node
   std::uint64_t failed = 0;
   double seconds = 0;
   char firstFailure[200] = {};
@@ -78,8 +80,25 @@ class Shard final : public MessageHandler {
   }
   ~Shard() override { client_.setHandler(nullptr); }
 
-  void run(const Common& common, std::size_t count, std::size_t concurrency) {
-    const OpenResult opened = client_.open(count, concurrency, common.openTimeoutS);
+  void run(const Common& common, std::size_t count, std::size_t concurrency,
+           const std::vector<int>& ports) {
+    // A cluster: this process's connections spread evenly over the nodes, so that every
+    // node gets its share whatever the number of processes.
+    OpenResult opened;
+    if (ports.empty()) {
+      opened = client_.open(count, concurrency, common.openTimeoutS);
+    } else {
+      for (std::size_t j = 0; j < ports.size() && j < kMaxPorts; ++j) {
+        client_.setPort(ports[j]);
+        const std::size_t share = count / ports.size() + (j < count % ports.size() ? 1 : 0);
+        const OpenResult part = client_.open(share, concurrency, common.openTimeoutS);
+        opened.opened += part.opened;
+        opened.failed += part.failed;
+        opened.seconds += part.seconds;
+        if (opened.firstFailure.empty()) opened.firstFailure = part.firstFailure;
+        report_.openOnPort[j] = part.opened;
+      }
+    }
     report_.connections = count;
     report_.open = opened.opened;
     report_.failed = opened.failed;
@@ -182,10 +201,10 @@ int runCrowd(const Common& common, const CrowdOptions& o) {
     if (pid == 0) {
       Target target = common.target;
       if (!o.sources.empty()) target.source = o.sources[i % o.sources.size()];
-      if (!o.ports.empty()) target.port = o.ports[i % o.ports.size()];
+
       Client client(target);
       Shard shard(shared, shared.shards[i], client);
-      shard.run(common, count, std::max<std::size_t>(1, common.concurrency / shards));
+      shard.run(common, count, std::max<std::size_t>(1, common.concurrency / shards), o.ports);
       std::fflush(nullptr);
       _exit(0);
     }
@@ -235,7 +254,8 @@ int runCrowd(const Common& common, const CrowdOptions& o) {
     // Per node: its connections and what they cost it.
     for (std::size_t n = 0; n < o.ports.size(); ++n) {
       std::uint64_t held = 0;
-      for (std::size_t i = n; i < shards; i += o.ports.size()) held += shared.shards[i].open;
+      for (std::size_t i = 0; i < shards && n < kMaxPorts; ++i)
+        held += shared.shards[i].openOnPort[n];
       const std::string k = "_" + std::to_string(n);
       line.add("node_port" + k, static_cast<std::int64_t>(o.ports[n]))
           .add("node_connections" + k, held);

@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
                   "Publish exactly this many and check each reached everyone (0: timed)");
   crw->add_option("--settle", crowd.settleS, "Seconds after set-up before memory is read");
   crw->add_option("--ports", crowd.ports,
-                  "Cluster nodes' ports: subscriber process i connects to the (i mod n)th")
+                  "Cluster nodes' ports: each subscriber process spreads its connections over them")
       ->delimiter(',');
   crw->add_option("--server-pids", crowd.serverPids, "The server process behind each of --ports")
       ->delimiter(',');

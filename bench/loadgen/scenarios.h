@@ -106,8 +106,8 @@ struct CrowdOptions {
   double settleS = 1;
   double subscribeTimeoutS = 120;
   double drainS = 30;
-  /// A cluster: the subscriber processes connect to these ports in turn (process i to
-  /// ports[i % n]); the publisher stays on Common's port. Empty: everyone on Common's port.
+  /// A cluster: each subscriber process spreads its connections evenly over these ports (at
+  /// most 16); the publisher stays on Common's port. Empty: everyone on Common's port.
   std::vector<int> ports;
   /// The server process behind each of `ports` (memory per connection per node, CPU); when
   /// given, Common::serverPid is ignored.
