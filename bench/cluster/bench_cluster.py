@@ -223,7 +223,8 @@ def measure(build, args, config, redis, nodes, epoll=None):
         })
     result["burst"] = burst
     # One at a time, then open loop at 50% of this configuration's own burst maximum.
-    rate = 0.5 * burst["events_per_s"]
+    # Latency at 50% of this configuration's own maximum, or at a rate given (equal load).
+    rate = args.rate or 0.5 * burst["events_per_s"]
     m0 = metrics(nodes[0].port) if redis else None
     rest = loadgen(build, args, *common, "--modes", "one", "--latency-rates", f"{rate:.3f}")
     if redis:
@@ -500,6 +501,9 @@ def main():
     parser.add_argument("--warmup", type=float, default=0.3)
     parser.add_argument("--window", type=int, default=32, help="events in flight in bursts")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rate", type=float, default=0,
+                        help="events/s for the latency phase (default: 50%% of each "
+                        "configuration's own burst maximum)")
     parser.add_argument("--configs", default="standalone,cluster-1,cluster-2,epoll-batch")
     parser.add_argument("--wampd-base", help="another wampd binary for the configurations "
                         "named cluster-N@base (e.g. one built before a change)")

@@ -137,8 +137,6 @@ void RedisLink::connect() {
   output_.clear();
   writing_.clear();
   writePending_ = false;
-  queued_ = 0;
-  corked_ = false;
   expect_.clear();
   pings_.clear();
   asio::error_code ec;
@@ -191,8 +189,6 @@ void RedisLink::fail(const std::string& why) {
   state_ = State::Backoff;
   output_.clear();
   writing_.clear();
-  queued_ = 0;
-  corked_ = false;
   if (wasUp) {
     ++counters_.disconnects;
     backoff_ = options_.minBackoff;
@@ -215,9 +211,7 @@ void RedisLink::read() {
     if (e) return fail(e == asio::error::eof ? "Redis closed the connection" : e.message());
     reader_->feed(std::string_view(input_.data(), n));
     onReplies();
-    if (generation != generation_ || state_ == State::Stopped || state_ == State::Backoff) return;
-    uncork();
-    read();
+    if (generation == generation_ && state_ != State::Stopped && state_ != State::Backoff) read();
   });
 }
 
@@ -287,14 +281,11 @@ bool RedisLink::send(std::string command) {
 void RedisLink::queue(std::string command, char owner) {
   // A subscriber connection's commands answer with pushes, told apart by content.
   if (!options_.subscriber || owner != 'o') expect_.push_back(owner);
-  ++queued_;
   if (output_.empty())
     output_ = std::move(command);
   else
     output_ += command;
   if (writePending_) return;
-  // Held until Redis answers (uncork); a batch grown past the bound leaves now.
-  if (corked_ && output_.size() < kCorkBytes) return;
   // Everything queued in this turn of the loop leaves in one write.
   writePending_ = true;
   const std::uint64_t generation = generation_;
@@ -304,29 +295,11 @@ void RedisLink::queue(std::string command, char owner) {
   });
 }
 
-bool RedisLink::awaitingAnswers() const noexcept {
-  // A subscriber connection's answers are pushes, not counted in expect_: never held.
-  return !options_.subscriber && state_ == State::Up && expect_.size() > queued_;
-}
-
-void RedisLink::uncork() {
-  if (!corked_ || awaitingAnswers() || writePending_) return;
-  writePending_ = true;
-  flush();
-}
-
 void RedisLink::flush() {
   if (!writing_.empty() || output_.empty()) {
     if (writing_.empty()) writePending_ = false;
     return;
   }
-  if (awaitingAnswers() && output_.size() < kCorkBytes) {
-    corked_ = true;
-    writePending_ = false;
-    return;
-  }
-  corked_ = false;
-  queued_ = 0;
   writing_.swap(output_);
   ++counters_.writes;
   const std::uint64_t generation = generation_;

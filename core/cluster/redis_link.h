@@ -5,11 +5,12 @@
 // buffers, and reconnects with backoff; its owner re-issues its state (SUBSCRIBE) on each
 // onUp.
 //
-// Writes (a command connection): one batch at a time. A command sent while no written one
-// awaits its answer leaves at the end of the loop turn (no added latency when idle); while
-// one does, commands accumulate until Redis has answered everything written (one round
-// trip), or kCorkBytes are waiting. Under bursts a node's publications then leave tens per
-// write instead of the few one read of the publisher's socket brings in.
+// Writes: everything queued in one loop turn leaves in one write, without waiting for Redis
+// to answer earlier ones (pipelined). Under bursts that is already a whole publisher's window
+// per write (about 31 publications at a window of 32, scripts/bench --cluster); holding
+// commands until Redis answered the previous write was measured too and batched no more
+// there, nor at fixed rates on loopback, while it can add a Redis round trip to an event's
+// way to the other nodes (docs/BENCHMARKS.md, "Cluster on Redis").
 //
 // Constraint: runs on the I/O thread only; no thread of its own.
 #pragma once
@@ -100,8 +101,7 @@ class RedisLink : public std::enable_shared_from_this<RedisLink> {
   /// Closes and stops reconnecting; no handler is called afterwards.
   void stop();
   bool up() const noexcept { return state_ == State::Up; }
-  /// Queues a formatted command; written with everything else queued in this turn, or, while
-  /// Redis has not answered the previous write, with everything queued until it has. False
+  /// Queues a formatted command; written with everything else queued in this turn. False
   /// when the link is not up or its buffer is full.
   bool send(std::string command);
   std::size_t bufferedBytes() const noexcept { return output_.size() + writing_.size(); }
@@ -121,9 +121,6 @@ class RedisLink : public std::enable_shared_from_this<RedisLink> {
   void schedulePing();
   void queue(std::string command, char owner);
   void handshakeDone();
-  /// A command connection with written commands Redis has not answered yet.
-  bool awaitingAnswers() const noexcept;
-  void uncork();
 
   asio::io_context& io_;
   Options options_;
@@ -135,12 +132,6 @@ class RedisLink : public std::enable_shared_from_this<RedisLink> {
   std::unique_ptr<RespReader> reader_;
   std::string output_, writing_;
   bool writePending_ = false;
-  // Commands in output_ (not yet handed to the socket): expect_ minus these were written.
-  std::size_t queued_ = 0;
-  // Output held back until Redis answers what was written (see the top of this file).
-  bool corked_ = false;
-  // Held output beyond this leaves anyway: a batch stays a bounded write.
-  static constexpr std::size_t kCorkBytes = 256 * 1024;
   std::array<char, 64 * 1024> input_{};
   // Whose each awaited reply is, in order: 'h' AUTH/SELECT, 'p' PING, 'o' the owner's. A
   // subscriber connection's pushes are not in it (they are told apart by their content).
