@@ -21,7 +21,9 @@ wampd_cluster_redis_writes_total deltas), and CPU per delivery of each node and 
 (/proc/PID/stat over the measured time, from the load client).
 
 Pinning: the load client on core 0; every server process (the nodes and Redis) on core 1, so
-that each configuration has the same one core for its server side.
+that each configuration has the same one core for its server side (--redis-core moves Redis).
+--wampd-base BINARY adds configurations cluster-N@base run with another wampd (an A/B of a
+change in the same run); --rate R measures latency at R events/s instead of 50%.
 
 --connections N (scripts/bench --cluster-connections): NODES nodes on one Redis, N WAMP v1
 subscribers spread over the nodes by the load client's processes (bench/loadgen `crowd`, one
@@ -54,9 +56,18 @@ def log(message):
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port whose TLS twin (run_bench's config listens at port + 5000 too)
+    is free as well and below 65536."""
+    import random
+    while True:
+        port = random.randint(20000, 30000)
+        try:
+            for p in (port, port + run_bench.TLS_PORT_OFFSET):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", p))
+            return port
+        except OSError:
+            continue
 
 
 def redis_command(port, *args):
@@ -261,7 +272,7 @@ def cluster_run(args, build, out_dir):
                     nodes = [node_server(build, out_dir, "standalone", None, SERVER_CORE)]
                 else:
                     # cluster-N, or cluster-N@base: the same with the --wampd-base binary.
-                    redis = Redis(out_dir, SERVER_CORE)
+                    redis = Redis(out_dir, args.redis_core)
                     count = int(config.split("@")[0].split("-")[1])
                     binary = args.wampd_base if config.endswith("@base") else None
                     nodes = [node_server(build, out_dir, f"node{i + 1}", redis.port, SERVER_CORE, binary)
@@ -501,6 +512,8 @@ def main():
     parser.add_argument("--warmup", type=float, default=0.3)
     parser.add_argument("--window", type=int, default=32, help="events in flight in bursts")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--redis-core", default=SERVER_CORE,
+                        help="the core Redis is pinned to (default: the nodes' core)")
     parser.add_argument("--rate", type=float, default=0,
                         help="events/s for the latency phase (default: 50%% of each "
                         "configuration's own burst maximum)")
