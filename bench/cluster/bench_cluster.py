@@ -82,7 +82,14 @@ def redis_command(port, *args):
         while True:
             chunk = s.recv(65536)
             data += chunk
-            if not chunk or data.endswith(b"\r\n") and (not data.startswith(b"$") or data.count(b"\r\n") >= 2):
+            if not chunk:
+                break
+            head, sep, _ = data.partition(b"\r\n")
+            if not sep:
+                continue
+            # A bulk string ($N) is complete after N bytes and its CRLF; other replies here
+            # are one line.
+            if not head.startswith(b"$") or len(data) >= len(head) + 2 + max(0, int(head[1:])) + 2:
                 break
         return data.decode(errors="replace")
 
@@ -255,7 +262,7 @@ def measure(build, args, config, redis, nodes, epoll=None):
 
 
 def cluster_run(args, build, out_dir):
-    results, load = [], []
+    results = []
     started = time.time()
     for round_ in range(1, args.rounds + 1):
         for config in args.configs.split(","):
