@@ -83,6 +83,9 @@ class Client {
 
   std::vector<std::unique_ptr<Conn>>& conns() { return conns_; }
   const Target& target() const { return target_; }
+  /// Connections opened from now on go to `port` (the nodes of a cluster, in turn); those
+  /// already open stay where they are.
+  void setPort(int port) { target_.port = port; }
   void setHandler(MessageHandler* handler) { handler_ = handler; }
 
   /// Frames `message` as text and queues it; it leaves at the next flush().

@@ -26,6 +26,7 @@ namespace {
 // Bytes of a WebSocket EVENT frame around the event itself (header, type, topic).
 constexpr std::size_t kFrameOverhead = 40;
 constexpr std::size_t kMaxShards = 64;
+constexpr std::size_t kMaxPorts = 16;
 // Delivery counts by sequence number modulo kRing; the window stays far below it, so a
 // slot is reused only after its event reached everyone.
 constexpr std::size_t kRing = 4096;
@@ -43,6 +44,7 @@ struct ShardReport {
   std::atomic<int> done{0};    // 1 when the final numbers are written
   std::uint64_t connections = 0;
   std::uint64_t open = 0;
+  std::uint64_t openOnPort[kMaxPorts] = {};  // a cluster: how many of `open` on each node
   std::uint64_t failed = 0;
   double seconds = 0;
   char firstFailure[200] = {};
@@ -78,8 +80,25 @@ class Shard final : public MessageHandler {
   }
   ~Shard() override { client_.setHandler(nullptr); }
 
-  void run(const Common& common, std::size_t count, std::size_t concurrency) {
-    const OpenResult opened = client_.open(count, concurrency, common.openTimeoutS);
+  void run(const Common& common, std::size_t count, std::size_t concurrency,
+           const std::vector<int>& ports) {
+    // A cluster: this process's connections spread evenly over the nodes, so that every
+    // node gets its share whatever the number of processes.
+    OpenResult opened;
+    if (ports.empty()) {
+      opened = client_.open(count, concurrency, common.openTimeoutS);
+    } else {
+      for (std::size_t j = 0; j < ports.size() && j < kMaxPorts; ++j) {
+        client_.setPort(ports[j]);
+        const std::size_t share = count / ports.size() + (j < count % ports.size() ? 1 : 0);
+        const OpenResult part = client_.open(share, concurrency, common.openTimeoutS);
+        opened.opened += part.opened;
+        opened.failed += part.failed;
+        opened.seconds += part.seconds;
+        if (opened.firstFailure.empty()) opened.firstFailure = part.firstFailure;
+        report_.openOnPort[j] = part.opened;
+      }
+    }
     report_.connections = count;
     report_.open = opened.opened;
     report_.failed = opened.failed;
@@ -150,7 +169,27 @@ int runCrowd(const Common& common, const CrowdOptions& o) {
   if (memory == MAP_FAILED) return failed(common, "crowd", "mmap failed");
   Shared& shared = *new (memory) Shared;
 
-  const std::int64_t rssBefore = residentKiB(common.serverPid);
+  // The servers: one, or a cluster's nodes (each behind one of o.ports).
+  std::vector<pid_t> servers;
+  for (int pid : o.serverPids) servers.push_back(pid);
+  if (servers.empty()) servers.push_back(common.serverPid);
+  auto rssOf = [&] {
+    std::vector<std::int64_t> rss;
+    for (pid_t pid : servers) rss.push_back(residentKiB(pid));
+    return rss;
+  };
+  auto cpuOf = [&] {
+    CpuTimes sum{0, 0};
+    for (pid_t pid : servers) {
+      const CpuTimes t = cpuTimes(pid);
+      if (t.user < 0) return CpuTimes{};
+      sum.user += t.user;
+      sum.system += t.system;
+    }
+    return sum;
+  };
+  const std::vector<std::int64_t> rssNodesBefore = rssOf();
+  const std::int64_t rssBefore = rssNodesBefore[0];
   const std::int64_t tcpMemBefore = tcpMemPages();
   const std::int64_t slabBefore = slabKiB();
   const std::int64_t start = nowNs();
@@ -162,9 +201,10 @@ int runCrowd(const Common& common, const CrowdOptions& o) {
     if (pid == 0) {
       Target target = common.target;
       if (!o.sources.empty()) target.source = o.sources[i % o.sources.size()];
+
       Client client(target);
       Shard shard(shared, shared.shards[i], client);
-      shard.run(common, count, std::max<std::size_t>(1, common.concurrency / shards));
+      shard.run(common, count, std::max<std::size_t>(1, common.concurrency / shards), o.ports);
       std::fflush(nullptr);
       _exit(0);
     }
@@ -187,7 +227,15 @@ int runCrowd(const Common& common, const CrowdOptions& o) {
   }
   // Let the server finish whatever the last handshakes left it to do before reading memory.
   usleep(static_cast<useconds_t>(o.settleS * 1e6));
-  const std::int64_t rssHeld = residentKiB(common.serverPid);
+  const std::vector<std::int64_t> rssNodesHeld = rssOf();
+  // The first server's connections: all of them, or in a cluster its share (memory per
+  // connection is per process).
+  std::uint64_t open0 = open;
+  if (!o.ports.empty()) {
+    open0 = 0;
+    for (std::size_t i = 0; i < shards; ++i) open0 += shared.shards[i].openOnPort[0];
+  }
+  const std::int64_t rssHeld = rssNodesHeld[0];
   const std::int64_t tcpMemHeld = tcpMemPages();
   const std::int64_t slabHeld = slabKiB();
 
@@ -204,11 +252,30 @@ int runCrowd(const Common& common, const CrowdOptions& o) {
       .add("rss_kib_before", rssBefore)
       .add("rss_kib_held", rssHeld)
       .add("kib_per_connection",
-           open > 0 ? static_cast<double>(rssHeld - rssBefore) / static_cast<double>(open) : 0.0)
+           open0 > 0 ? static_cast<double>(rssHeld - rssBefore) / static_cast<double>(open0) : 0.0)
       .add("tcp_mem_pages_before", tcpMemBefore)
       .add("tcp_mem_pages_held", tcpMemHeld)
       .add("slab_kib_before", slabBefore)
       .add("slab_kib_held", slabHeld);
+  if (!o.ports.empty()) {
+    // Per node: its connections and what they cost it.
+    for (std::size_t n = 0; n < o.ports.size(); ++n) {
+      std::uint64_t held = 0;
+      for (std::size_t i = 0; i < shards && n < kMaxPorts; ++i)
+        held += shared.shards[i].openOnPort[n];
+      const std::string k = "_" + std::to_string(n);
+      line.add("node_port" + k, static_cast<std::int64_t>(o.ports[n]))
+          .add("node_connections" + k, held);
+      if (n < servers.size()) {
+        line.add("node_rss_kib_before" + k, rssNodesBefore[n])
+            .add("node_rss_kib_held" + k, rssNodesHeld[n])
+            .add("node_kib_per_connection" + k,
+                 held > 0 ? static_cast<double>(rssNodesHeld[n] - rssNodesBefore[n]) /
+                                static_cast<double>(held)
+                          : 0.0);
+      }
+    }
+  }
   if (failedCount > 0) {
     stopChildren();
     line.add("status", "failed").add("reason", "connections failed: " + firstFailure).print();
@@ -257,12 +324,12 @@ int runCrowd(const Common& common, const CrowdOptions& o) {
   // Probes still on their way must not be counted: they carry sequence numbers below this.
   const std::int64_t settle = nowNs() + 2 * kProbeIntervalNs;
   while (nowNs() < settle) client.poll(1'000'000);
-  const std::int64_t rssSubscribed = residentKiB(common.serverPid);
+  const std::int64_t rssSubscribed = residentKiB(servers[0]);
   line.add("subscribe_seconds", subscribeSeconds)
       .add("rss_kib_subscribed", rssSubscribed)
       .add("kib_per_subscriber",
-           open > 0 ? static_cast<double>(rssSubscribed - rssBefore) / static_cast<double>(open)
-                    : 0.0);
+           open0 > 0 ? static_cast<double>(rssSubscribed - rssBefore) / static_cast<double>(open0)
+                     : 0.0);
   if (!why.empty()) {
     stopChildren();
     line.add("status", "failed").add("reason", why).print();
@@ -276,9 +343,33 @@ int runCrowd(const Common& common, const CrowdOptions& o) {
   const auto expected = static_cast<std::uint32_t>(open);
   EventText text(std::max(o.size, EventText::kMinSize));
   shared.firstCounted.store(seq + 1);
+  std::uint64_t published = 0;
+  // One at a time: from the write of the PUBLISH to the last subscriber's read of the event
+  // (as the parent sees the shared count, waking every 0.5 ms: waking more often takes CPU
+  // from the children and the nodes, which share the machine's cores).
+  std::vector<double> singleMs;
+  const std::int64_t singlesBegin = nowNs();
+  for (std::size_t k = 0; k < o.singles && publisher.state == ConnState::Open; ++k) {
+    publish(text);
+    ++published;
+    const std::int64_t sent = nowNs();
+    client.flush();
+    const std::int64_t giveUp = sent + secondsToNs(o.drainS);
+    while (shared.ring[seq % kRing].load() < expected && nowNs() < giveUp)
+      client.poll(kParentPollNs);
+    if (shared.ring[seq % kRing].load() < expected) break;
+    singleMs.push_back(static_cast<double>(nowNs() - sent) / 1e6);
+  }
+  if (!singleMs.empty()) {
+    std::vector<double> sorted = singleMs;
+    std::sort(sorted.begin(), sorted.end());
+    line.add("singles", static_cast<std::uint64_t>(sorted.size()))
+        .add("single_to_all_ms_min", sorted.front())
+        .add("single_to_all_ms_p50", sorted[sorted.size() / 2])
+        .add("single_to_all_ms_max", sorted.back());
+  }
   const std::uint64_t firstCounted = seq + 1;
   std::uint64_t oldest = firstCounted;  // the oldest event not yet everywhere
-  std::uint64_t published = 0;
   const std::int64_t begin = nowNs();
   const std::int64_t measureFrom = begin + secondsToNs(common.warmupS);
   std::int64_t measureTo = 0, measuredFrom = 0, measuredTo = 0;
@@ -298,19 +389,19 @@ int runCrowd(const Common& common, const CrowdOptions& o) {
         measuredFrom = now;
         measureTo = now + secondsToNs(common.durationS);
         delivered0 = shared.delivered.load();
-        cpu0 = cpuTimes(common.serverPid);
+        cpu0 = cpuOf();
       }
       if (measuredFrom != 0 && measuredTo == 0 && now >= measureTo) {
         measuredTo = now;
         delivered1 = shared.delivered.load();
-        cpu1 = cpuTimes(common.serverPid);
+        cpu1 = cpuOf();
         publishing = false;
       }
       if (measuredFrom != 0 && measuredTo == 0 && now >= nextTcpMemSample) {
         tcpMemBusy = std::max(tcpMemBusy, tcpMemPages());
         nextTcpMemSample = now + kTcpMemSampleNs;
       }
-    } else if (publishing && published == o.events) {
+    } else if (publishing && published >= o.events) {
       publishing = false;
     }
     if (!publishing && drainUntil == 0) drainUntil = now + secondsToNs(o.drainS);
@@ -327,7 +418,8 @@ int runCrowd(const Common& common, const CrowdOptions& o) {
   }
   const std::int64_t end = nowNs();
   if (o.events > 0) {
-    measuredFrom = begin;
+    // Every counted event, the single ones included.
+    measuredFrom = singlesBegin;
     measuredTo = end;
     delivered1 = shared.delivered.load();
   }
@@ -364,7 +456,7 @@ int runCrowd(const Common& common, const CrowdOptions& o) {
       .add("server_cpu", serverCpu)
       .add("server_sys_cpu", serverSys)
       .add("tcp_mem_pages_broadcasting_max", tcpMemBusy)
-      .add("server_rss_kib_after", residentKiB(common.serverPid))
+      .add("server_rss_kib_after", residentKiB(servers[0]))
       .add("incomplete", incomplete)
       .add("closed", closed)
       .add("close_reason", closeReason)

@@ -20,6 +20,7 @@ FanoutRig::FanoutRig(Client& client, std::string topic, std::size_t subscribers,
       subscribers_(subscribers),
       serverPid_(serverPid),
       counted_(subscribers, true),
+      group_(subscribers, 0),
       eventsSeen_(subscribers, 0) {
   client_.setHandler(this);
 }
@@ -106,6 +107,7 @@ PhaseResult FanoutRig::run(const Phase& phase) {
   std::int64_t drainUntil = 0;
   std::int64_t measuredFrom = 0, measuredTo = 0;
   CpuTimes serverCpu0;
+  std::vector<double> otherCpu0(otherPids_.size(), -1);
   std::int64_t clientIdle0 = 0;
   bool publishing = true;
   std::uint64_t scheduled = 0;
@@ -118,6 +120,7 @@ PhaseResult FanoutRig::run(const Phase& phase) {
     if (measuredFrom == 0 && now >= measureFrom && steady) {
       measuredFrom = now;
       serverCpu0 = cpuTimes(serverPid_);
+      for (std::size_t i = 0; i < otherPids_.size(); ++i) otherCpu0[i] = cpuSeconds(otherPids_[i]);
       clientIdle0 = client_.idleNs();
       measureTo = now + secondsToNs(phase.durationS);
       ledger_.start();
@@ -130,6 +133,11 @@ PhaseResult FanoutRig::run(const Phase& phase) {
       if (serverCpu0.user >= 0 && serverCpu1.user >= 0) {
         result.serverSystem = (serverCpu1.system - serverCpu0.system) / wall;
         result.serverCpu = (serverCpu1.user - serverCpu0.user) / wall + result.serverSystem;
+      }
+      for (std::size_t i = 0; i < otherPids_.size(); ++i) {
+        const double cpu1 = cpuSeconds(otherPids_[i]);
+        result.otherCpu.push_back(cpu1 >= 0 && otherCpu0[i] >= 0 ? (cpu1 - otherCpu0[i]) / wall
+                                                                 : -1);
       }
       result.clientBusy = 1 - static_cast<double>(client_.idleNs() - clientIdle0) / 1e9 / wall;
       publishing = false;
@@ -173,6 +181,7 @@ PhaseResult FanoutRig::run(const Phase& phase) {
   result.strays = ledger_.strays();
   result.closed = countedClosed_;
   result.latency = ledger_.latency();
+  for (int g = 0; g < Ledger::kGroups; ++g) result.groupLatency[g] = ledger_.latency(g);
   return result;
 }
 
@@ -187,7 +196,7 @@ void FanoutRig::onMessage(Conn& conn, std::string_view message, std::int64_t rea
     if (eventsSeen_[conn.index]++ == 0) ++subscribersReached_;
     if (!counted_[conn.index]) return;
     std::uint64_t seq = 0;
-    if (findMarker(message, seq)) ledger_.deliver(seq, readAt);
+    if (findMarker(message, seq)) ledger_.deliver(seq, readAt, group_[conn.index]);
     return;
   }
   if (kind == Kind::Subscribed) {

@@ -39,6 +39,11 @@ struct PhaseResult {
   std::uint64_t strays = 0;
   std::size_t closed = 0;  // counted subscribers that the server closed during the phase
   Histogram latency;
+  /// Latency of the subscribers on the publisher's server (0) and on other nodes (1).
+  Histogram groupLatency[Ledger::kGroups];
+  /// CPU of the processes given to FanoutRig::setOtherPids, fractions of one core, over the
+  /// measured time (user + kernel).
+  std::vector<double> otherCpu;
   double deliveriesPerSecond() const { return seconds > 0 ? deliveries / seconds : 0; }
 };
 
@@ -56,6 +61,13 @@ class FanoutRig final : public MessageHandler {
   /// for them.
   void setCounted(std::size_t subscriber, bool counted);
   std::size_t countedOpen() const;
+  /// Subscriber `subscriber` is on another node than the publisher: its latency is kept apart.
+  void setGroup(std::size_t subscriber, int group) {
+    group_[subscriber] = static_cast<std::uint8_t>(group);
+  }
+  /// More processes whose CPU is read over each phase's measured time (a cluster's other
+  /// nodes and its Redis).
+  void setOtherPids(std::vector<pid_t> pids) { otherPids_ = std::move(pids); }
 
   PhaseResult run(const Phase& phase);
   const std::string& publishError() const { return publishError_; }
@@ -73,6 +85,8 @@ class FanoutRig final : public MessageHandler {
   std::size_t subscribers_;
   pid_t serverPid_;
   std::vector<bool> counted_;
+  std::vector<std::uint8_t> group_;
+  std::vector<pid_t> otherPids_;
   std::vector<std::uint32_t> eventsSeen_;
   std::size_t subscribersReached_ = 0;
   std::size_t subscribedAcks_ = 0;

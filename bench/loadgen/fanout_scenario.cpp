@@ -23,8 +23,8 @@ void printSetup(const Common& common, const OpenResult& opened, std::size_t want
 void printPhase(const Common& common, const FanoutOptions& o, const char* mode, const Phase& phase,
                 const PhaseResult& r, const std::string& rateBasis = "") {
   const double dps = r.deliveriesPerSecond();
-  resultLine(common, "fanout")
-      .add("subscribers", static_cast<std::uint64_t>(o.subscribers))
+  ResultLine line = resultLine(common, "fanout");
+  line.add("subscribers", static_cast<std::uint64_t>(o.subscribers))
       .add("size", static_cast<std::uint64_t>(phase.eventSize))
       .add("mode", mode)
       .add("rate_basis", rateBasis)
@@ -45,8 +45,21 @@ void printPhase(const Common& common, const FanoutOptions& o, const char* mode, 
       .add("incomplete", r.incomplete)
       .add("strays", r.strays)
       .add("closed", static_cast<std::uint64_t>(r.closed))
-      .add("server_rss_kib", residentKiB(common.serverPid))
-      .print();
+      .add("server_rss_kib", residentKiB(common.serverPid));
+  if (o.remoteSubscribers > 0) {
+    const Histogram& local = r.groupLatency[0];
+    const Histogram& remote = r.groupLatency[1];
+    line.add("remote_subscribers", static_cast<std::uint64_t>(o.remoteSubscribers))
+        .add("local_p50_us", local.quantile(0.5) / 1e3)
+        .add("local_p99_us", local.quantile(0.99) / 1e3)
+        .add("local_max_us", local.max() / 1e3)
+        .add("remote_p50_us", remote.quantile(0.5) / 1e3)
+        .add("remote_p99_us", remote.quantile(0.99) / 1e3)
+        .add("remote_max_us", remote.max() / 1e3);
+  }
+  for (std::size_t i = 0; i < r.otherCpu.size(); ++i)
+    line.add("other_cpu_" + std::to_string(i), r.otherCpu[i]);
+  line.print();
 }
 
 }  // namespace
@@ -70,12 +83,33 @@ int runProbe(const Common& common) {
 
 int runFanout(const Common& common, const FanoutOptions& o) {
   Client client(common.target);
-  const OpenResult opened = client.open(o.subscribers + 1, common.concurrency, common.openTimeoutS);
+  // Subscribers on the publisher's server, then those on the other node, then the publisher.
+  const std::size_t remote = o.remotePort > 0 ? std::min(o.remoteSubscribers, o.subscribers) : 0;
+  OpenResult opened = client.open(o.subscribers - remote, common.concurrency, common.openTimeoutS);
+  if (remote > 0) {
+    client.setPort(o.remotePort);
+    const OpenResult more = client.open(remote, common.concurrency, common.openTimeoutS);
+    client.setPort(common.target.port);
+    const OpenResult publisher = client.open(1, 1, common.openTimeoutS);
+    for (const OpenResult* r : {&more, &publisher}) {
+      opened.opened += r->opened;
+      opened.failed += r->failed;
+      opened.seconds += r->seconds;
+      if (opened.firstFailure.empty()) opened.firstFailure = r->firstFailure;
+    }
+  } else {
+    const OpenResult publisher = client.open(1, 1, common.openTimeoutS);
+    opened.opened += publisher.opened;
+    opened.failed += publisher.failed;
+    if (opened.firstFailure.empty()) opened.firstFailure = publisher.firstFailure;
+  }
   printSetup(common, opened, o.subscribers + 1);
   if (opened.failed > 0)
     return failed(common, "fanout", "connections failed: " + opened.firstFailure);
   FanoutRig rig(client, common.topic, o.subscribers, common.serverPid);
   rig.setSpin(common.spin);
+  for (std::size_t i = o.subscribers - remote; i < o.subscribers; ++i) rig.setGroup(i, 1);
+  rig.setOtherPids(std::vector<pid_t>(o.otherPids.begin(), o.otherPids.end()));
   std::string why;
   if (!rig.subscribeAll(60, why)) return failed(common, "fanout", why);
 

@@ -10,6 +10,7 @@ void Ledger::reset() {
   strays_ = 0;
   counting_ = false;
   latency_.clear();
+  for (Histogram& h : groupLatency_) h.clear();
 }
 
 std::uint64_t Ledger::add(std::int64_t sentAt, std::uint32_t deliveries) {
@@ -18,7 +19,7 @@ std::uint64_t Ledger::add(std::int64_t sentAt, std::uint32_t deliveries) {
   return base_ + entries_.size() - 1;
 }
 
-bool Ledger::deliver(std::uint64_t seq, std::int64_t readAt) {
+bool Ledger::deliver(std::uint64_t seq, std::int64_t readAt, int group) {
   if (seq < base_ || seq - base_ >= entries_.size()) {
     ++strays_;
     return false;
@@ -32,6 +33,7 @@ bool Ledger::deliver(std::uint64_t seq, std::int64_t readAt) {
   if (counting_) {
     ++counted_;
     latency_.record(readAt - e.sentAt);
+    groupLatency_[group].record(readAt - e.sentAt);
   }
   return true;
 }

@@ -16,9 +16,9 @@ class Ledger {
   void reset();
   /// A new entry expecting `deliveries`, sent at `sentAt`; returns its sequence number.
   std::uint64_t add(std::int64_t sentAt, std::uint32_t deliveries);
-  /// Records one delivery of `seq` read at `readAt`. False for a stray (unknown or already
-  /// complete) sequence number.
-  bool deliver(std::uint64_t seq, std::int64_t readAt);
+  /// Records one delivery of `seq` read at `readAt` (by a subscriber of `group`: its latency
+  /// is also kept apart). False for a stray (unknown or already complete) sequence number.
+  bool deliver(std::uint64_t seq, std::int64_t readAt, int group = 0);
 
   /// Starts counting deliveries and latencies; stop() freezes them.
   void start() { counting_ = true; }
@@ -29,6 +29,9 @@ class Ledger {
   std::uint64_t counted() const { return counted_; }
   std::uint64_t strays() const { return strays_; }
   const Histogram& latency() const { return latency_; }
+  /// Group 0: subscribers on the publisher's server; 1: on another node of its cluster.
+  static constexpr int kGroups = 2;
+  const Histogram& latency(int group) const { return groupLatency_[group]; }
 
  private:
   struct Entry {
@@ -42,6 +45,7 @@ class Ledger {
   std::uint64_t strays_ = 0;
   bool counting_ = false;
   Histogram latency_;
+  Histogram groupLatency_[kGroups];
 };
 
 }  // namespace wampd::bench

@@ -53,6 +53,13 @@ int main(int argc, char** argv) {
       ->delimiter(',');
   fan->add_option("--latency-rates", fanout.latencyRates, "Open-loop rates in events/s")
       ->delimiter(',');
+  fan->add_option("--remote-port", fanout.remotePort,
+                  "Another node of the server's cluster: some subscribers connect there");
+  fan->add_option("--remote-subscribers", fanout.remoteSubscribers,
+                  "How many subscribers connect to --remote-port (latency reported apart)");
+  fan->add_option("--other-pids", fanout.otherPids,
+                  "More processes whose CPU each phase reports (other_cpu_N)")
+      ->delimiter(',');
 
   SlowOptions slow;
   auto* slw = app.add_subcommand("slow", "Subscribers that stop reading");
@@ -89,6 +96,15 @@ int main(int argc, char** argv) {
   crw->add_option("--events", crowd.events,
                   "Publish exactly this many and check each reached everyone (0: timed)");
   crw->add_option("--settle", crowd.settleS, "Seconds after set-up before memory is read");
+  crw->add_option("--ports", crowd.ports,
+                  "Cluster nodes' ports: each subscriber process spreads its connections over them")
+      ->delimiter(',');
+  crw->add_option("--server-pids", crowd.serverPids, "The server process behind each of --ports")
+      ->delimiter(',');
+  crw->add_option("--subscribe-timeout", crowd.subscribeTimeoutS,
+                  "Seconds for every subscriber to receive a first event");
+  crw->add_option("--singles", crowd.singles,
+                  "Events published one at a time first: time for each to reach everyone");
 
   CLI11_PARSE(app, argc, argv);
   common.target.wamp = wamp == "v2" ? Wamp::V2 : Wamp::V1;

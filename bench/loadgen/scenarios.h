@@ -53,6 +53,12 @@ struct FanoutOptions {
   std::vector<double> latencyFractions;
   /// Open-loop rates in events/s (e.g. another server's, for latency at equal load).
   std::vector<double> latencyRates;
+  /// A cluster: this many of the subscribers connect to another node at `remotePort` (the
+  /// publisher stays on Common's port); their latency is reported apart.
+  std::size_t remoteSubscribers = 0;
+  int remotePort = 0;
+  /// Processes whose CPU is reported over each phase too (other nodes, Redis).
+  std::vector<int> otherPids;
 };
 int runFanout(const Common& common, const FanoutOptions& options);
 
@@ -100,6 +106,15 @@ struct CrowdOptions {
   double settleS = 1;
   double subscribeTimeoutS = 120;
   double drainS = 30;
+  /// A cluster: each subscriber process spreads its connections evenly over these ports (at
+  /// most 16); the publisher stays on Common's port. Empty: everyone on Common's port.
+  std::vector<int> ports;
+  /// The server process behind each of `ports` (memory per connection per node, CPU); when
+  /// given, Common::serverPid is ignored.
+  std::vector<int> serverPids;
+  /// Before the broadcast, this many events one at a time: the time each takes to reach
+  /// every subscriber.
+  std::size_t singles = 0;
 };
 /// Subscribers spread over several processes and source addresses, one publisher: set-up
 /// rate, server and kernel memory per connection, deliveries/s broadcasting to all, and

@@ -5,6 +5,13 @@
 // buffers, and reconnects with backoff; its owner re-issues its state (SUBSCRIBE) on each
 // onUp.
 //
+// Writes: everything queued in one loop turn leaves in one write, without waiting for Redis
+// to answer earlier ones (pipelined). Under bursts that is already a whole publisher's window
+// per write (about 31 publications at a window of 32, scripts/bench --cluster); holding
+// commands until Redis answered the previous write was measured too and batched no more
+// there, nor at fixed rates on loopback, while it can add a Redis round trip to an event's
+// way to the other nodes (docs/BENCHMARKS.md, "Cluster on Redis").
+//
 // Constraint: runs on the I/O thread only; no thread of its own.
 #pragma once
 
