@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,6 +30,7 @@ TransportLimits transportLimits(const ServerConfig& config) {
   limits.pingInterval = config.pingInterval;
   limits.pongTimeout = config.pongTimeout;
   limits.writeTimeout = config.writeTimeout;
+  limits.httpKeepAliveTimeout = config.httpKeepAliveTimeout;
   limits.maxConnections = config.maxConnections;
   limits.maxConnectionsPerAddress = config.maxConnectionsPerIp;
   limits.handshakesPerSecond = config.handshakeRatePerIp;
@@ -119,6 +121,8 @@ void Server::start() {
 void Server::writeCookie() {
   std::string error;
   if (auth::writeCookie(cookie_, authenticator_->backendToken(), error)) {
+    struct stat written {};
+    if (::stat(cookie_.c_str(), &written) == 0) cookieFile_ = {written.st_dev, written.st_ino};
     spdlog::info("backend token for wampctl written to {}", cookie_);
   } else {
     spdlog::warn("cannot write the backend cookie ({}); wampctl needs auth.secret or --token",
@@ -127,7 +131,12 @@ void Server::writeCookie() {
 }
 
 Server::~Server() {
-  if (!cookie_.empty()) ::unlink(cookie_.c_str());
+  // Only the file this server wrote: a wampd that took the port beside this one while it
+  // drained has written its own since (rename: another inode), and keeps serving.
+  struct stat now {};
+  if (!cookie_.empty() && ::stat(cookie_.c_str(), &now) == 0 &&
+      std::pair(now.st_dev, now.st_ino) == cookieFile_)
+    ::unlink(cookie_.c_str());
 }
 
 void Server::watchFiles() {
@@ -388,14 +397,23 @@ void Server::onClose(Link& link, std::uint16_t code, std::string_view reason) {
   dealer_.disconnect(*session, session->asCallee());
   link.context = nullptr;
   sessions_.erase(session->sessionId());
-  if (shuttingDown_ && sessions_.empty() && shutdownDeadline_) shutdownDeadline_->cancel();
+  if (shuttingDown_ && sessions_.empty()) endDrain();
+}
+
+void Server::endDrain() noexcept {
+  // The last session is gone: the port closes, and so does the I/O loop once the last
+  // connections (HTTP answers, closing handshakes) are through.
+  transport_.stopListening();
+  if (shutdownDeadline_) shutdownDeadline_->cancel();
 }
 
 void Server::shutdown() {
   if (shuttingDown_) return;
   shuttingDown_ = true;
   spdlog::info("shutting down: ending {} sessions", sessions_.size());
-  transport_.stopListening();
+  // The port stays open while sessions drain: /health answers 503 and handshakes are refused
+  // 503, and a new wampd may bind the port beside this one (Transport::drain).
+  transport_.drain();
   watcher_.stop();
   reloader_.stop();
   // The Redis connections' timers would keep the I/O loop alive.
@@ -405,12 +423,16 @@ void Server::shutdown() {
   for (auto& [id, session] : sessions_)
     if (Callee* callee = session->asCallee()) dealer_.withdraw(*callee);
   for (auto& [id, session] : sessions_) session->shutdown();
-  if (sessions_.empty()) return;
+  if (sessions_.empty()) {
+    endDrain();
+    return;
+  }
   shutdownDeadline_ =
       std::make_unique<asio::steady_timer>(io_, generation_->config.shutdownTimeout);
   shutdownDeadline_->async_wait([this](const asio::error_code& ec) {
     if (ec) return;
     spdlog::warn("shutdown: {} connections did not close in time", sessions_.size());
+    transport_.stopListening();
     io_.stop();
   });
 }
