@@ -88,8 +88,7 @@ class Transport::Impl final : public ws::ConnectionHost {
         acceptor.set_option(asio::socket_base::reuse_address(true));
         asio::error_code busy;
         acceptor.bind(endpoint, busy);
-        if (busy == asio::error::address_in_use && !address.tls &&
-            ws::heldByDrainingServer(endpoint)) {
+        if (busy == asio::error::address_in_use && heldByDrainingServer(address, endpoint)) {
           // The wampd before this one is draining and shares its port (see drain()): take the
           // port beside it, and the kernel hands new connections to both until it exits.
           acceptor.close();
@@ -119,6 +118,30 @@ class Transport::Impl final : public ws::ConnectionHost {
       accept(*listener);
     }
     tick();
+  }
+
+  // Whether the wampd holding `address` is draining. A TLS port is not asked (the probe
+  // speaks plain HTTP): the answer of this config's plain listeners, held by the same old
+  // wampd, stands for it; with none, the port is free once the old wampd exits.
+  bool heldByDrainingServer(const ListenAddress& address, const asio::ip::tcp::endpoint& endpoint) {
+    if (!address.tls) {
+      const bool draining = ws::heldByDrainingServer(endpoint);
+      drainingHolderSeen_ = drainingHolderSeen_ || draining;
+      return draining;
+    }
+    if (drainingHolderSeen_) return true;
+    for (const auto& other : acceptors_) {
+      // One this wampd has bound already would be asked in part of itself (SO_REUSEPORT).
+      if (other->address.tls || other->acceptor.is_open()) continue;
+      asio::error_code ec;
+      asio::ip::tcp::resolver resolver(io_);
+      const auto results =
+          resolver.resolve(other->address.host, std::to_string(other->address.port),
+                           asio::ip::resolver_base::passive, ec);
+      if (!ec && !results.empty() && ws::heldByDrainingServer(results.begin()->endpoint()))
+        return true;
+    }
+    return false;
   }
 
   std::uint16_t boundPort(std::size_t index) const {
@@ -421,7 +444,8 @@ class Transport::Impl final : public ws::ConnectionHost {
   std::unordered_map<ws::Connection*, std::shared_ptr<ws::Connection>> connections_;
   std::vector<std::shared_ptr<ws::Connection>> dirty_, flushing_;
   bool flushPosted_ = false;
-  bool draining_ = false;  // drain() or stopListening() was called
+  bool draining_ = false;            // drain() or stopListening() was called
+  bool drainingHolderSeen_ = false;  // listen(): a port was held by a draining wampd
 };
 
 Transport::Transport(asio::io_context& io, TransportListener& listener, TransportOptions options)
