@@ -16,6 +16,7 @@
 
 #include "auth/backend_cookie.h"
 #include "common/errors.h"
+#include "common/log_fields.h"
 #include "common/metrics_text.h"
 #include "session/wamp1_session.h"
 #include "session/wamp2_session.h"
@@ -179,6 +180,7 @@ std::string Server::report(const Generation& previous, const Broker::Migration& 
                            std::chrono::microseconds stalled, const std::string& trigger) {
   const Generation* next = generation_.get();
   const ServerConfig& config = next->config;
+  const LogFields about{LogFields::number("generation", next->number)};
   if (authenticator_->backendToken() != auth::readCookie(cookie_).value_or("")) writeCookie();
   watchFiles();
   for (const auto& warning : next->warnings) spdlog::warn("{}", warning);
@@ -231,6 +233,7 @@ SessionId Server::newSessionId() {
 }
 
 HandshakeAnswer Server::onHandshake(const HandshakeRequest& request) {
+  const LogFields about{LogFields::text("remote", request.remoteAddress)};
   HandshakeAnswer answer;
   if (shuttingDown_) {
     answer.accept = false;
@@ -344,6 +347,7 @@ HandshakeAnswer Server::verifyLater(const HandshakeRequest& request, auth::Decis
 void Server::onVerdict(Verification& verification) {
   const std::shared_ptr<PendingHandshake> handshake = verification.handshake.lock();
   if (!handshake) return;  // the client left or timed out meanwhile
+  const LogFields about{LogFields::text("remote", verification.remoteAddress)};
   HandshakeAnswer answer;
   if (shuttingDown_ || verification.verdict == auth::Verdict::Cancelled) {
     answer.accept = false;
@@ -379,6 +383,8 @@ void Server::onOpen(Link& link, std::uint64_t token) {
                                              pending.serializer, pending.mustAuthenticate);
   link.context = session.get();
   ++handshakesAccepted_;
+  const LogFields about{LogFields::number("session", session->sessionId()),
+                        LogFields::text("remote", link.remoteAddress())};
   spdlog::debug("session {} opened from {}", session->idText(), link.remoteAddress());
   if (shuttingDown_) session->shutdown();
   sessions_.emplace(token, std::move(session));
@@ -386,12 +392,18 @@ void Server::onOpen(Link& link, std::uint64_t token) {
 
 void Server::onMessage(Link& link, std::string_view payload, bool binary) {
   auto* session = static_cast<Session*>(link.context);
-  if (session) session->onMessage(payload, binary);
+  if (!session) return;
+  // Whatever handling this message logs is about this session (log_format: json keys).
+  const LogFields about{LogFields::number("session", session->sessionId()),
+                        LogFields::text("remote", link.remoteAddress())};
+  session->onMessage(payload, binary);
 }
 
 void Server::onClose(Link& link, std::uint16_t code, std::string_view reason) {
   auto* session = static_cast<Session*>(link.context);
   if (!session) return;
+  const LogFields about{LogFields::number("session", session->sessionId()),
+                        LogFields::text("remote", link.remoteAddress())};
   spdlog::debug("session {} closed ({} {})", session->idText(), code, reason);
   broker_.disconnect(*session);
   dealer_.disconnect(*session, session->asCallee());

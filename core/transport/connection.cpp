@@ -11,6 +11,7 @@
 #include <exception>
 
 #include "common/errors.h"
+#include "common/log_fields.h"
 #include "transport/handshake.h"
 #include "transport/shared_frame.h"
 #include "transport/tls.h"
@@ -125,6 +126,7 @@ void Connection::consume(char* data, std::size_t size) {
 }
 
 void Connection::pumpTls(char* buffer, std::size_t capacity) {
+  const LogFields about{LogFields::text("remote", remote_)};
   // A deferred handshake leaves the rest in the engine; complete() pumps it.
   while (state_ != State::Done && !awaitingAnswer_ && !httpPaused_) {
     const TlsEngine::Read read = tls_->read(buffer, capacity);
@@ -615,6 +617,7 @@ bool Connection::flushTls() noexcept {
           data = tlsGather;
         }
         if (!tls_->write(data, size)) {
+          const LogFields about{LogFields::text("remote", remote_)};
           spdlog::warn("TLS connection from {} failed: {}", remote_, tls_->error());
           finish();
           return false;

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "common/errors.h"
+#include "common/log_fields.h"
 #include "transport/admission.h"
 #include "transport/connection.h"
 #include "transport/frame_codec.h"
@@ -233,6 +234,7 @@ class Transport::Impl final : public ws::ConnectionHost {
             "try again after Retry-After seconds";
         break;
     }
+    const LogFields about{LogFields::text("remote", request.remoteAddress)};
     spdlog::debug("refused handshake from {}: HTTP {} {}", request.remoteAddress,
                   refusal.httpStatus, refusal.reason);
     return refusal;
@@ -354,6 +356,7 @@ class Transport::Impl final : public ws::ConnectionHost {
       for (auto it = connections_.begin(bucket); it != connections_.end(bucket); ++it)
         check(it->second, now);
     for (const auto& [connection, fault] : doomed_) {
+      const LogFields about{LogFields::text("remote", connection->remoteAddress())};
       if (fault == Fault::WriteStalled) {
         ++counters_.droppedWriteStalled;
         spdlog::info("dropped the connection from {}: {} bytes queued have not moved for {} ms",
