@@ -166,12 +166,14 @@ void Connection::handleRequests() {
   while (state_ == State::Handshake && !awaitingAnswer_ && !httpPaused_ && !inbox_.empty()) {
     if (!handleRequest()) break;
   }
-  if (state_ != State::Handshake || awaitingAnswer_ || httpRequests_ == 0) return;
+  if (state_ != State::Handshake || httpRequests_ == 0) return;
   // A kept-alive connection: idle, it has the keep-alive timeout to begin its next request;
-  // a request begun has the handshake timeout to arrive whole (counted from its first bytes,
-  // so a client sending a byte at a time gains nothing). Paused, the handshake timeout bounds
-  // the wait for the client to read what was queued.
-  const HttpTimer wanted = inbox_.empty() && !httpPaused_ ? HttpTimer::Idle : HttpTimer::Request;
+  // a request begun (a deferred handshake too) has the handshake timeout to arrive whole and
+  // be answered (counted from its first bytes, so a client sending a byte at a time gains
+  // nothing). Paused, the handshake timeout bounds the wait for the client to read what was
+  // queued.
+  const bool idle = inbox_.empty() && !httpPaused_ && !awaitingAnswer_;
+  const HttpTimer wanted = idle ? HttpTimer::Idle : HttpTimer::Request;
   if (httpTimer_ == wanted) return;
   httpTimer_ = wanted;
   armTimer(wanted == HttpTimer::Idle ? host_.options().limits.httpKeepAliveTimeout

@@ -224,3 +224,23 @@ def test_the_drain_closes_idle_kept_alive_connections(wampd_factory):
         assert server.wait(timeout=5) == 0, server.log()
         assert time.monotonic() - started < 1.5, server.log()
         assert closed_by_server(s, 1.0)
+
+
+def test_a_websocket_handshake_may_follow_on_a_kept_connection(wampd_factory):
+    server = keepalive_server(wampd_factory)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
+        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_responses(s, 1)[0][0][0] == 200
+        time.sleep(KEEPALIVE / 2)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: wamp\r\n"
+                  b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+        s.settimeout(5)
+        data = b""
+        while b"\r\n\r\n" not in data or len(data.partition(b"\r\n\r\n")[2]) < 2:
+            data += s.recv(65536)
+        assert data.startswith(b"HTTP/1.1 101 "), data
+        # WELCOME in the same write, and the session outlives the keep-alive timeout.
+        assert b'[0,"' in data.partition(b"\r\n\r\n")[2], data
+        time.sleep(KEEPALIVE * 2)
+        assert not closed_by_server(s, 0.1)
