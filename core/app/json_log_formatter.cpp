@@ -24,11 +24,11 @@ void JsonLogFormatter::format(const spdlog::details::log_msg& message, spdlog::m
                {"level", Value(std::string(level.data(), level.size()))},
                {"message", Value(std::string(message.payload.data(), message.payload.size()))}};
   // The scopes' fields, the innermost of a key winning; never one of the three above.
-  for (const LogField& field : LogFields::current()) {
-    const std::string key(field.key);
+  for (const LogField* field = LogFields::begin(); field != LogFields::end(); ++field) {
+    const std::string key(field->key);
     if (key == "time" || key == "level" || key == "message") continue;
-    if (!field.isNumber && field.text.empty()) continue;  // unknown: left out
-    entry.set(key, field.isNumber ? Value(field.number) : Value(field.text));
+    if (!field->isNumber && field->text.empty()) continue;  // unknown: left out
+    entry.set(key, field->isNumber ? Value(field->number) : Value(field->text));
   }
   std::string line;
   json::serializeTo(Value(std::move(entry)), line);

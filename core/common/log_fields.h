@@ -6,19 +6,18 @@
 //
 // Constraint: the fields are per thread (thread_local) and spdlog's loggers here format on the
 // thread that logs, so a scope covers exactly the lines of the code it encloses. Scopes nest;
-// an inner field of the same key hides the outer one.
+// an inner field of the same key hides the outer one. Scopes sit on the data path (every
+// message a session sends), so one costs a few stores: a fixed array, no allocation, inline.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
-#include <string>
+#include <initializer_list>
 #include <string_view>
-#include <utility>
-#include <vector>
 
 namespace wampd::core {
 
-/// A field's value is a view (or a number): the scope must not outlive what it names, which
-/// keeps a scope on the data path down to a few stores (no copy, no allocation).
+/// A field's value is a view (or a number): the scope must not outlive what it names.
 struct LogField {
   std::string_view key;  // a literal: "session", "topic", "remote", "generation", "file"
   std::string_view text;
@@ -28,10 +27,18 @@ struct LogField {
 
 class LogFields {
  public:
-  /// Adds the fields for the lifetime of this object. Never throws: without memory the lines
-  /// just lack them.
-  LogFields(std::initializer_list<LogField> fields) noexcept;
-  ~LogFields();
+  /// Nesting deeper than this drops the innermost fields (nothing nests more than 3 today).
+  static constexpr std::size_t kMax = 8;
+
+  /// Adds the fields for the lifetime of this object.
+  LogFields(std::initializer_list<LogField> fields) noexcept {
+    for (const LogField& field : fields) {
+      if (stack_.size == kMax) break;
+      stack_.items[stack_.size++] = field;
+      ++added_;
+    }
+  }
+  ~LogFields() { stack_.size -= added_; }
   LogFields(const LogFields&) = delete;
   LogFields& operator=(const LogFields&) = delete;
 
@@ -43,9 +50,16 @@ class LogFields {
   }
 
   /// The fields in force on this thread, outermost first.
-  static const std::vector<LogField>& current() noexcept;
+  static const LogField* begin() noexcept { return stack_.items; }
+  static const LogField* end() noexcept { return stack_.items + stack_.size; }
 
  private:
+  struct Stack {
+    LogField items[kMax];
+    std::size_t size = 0;
+  };
+  // Constant-initialized: no guard on access.
+  static inline thread_local Stack stack_{};
   std::size_t added_ = 0;
 };
 
