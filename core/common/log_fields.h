@@ -25,20 +25,30 @@ struct LogField {
   bool isNumber = false;
 };
 
+namespace log_fields_detail {
+/// Nesting deeper than this drops the innermost fields (nothing nests more than 3 today).
+inline constexpr std::size_t kMax = 8;
+struct Stack {
+  LogField items[kMax];
+  std::size_t size = 0;
+};
+// Constant-initialized: no guard on access.
+inline thread_local Stack stack{};
+}  // namespace log_fields_detail
+
 class LogFields {
  public:
-  /// Nesting deeper than this drops the innermost fields (nothing nests more than 3 today).
-  static constexpr std::size_t kMax = 8;
+  static constexpr std::size_t kMax = log_fields_detail::kMax;
 
   /// Adds the fields for the lifetime of this object.
   LogFields(std::initializer_list<LogField> fields) noexcept {
     for (const LogField& field : fields) {
-      if (stack_.size == kMax) break;
-      stack_.items[stack_.size++] = field;
+      if (log_fields_detail::stack.size == kMax) break;
+      log_fields_detail::stack.items[log_fields_detail::stack.size++] = field;
       ++added_;
     }
   }
-  ~LogFields() { stack_.size -= added_; }
+  ~LogFields() { log_fields_detail::stack.size -= added_; }
   LogFields(const LogFields&) = delete;
   LogFields& operator=(const LogFields&) = delete;
 
@@ -50,16 +60,12 @@ class LogFields {
   }
 
   /// The fields in force on this thread, outermost first.
-  static const LogField* begin() noexcept { return stack_.items; }
-  static const LogField* end() noexcept { return stack_.items + stack_.size; }
+  static const LogField* begin() noexcept { return log_fields_detail::stack.items; }
+  static const LogField* end() noexcept {
+    return log_fields_detail::stack.items + log_fields_detail::stack.size;
+  }
 
  private:
-  struct Stack {
-    LogField items[kMax];
-    std::size_t size = 0;
-  };
-  // Constant-initialized: no guard on access.
-  static inline thread_local Stack stack_{};
   std::size_t added_ = 0;
 };
 
