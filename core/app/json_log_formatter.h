@@ -1,6 +1,7 @@
 // log_format: json. One JSON object per line, for log shippers: time (UTC, ISO 8601 with
-// milliseconds), level, message. Messages may quote what clients sent; the JSON writer
-// escapes them, and bytes that are not UTF-8 still give a valid line.
+// milliseconds), level, message, and the fields of the LogFields scopes the line was logged
+// in (session, topic, remote, generation, file: common/log_fields.h). Messages may quote what
+// clients sent; the JSON writer escapes them, and bytes that are not UTF-8 still give a valid line.
 #pragma once
 
 #include <spdlog/formatter.h>

@@ -134,6 +134,9 @@ void readPongTimeout(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
 void readWriteTimeout(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
   c.writeTimeout = milliseconds(ctx, v, "server.write_timeout");
 }
+void readHttpKeepAliveTimeout(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
+  c.httpKeepAliveTimeout = milliseconds(ctx, v, "server.http_keepalive_timeout");
+}
 void readMaxConnections(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
   c.maxConnections =
       static_cast<std::size_t>(ctx.integer(v, "server.max_connections", 0, 100000000));
@@ -202,7 +205,7 @@ void readListen(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
 }
 
 void readServer(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
-  static constexpr std::array<Field, 13> kFields{{
+  static constexpr std::array<Field, 14> kFields{{
       {"host", readHost},
       {"port", readPort},
       {"listen", readListen},
@@ -213,6 +216,7 @@ void readServer(const Context& ctx, const YAML::Node& v, ServerConfig& c) {
       {"ping_interval", readPingInterval},
       {"pong_timeout", readPongTimeout},
       {"write_timeout", readWriteTimeout},
+      {"http_keepalive_timeout", readHttpKeepAliveTimeout},
       {"max_connections", readMaxConnections},
       {"max_connections_per_ip", readMaxConnectionsPerIp},
       {"handshake_rate_per_ip", readHandshakeRatePerIp},

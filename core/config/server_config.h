@@ -67,6 +67,9 @@ struct ServerConfig {
   std::chrono::milliseconds pingInterval{30000};
   std::chrono::milliseconds pongTimeout{10000};
   std::chrono::milliseconds writeTimeout{30000};
+  /// How long a plain HTTP connection (health, metrics, the API) may wait idle for its next
+  /// request after a response; 0: one request per connection.
+  std::chrono::milliseconds httpKeepAliveTimeout{5000};
   /// Open connections, whole server and per source address (0: no limit of wampd's own), and
   /// handshakes per second per source address (0: no limit). Behind a proxy every client has
   /// the proxy's address, so the per-address ones are off by default.

@@ -4,6 +4,9 @@
 
 #include <asio/post.hpp>
 
+#include "common/config_error.h"
+#include "common/log_fields.h"
+
 namespace wampd::core {
 
 ServerConfig ConfigSource::load() const {
@@ -76,20 +79,25 @@ void Reloader::start() {
   // log: spdlog's logger here is single-threaded. It posts its result to the I/O thread.
   worker_ = std::thread([this, current = current_] {
     std::shared_ptr<const Generation> built;
-    std::string error;
+    std::string error, errorFile;
     try {
       const ServerConfig config = source_.load();
       built = buildGeneration(config, current ? current->number + 1 : 1, current.get());
+    } catch (const ConfigError& e) {
+      error = e.what();
+      errorFile = e.where().file;
     } catch (const std::exception& e) {
       error = e.what();
     }
-    asio::post(io_, [this, built = std::move(built), error = std::move(error)]() mutable {
-      finish(std::move(built), error);
+    asio::post(io_, [this, built = std::move(built), error = std::move(error),
+                     errorFile = std::move(errorFile)]() mutable {
+      finish(std::move(built), error, errorFile);
     });
   });
 }
 
-void Reloader::finish(std::shared_ptr<const Generation> built, const std::string& error) {
+void Reloader::finish(std::shared_ptr<const Generation> built, const std::string& error,
+                      const std::string& errorFile) {
   worker_.join();
   building_ = false;
   const std::string trigger = std::move(triggers_);
@@ -110,6 +118,8 @@ void Reloader::finish(std::shared_ptr<const Generation> built, const std::string
   } else {
     message = "reload failed (" + trigger + "), generation " +
               std::to_string(current_ ? current_->number : 0) + " keeps serving: " + error;
+    const LogFields about{LogFields::number("generation", current_ ? current_->number : 0),
+                          LogFields::text("file", errorFile)};
     spdlog::error("{}", message);
   }
   last_ = {ok, message};

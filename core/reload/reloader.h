@@ -66,7 +66,9 @@ class Reloader {
  private:
   void arm();
   void start();
-  void finish(std::shared_ptr<const Generation> built, const std::string& error);
+  /// `errorFile`: the file a ConfigError names, for the failure line's `file` field.
+  void finish(std::shared_ptr<const Generation> built, const std::string& error,
+              const std::string& errorFile);
 
   asio::io_context& io_;
   ConfigSource source_;

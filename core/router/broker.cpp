@@ -9,6 +9,7 @@
 
 #include "auth/authenticator.h"
 #include "common/errors.h"
+#include "common/log_fields.h"
 #include "wamp/v2_codec.h"
 
 namespace wampd::core {
@@ -223,6 +224,9 @@ void TopicState::fanOut(Event& delivery, const SessionIds& exclude, const Sessio
     if (filters && !passesIdentityFilters(*filters, *s)) continue;
     if (s->queuedBytes() > limit) {
       const std::uint64_t count = ++broker_.counters_.slowSubscribersDisconnected;
+      // About the subscriber, not the publisher whose message this is.
+      const LogFields about{LogFields::number("session", id),
+                            LogFields::text("remote", s->remoteAddress())};
       spdlog::warn(
           "session {} ({}): send queue over {} bytes, disconnecting ({} slow subscribers "
           "disconnected since start)",

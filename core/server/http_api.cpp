@@ -9,6 +9,7 @@
 
 #include "common/errors.h"
 #include "common/json.h"
+#include "common/log_fields.h"
 #include "common/metrics_text.h"
 #include "server/server.h"
 
@@ -109,6 +110,7 @@ std::uint16_t httpStatusOf(const Status& status) {
 }  // namespace
 
 std::optional<HttpResponse> Server::onHttpRequest(const HttpRequest& request) {
+  const LogFields about{LogFields::text("remote", request.remoteAddress)};
   const std::string_view target = request.target;
   const std::string_view path = target.substr(0, target.find('?'));
   const bool api = path.substr(0, 5) == "/api/";

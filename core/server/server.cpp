@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 
 #include "auth/backend_cookie.h"
 #include "common/errors.h"
+#include "common/log_fields.h"
 #include "common/metrics_text.h"
 #include "session/wamp1_session.h"
 #include "session/wamp2_session.h"
@@ -30,6 +32,7 @@ TransportLimits transportLimits(const ServerConfig& config) {
   limits.pingInterval = config.pingInterval;
   limits.pongTimeout = config.pongTimeout;
   limits.writeTimeout = config.writeTimeout;
+  limits.httpKeepAliveTimeout = config.httpKeepAliveTimeout;
   limits.maxConnections = config.maxConnections;
   limits.maxConnectionsPerAddress = config.maxConnectionsPerIp;
   limits.handshakesPerSecond = config.handshakeRatePerIp;
@@ -133,6 +136,8 @@ void Server::start() {
 void Server::writeCookie() {
   std::string error;
   if (auth::writeCookie(cookie_, authenticator_->backendToken(), error)) {
+    struct stat written {};
+    if (::stat(cookie_.c_str(), &written) == 0) cookieFile_ = {written.st_dev, written.st_ino};
     spdlog::info("backend token for wampctl written to {}", cookie_);
   } else {
     spdlog::warn("cannot write the backend cookie ({}); wampctl needs auth.secret or --token",
@@ -141,7 +146,12 @@ void Server::writeCookie() {
 }
 
 Server::~Server() {
-  if (!cookie_.empty()) ::unlink(cookie_.c_str());
+  // Only the file this server wrote: a wampd that took the port beside this one while it
+  // drained has written its own since (rename: another inode), and keeps serving.
+  struct stat now {};
+  if (!cookie_.empty() && ::stat(cookie_.c_str(), &now) == 0 &&
+      std::pair(now.st_dev, now.st_ino) == cookieFile_)
+    ::unlink(cookie_.c_str());
 }
 
 void Server::watchFiles() {
@@ -184,6 +194,7 @@ std::string Server::report(const Generation& previous, const Broker::Migration& 
                            std::chrono::microseconds stalled, const std::string& trigger) {
   const Generation* next = generation_.get();
   const ServerConfig& config = next->config;
+  const LogFields about{LogFields::number("generation", next->number)};
   if (authenticator_->backendToken() != auth::readCookie(cookie_).value_or("")) writeCookie();
   watchFiles();
   for (const auto& warning : next->warnings) spdlog::warn("{}", warning);
@@ -238,6 +249,7 @@ SessionId Server::newSessionId() {
 }
 
 HandshakeAnswer Server::onHandshake(const HandshakeRequest& request) {
+  const LogFields about{LogFields::text("remote", request.remoteAddress)};
   HandshakeAnswer answer;
   if (shuttingDown_) {
     answer.accept = false;
@@ -351,6 +363,7 @@ HandshakeAnswer Server::verifyLater(const HandshakeRequest& request, auth::Decis
 void Server::onVerdict(Verification& verification) {
   const std::shared_ptr<PendingHandshake> handshake = verification.handshake.lock();
   if (!handshake) return;  // the client left or timed out meanwhile
+  const LogFields about{LogFields::text("remote", verification.remoteAddress)};
   HandshakeAnswer answer;
   if (shuttingDown_ || verification.verdict == auth::Verdict::Cancelled) {
     answer.accept = false;
@@ -386,6 +399,8 @@ void Server::onOpen(Link& link, std::uint64_t token) {
                                              pending.serializer, pending.mustAuthenticate);
   link.context = session.get();
   ++handshakesAccepted_;
+  const LogFields about{LogFields::number("session", session->sessionId()),
+                        LogFields::text("remote", link.remoteAddress())};
   spdlog::debug("session {} opened from {}", session->idText(), link.remoteAddress());
   if (shuttingDown_) session->shutdown();
   sessions_.emplace(token, std::move(session));
@@ -393,25 +408,40 @@ void Server::onOpen(Link& link, std::uint64_t token) {
 
 void Server::onMessage(Link& link, std::string_view payload, bool binary) {
   auto* session = static_cast<Session*>(link.context);
-  if (session) session->onMessage(payload, binary);
+  if (!session) return;
+  // Whatever handling this message logs is about this session (log_format: json keys).
+  const LogFields about{LogFields::number("session", session->sessionId()),
+                        LogFields::text("remote", link.remoteAddress())};
+  session->onMessage(payload, binary);
 }
 
 void Server::onClose(Link& link, std::uint16_t code, std::string_view reason) {
   auto* session = static_cast<Session*>(link.context);
   if (!session) return;
+  const LogFields about{LogFields::number("session", session->sessionId()),
+                        LogFields::text("remote", link.remoteAddress())};
   spdlog::debug("session {} closed ({} {})", session->idText(), code, reason);
   broker_.disconnect(*session);
   dealer_.disconnect(*session, session->asCallee());
   link.context = nullptr;
   sessions_.erase(session->sessionId());
-  if (shuttingDown_ && sessions_.empty() && shutdownDeadline_) shutdownDeadline_->cancel();
+  if (shuttingDown_ && sessions_.empty()) endDrain();
+}
+
+void Server::endDrain() noexcept {
+  // The last session is gone: the port closes, and so does the I/O loop once the last
+  // connections (HTTP answers, closing handshakes) are through.
+  transport_.stopListening();
+  if (shutdownDeadline_) shutdownDeadline_->cancel();
 }
 
 void Server::shutdown() {
   if (shuttingDown_) return;
   shuttingDown_ = true;
   spdlog::info("shutting down: ending {} sessions", sessions_.size());
-  transport_.stopListening();
+  // The port stays open while sessions drain: /health answers 503 and handshakes are refused
+  // 503, and a new wampd may bind the port beside this one (Transport::drain).
+  transport_.drain();
   watcher_.stop();
   reloader_.stop();
   // The Redis connections' timers would keep the I/O loop alive.
@@ -423,12 +453,16 @@ void Server::shutdown() {
   // After the withdrawals: the registrations' claims go before the Redis connections.
   if (calls_) calls_->stop();
   for (auto& [id, session] : sessions_) session->shutdown();
-  if (sessions_.empty()) return;
+  if (sessions_.empty()) {
+    endDrain();
+    return;
+  }
   shutdownDeadline_ =
       std::make_unique<asio::steady_timer>(io_, generation_->config.shutdownTimeout);
   shutdownDeadline_->async_wait([this](const asio::error_code& ec) {
     if (ec) return;
     spdlog::warn("shutdown: {} connections did not close in time", sessions_.size());
+    transport_.stopListening();
     io_.stop();
   });
 }

@@ -7,6 +7,8 @@
 // which see only copies of plain data and hand their results back with asio::post.
 #pragma once
 
+#include <sys/types.h>
+
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 #include <chrono>
@@ -17,6 +19,7 @@
 #include <random>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 #include "auth/authenticator.h"
 #include "auth/ticket_verifier.h"
@@ -44,14 +47,17 @@ class Server final : private TransportListener, private SessionHost {
   /// Binds and accepts. Throws std::runtime_error when the address cannot be bound.
   void start();
   std::uint16_t port() const { return transport_.boundPort(); }
-  /// Stops accepting, fails the calls whose callee is leaving, ends every session so that its
+  /// Starts the drain: fails the calls whose callee is leaving, ends every session so that its
   /// client comes back (Session::shutdown), and lets the I/O loop end once all have closed or
-  /// when server.shutdown_timeout is up.
+  /// when server.shutdown_timeout is up. Meanwhile the port stays open: /health says 503
+  /// draining, handshakes are refused with 503, and a new wampd may bind beside this one.
   void shutdown();
   /// Rebuilds routes and plugins from the config (see Reloader); SIGHUP calls this.
   void reload(const std::string& trigger) { reloader_.request(trigger); }
 
  private:
+  /// The drain is over (no session left): closes the port.
+  void endDrain() noexcept;
   struct PendingSession;
   struct Verification;
   HandshakeAnswer onHandshake(const HandshakeRequest& request) override;
@@ -124,6 +130,7 @@ class Server final : private TransportListener, private SessionHost {
   std::uint64_t handshakesAccepted_ = 0;
   std::map<std::string, std::uint64_t> handshakesRefused_;  // by reason
   std::string cookie_;  // the backend cookie this server wrote; removed when it stops
+  std::pair<dev_t, ino_t> cookieFile_{};  // the file it wrote (another may replace it)
   std::unique_ptr<asio::steady_timer> shutdownDeadline_;
   // Verdicts posted after the server is gone find this expired and do nothing.
   std::shared_ptr<const bool> alive_ = std::make_shared<const bool>(true);

@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "common/log_fields.h"
 #include "transport/transport.h"
 
 namespace wampd::core {
@@ -139,16 +140,19 @@ void Wamp1Session::answerCall(const Value& callId, const std::string& uri, const
 
 void Wamp1Session::subscribe(wamp1::Subscribe& m) {
   const std::string uri = wamp1::expandCurie(m.topic, prefixes_);
+  const LogFields about{LogFields::text("topic", uri)};
   answerTopic(uri, services_.broker.subscribe(*this, uri), "onSubscribe");
 }
 
 void Wamp1Session::unsubscribe(wamp1::Unsubscribe& m) {
   const std::string uri = wamp1::expandCurie(m.topic, prefixes_);
+  const LogFields about{LogFields::text("topic", uri)};
   answerTopic(uri, services_.broker.unsubscribe(*this, uri), "onUnSubscribe");
 }
 
 void Wamp1Session::publish(wamp1::Publish& m) {
   const std::string uri = wamp1::expandCurie(m.topic, prefixes_);
+  const LogFields about{LogFields::text("topic", uri)};
   const SessionIds exclude = excludeList(m.exclude, sessionId());
   SessionIds eligible = sessionList(m.eligible);
   // Ratchet restricts delivery whenever the list is not empty, so one naming no session id

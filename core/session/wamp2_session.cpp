@@ -7,6 +7,7 @@
 
 #include "auth/authenticator.h"
 #include "common/errors.h"
+#include "common/log_fields.h"
 #include "transport/transport.h"
 
 namespace wampd::core {
@@ -311,6 +312,7 @@ void Wamp2Session::publish(const Array& m) {
                     why))
     return abort(Fault::ProtocolViolation, "PUBLISH: " + why);
   const std::string topic = stringAt(m, 3);
+  const LogFields about{LogFields::text("topic", topic)};
   const Array* args = listAt(m, 4);
   const Object* kwargs = kwargsAt(m, 5);
   const bool acknowledge = flag(options, "acknowledge");
@@ -360,6 +362,7 @@ void Wamp2Session::subscribe(const Array& m) {
     return abort(Fault::ProtocolViolation, "SUBSCRIBE: " + why);
   const std::string match = text(dictAt(m, 2), "match", "exact");
   const std::string topic = stringAt(m, 3);
+  const LogFields about{LogFields::text("topic", topic)};
   constexpr int kSubscribe = static_cast<int>(Type::Subscribe);
   if (match != "exact" && match != "prefix" && match != "wildcard")
     return sendError(kSubscribe, request, Fault::OptionNotAllowed,

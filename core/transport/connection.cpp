@@ -5,11 +5,13 @@
 #include <sys/uio.h>
 
 #include <algorithm>
+#include <asio/post.hpp>
 #include <cerrno>
 #include <cstring>
 #include <exception>
 
 #include "common/errors.h"
+#include "common/log_fields.h"
 #include "transport/handshake.h"
 #include "transport/shared_frame.h"
 #include "transport/tls.h"
@@ -26,6 +28,12 @@ constexpr int kReadRounds = 16;
 constexpr std::size_t kTlsRecord = 16 * 1024;
 // The gathering space; one I/O thread per transport, and a flush never runs inside another.
 thread_local char tlsGather[kTlsRecord];
+// Plain HTTP requests one connection may make; the last response closes it (as nginx's
+// keepalive_requests does), so no client holds a connection and its address's slot for ever.
+constexpr std::uint32_t kMaxHttpRequests = 1'000;
+// Responses queued beyond this pause reading further (pipelined) requests until they are out:
+// a client that sends and never reads costs this much, not a response per request it sent.
+constexpr std::size_t kMaxHttpBacklog = 256 * 1024;
 
 }  // namespace
 
@@ -68,7 +76,11 @@ void Connection::onReadable() {
     const ssize_t n = ::recv(socket_.native_handle(), buffer, capacity, MSG_DONTWAIT);
     if (n == 0) {
       peerClosed_ = true;
-      finish();
+      // A client that sent its requests and then its FIN still gets the answers queued.
+      if (state_ == State::Handshake && queuedBytes_ > 0 && !discardInput_)
+        endHandshake();
+      else
+        finish();
       return;
     }
     if (n < 0) {
@@ -88,10 +100,12 @@ void Connection::onReadable() {
       finish();
       return;
     }
-    if (size < capacity || awaitingAnswer_) break;  // drained: save the read saying EAGAIN
+    // Drained: save the read saying EAGAIN.
+    if (size < capacity || awaitingAnswer_ || httpPaused_) break;
   }
-  // A deferred handshake reads on once answered: frames behind the request wait in the socket.
-  if (!awaitingAnswer_) waitReadable();
+  // A deferred handshake reads on once answered: frames behind the request wait in the socket;
+  // so do requests behind responses that have not gone out.
+  if (!awaitingAnswer_ && !httpPaused_) waitReadable();
 }
 
 void Connection::consume(char* data, std::size_t size) {
@@ -112,8 +126,9 @@ void Connection::consume(char* data, std::size_t size) {
 }
 
 void Connection::pumpTls(char* buffer, std::size_t capacity) {
+  const LogFields about{LogFields::text("remote", remote_)};
   // A deferred handshake leaves the rest in the engine; complete() pumps it.
-  while (state_ != State::Done && !awaitingAnswer_) {
+  while (state_ != State::Done && !awaitingAnswer_ && !httpPaused_) {
     const TlsEngine::Read read = tls_->read(buffer, capacity);
     if (read.status == TlsEngine::Status::Data) {
       consume(buffer, read.bytes);
@@ -144,14 +159,36 @@ void Connection::pumpTls(char* buffer, std::size_t capacity) {
 
 void Connection::readHandshake(std::string_view bytes) {
   inbox_.append(bytes);
+  handleRequests();
+}
+
+void Connection::handleRequests() {
+  while (state_ == State::Handshake && !awaitingAnswer_ && !httpPaused_ && !inbox_.empty()) {
+    if (!handleRequest()) break;
+  }
+  if (state_ != State::Handshake || httpRequests_ == 0) return;
+  // A kept-alive connection: idle, it has the keep-alive timeout to begin its next request;
+  // a request begun (a deferred handshake too) has the handshake timeout to arrive whole and
+  // be answered (counted from its first bytes, so a client sending a byte at a time gains
+  // nothing). Paused, the handshake timeout bounds the wait for the client to read what was
+  // queued.
+  const bool idle = inbox_.empty() && !httpPaused_ && !awaitingAnswer_;
+  const HttpTimer wanted = idle ? HttpTimer::Idle : HttpTimer::Request;
+  if (httpTimer_ == wanted) return;
+  httpTimer_ = wanted;
+  armTimer(wanted == HttpTimer::Idle ? host_.options().limits.httpKeepAliveTimeout
+                                     : host_.options().handshakeTimeout);
+}
+
+bool Connection::handleRequest() {
   const std::optional<std::size_t> length = headerBlockLength(inbox_);
   if (!length) {
     if (inbox_.size() > kMaxHandshakeBytes) refuse(431, "handshake request too large");
-    return;
+    return false;
   }
   if (*length > kMaxHandshakeBytes) {
     refuse(431, "handshake request too large");
-    return;
+    return false;
   }
   ParsedRequest parsed = parseUpgradeRequest(std::string_view(inbox_).substr(0, *length));
   if (parsed.plain) {
@@ -159,24 +196,40 @@ void Connection::readHandshake(std::string_view bytes) {
     if (bodyLength > host_.options().maxMessageSize) {
       refuse(413, "request body over " + std::to_string(host_.options().maxMessageSize) +
                       " bytes (server.max_message_size)");
-      return;
+      return false;
     }
-    if (inbox_.size() - *length < bodyLength) return;  // the rest of the body is on its way
+    if (inbox_.size() - *length < bodyLength) return false;  // the rest of the body is on its way
+    const std::chrono::milliseconds idle = host_.options().limits.httpKeepAliveTimeout;
+    const bool keep = parsed.plain->keepAlive && idle.count() > 0 && !host_.draining() &&
+                      httpRequests_ + 1 < kMaxHttpRequests;
+    KeepAlive keepAlive;
+    if (keep) {
+      // Whole seconds, rounded up (the header has no fractions).
+      keepAlive.seconds =
+          static_cast<std::uint32_t>(std::chrono::ceil<std::chrono::seconds>(idle).count());
+      keepAlive.requestsLeft = kMaxHttpRequests - httpRequests_ - 1;
+    }
     std::optional<std::string> response;
     try {
-      response = answerPlain(*parsed.plain, std::string_view(inbox_).substr(*length, bodyLength));
+      response = answerPlain(*parsed.plain, std::string_view(inbox_).substr(*length, bodyLength),
+                             keepAlive);
     } catch (const std::exception&) {
       refuse(500, "internal error");
-      return;
+      return false;
     }
     if (response) {
+      ++httpRequests_;
+      if (keep) {
+        respondAndContinue(std::move(*response), *length + bodyLength);
+        return true;
+      }
       respond(std::move(*response));
-      return;
+      return false;
     }
   }
   if (!parsed.request) {
     refuse(parsed.error.status, parsed.error.reason);
-    return;
+    return false;
   }
   HandshakeRequest request;
   request.resource = std::move(parsed.request->resource);
@@ -189,15 +242,40 @@ void Connection::readHandshake(std::string_view bytes) {
     result = host_.onHandshake(request);
   } catch (const std::exception&) {
     refuse(500, "internal error");
-    return;
+    return false;
   }
   if (result.deferred) {
     awaitingAnswer_ = true;
     key_ = std::move(parsed.request->key);
     requestLength_ = *length;
-    return;
+    return false;
   }
   answer(parsed.request->key, *length, result);
+  return false;
+}
+
+void Connection::respondAndContinue(std::string response, std::size_t consumed) {
+  inbox_.erase(0, consumed);
+  queue_.push_back(std::make_shared<const SharedFrame>(std::move(response)));
+  queuedBytes_ += queue_.back()->bytes().size();
+  httpTimer_ = HttpTimer::None;
+  if (queuedBytes_ > kMaxHttpBacklog) httpPaused_ = true;
+  // Pipelined requests read together leave together, in one write.
+  requestFlush();
+}
+
+void Connection::resumeRequests() {
+  if (state_ != State::Handshake || httpPaused_) return;
+  handleRequests();
+  if (state_ == State::Done || awaitingAnswer_ || httpPaused_) return;
+  // Over TLS, requests behind the ones answered may be decrypted and waiting in the engine.
+  if (tls_) {
+    std::size_t capacity = 0;
+    char* buffer = host_.readBuffer(capacity);
+    pumpTls(buffer, capacity);
+    if (state_ == State::Done || awaitingAnswer_ || httpPaused_) return;
+  }
+  waitReadable();
 }
 
 void Connection::answer(const std::string& key, std::size_t requestLength,
@@ -235,8 +313,8 @@ bool Connection::complete(const HandshakeAnswer& result) noexcept {
   return true;
 }
 
-std::optional<std::string> Connection::answerPlain(const PlainRequest& plain,
-                                                   std::string_view body) {
+std::optional<std::string> Connection::answerPlain(const PlainRequest& plain, std::string_view body,
+                                                   KeepAlive keepAlive) {
   ++host_.counters().httpRequests;
   HttpRequest request;
   request.method = plain.method;
@@ -247,7 +325,7 @@ std::optional<std::string> Connection::answerPlain(const PlainRequest& plain,
   std::optional<HttpResponse> response = host_.listener().onHttpRequest(request);
   if (!response) return std::nullopt;
   return httpResponse(response->status, response->contentType, response->body,
-                      host_.options().serverHeader, plain.method == "HEAD");
+                      host_.options().serverHeader, plain.method == "HEAD", keepAlive);
 }
 
 void Connection::refuse(std::uint16_t status, std::string_view reason, std::uint32_t retryAfter) {
@@ -489,6 +567,17 @@ void Connection::flush() noexcept {
   else
     queue_.clear();
   head_ = 0;
+  if (httpPaused_ && state_ == State::Handshake) {
+    // The responses that paused reading are out: read on, after this flush returns (it may
+    // run inside the handling of a request).
+    httpPaused_ = false;
+    try {
+      asio::post(socket_.get_executor(), [self = shared_from_this()] { self->resumeRequests(); });
+    } catch (const std::exception&) {
+      finish();
+      return;
+    }
+  }
   if (closeQueued_ && !closeWritten_) {
     closeWritten_ = true;
     ::shutdown(fd, SHUT_WR);
@@ -530,6 +619,7 @@ bool Connection::flushTls() noexcept {
           data = tlsGather;
         }
         if (!tls_->write(data, size)) {
+          const LogFields about{LogFields::text("remote", remote_)};
           spdlog::warn("TLS connection from {} failed: {}", remote_, tls_->error());
           finish();
           return false;
@@ -621,7 +711,21 @@ void Connection::cutOff(Fault fault) noexcept {
 }
 
 void Connection::endHandshake() noexcept {
-  if (state_ == State::Handshake) finish();
+  if (state_ != State::Handshake) return;
+  if (httpRequests_ == 0 || queuedBytes_ == 0) {
+    finish();
+    return;
+  }
+  // A kept-alive connection still writing a response: it closes once that is out.
+  state_ = State::Closing;
+  discardInput_ = true;
+  closeQueued_ = true;
+  try {
+    armTimer(host_.options().closeTimeout);
+  } catch (const std::exception&) {
+    // The peer's EOF, or the transport's end, closes it.
+  }
+  requestFlush();
 }
 
 void Connection::drop() noexcept {

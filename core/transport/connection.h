@@ -43,6 +43,8 @@ class ConnectionHost {
   /// Asks for one flush of this connection after the current handler returns.
   virtual void scheduleFlush(std::shared_ptr<Connection> connection) = 0;
   virtual TransportCounters& counters() noexcept = 0;
+  /// The server is draining: plain HTTP responses close their connections.
+  virtual bool draining() const noexcept = 0;
   /// The connection is closed and wants to be forgotten.
   virtual void release(Connection& connection) noexcept = 0;
 
@@ -70,7 +72,14 @@ class Connection final : public Link,
   bool inHandshake() const noexcept { return state_ == State::Handshake; }
   /// Ends a connection whose opening handshake is not answered yet, with no response and no
   /// callback (the server stopped accepting: its client retries as after a failed connect).
+  /// A kept-alive HTTP connection still writing a response closes once it is out.
   void endHandshake() noexcept;
+  /// True for a kept-alive HTTP connection waiting, with nothing to write, for the start of
+  /// its next request.
+  bool idleBetweenRequests() const noexcept {
+    return state_ == State::Handshake && httpRequests_ > 0 && inbox_.empty() && queue_.empty() &&
+           !awaitingAnswer_;
+  }
   /// True from the accepted handshake until a close or hang-up starts.
   bool isOpen() const noexcept { return state_ == State::Open; }
   /// When bytes last came and went, and an unanswered ping (see liveness.h).
@@ -116,11 +125,23 @@ class Connection final : public Link,
   /// Takes `written` bytes off the front of the queue.
   void advanceQueue(std::size_t written) noexcept;
   void readHandshake(std::string_view bytes);
+  /// Handles the requests complete at the front of inbox_, in order, until one is incomplete,
+  /// ends the connection, is deferred, or the responses queued are too many to take more.
+  void handleRequests();
+  /// One request at the front of inbox_; false when it is not complete yet, or nothing more
+  /// is to be read for now.
+  bool handleRequest();
+  /// Continues reading requests once the responses that paused it are out (post()ed by flush).
+  void resumeRequests();
   void refuse(std::uint16_t status, std::string_view reason, std::uint32_t retryAfter = 0);
   /// Answers a plain HTTP request with `response` and closes.
   void respond(std::string response);
+  /// Answers a plain HTTP request whose `consumed` bytes lead inbox_ and keeps the connection
+  /// for the next one.
+  void respondAndContinue(std::string response, std::size_t consumed);
   /// The listener's answer to a plain HTTP request, if it has one.
-  std::optional<std::string> answerPlain(const PlainRequest& request, std::string_view body);
+  std::optional<std::string> answerPlain(const PlainRequest& request, std::string_view body,
+                                         KeepAlive keepAlive);
   /// Sends `answer` to the handshake whose request is the first `requestLength` bytes of inbox_.
   void answer(const std::string& key, std::size_t requestLength, const HandshakeAnswer& answer);
   void accept(const std::string& key, const HandshakeAnswer& answer);
@@ -154,6 +175,11 @@ class Connection final : public Link,
   bool peerClosed_ = false;      // the peer's close frame (or EOF) arrived
   bool discardInput_ = false;    // after a failure, a refusal or the peer's close frame
   bool awaitingAnswer_ = false;  // the listener deferred the handshake; reading is paused
+  bool httpPaused_ = false;      // responses queued over kMaxHttpBacklog; reading is paused
+  // What the handshake-state timer bounds on a kept-alive HTTP connection: the wait for the
+  // next request (idle), or the arrival of a request begun (the handshake timeout).
+  enum class HttpTimer : std::uint8_t { None, Idle, Request };
+  HttpTimer httpTimer_ = HttpTimer::Request;
   // Beside the flags, where they fill what would be padding (keeps tls_ free of cost).
   std::uint16_t localCode_ = 0, peerCode_ = 0;
   LivenessStamps liveness_;  // beside the codes: 8 of its 12 bytes are new (in their padding)
@@ -161,6 +187,7 @@ class Connection final : public Link,
   std::size_t requestLength_ = 0;
   std::string localReason_, peerReason_;
   std::uint64_t token_ = 0;
+  std::uint32_t httpRequests_ = 0;  // plain HTTP requests answered on this connection
 
   std::string inbox_;  // an incomplete frame (or handshake) carried to the next read
   FrameReader reader_;

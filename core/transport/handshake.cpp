@@ -133,7 +133,9 @@ ParsedRequest parseUpgradeRequest(std::string_view block) {
   const std::string_view method = requestLine.substr(0, sp1);
   const std::string_view resource = requestLine.substr(sp1 + 1, sp2 - sp1 - 1);
   const std::string_view version = requestLine.substr(sp2 + 1);
-  if (version != "HTTP/1.1") {
+  // HTTP/1.0 is plain HTTP's only (a load balancer's probe may still speak it).
+  const bool http10 = version == "HTTP/1.0";
+  if (version != "HTTP/1.1" && !http10) {
     parsed.error = fail(400, "WebSocket handshakes need HTTP/1.1");
     return parsed;
   }
@@ -145,6 +147,7 @@ ParsedRequest parseUpgradeRequest(std::string_view block) {
   UpgradeRequest request;
   request.resource = std::string(resource);
   bool upgradeHeader = false, upgrade = false, connectionUpgrade = false, haveKey = false;
+  bool connectionClose = false, connectionKeepAlive = false;
   std::string_view authorization, contentLength;
   bool chunked = false, haveLength = false;
   std::string_view wsVersion;
@@ -170,6 +173,8 @@ ParsedRequest parseUpgradeRequest(std::string_view block) {
       upgrade = upgrade || listHasToken(value, "websocket");
     } else if (equalsIgnoringCase(name, "Connection")) {
       connectionUpgrade = connectionUpgrade || listHasToken(value, "upgrade");
+      connectionClose = connectionClose || listHasToken(value, "close");
+      connectionKeepAlive = connectionKeepAlive || listHasToken(value, "keep-alive");
     } else if (equalsIgnoringCase(name, "Sec-WebSocket-Key")) {
       // RFC 6455 section 11.3.1: it must not appear more than once.
       if (haveKey) {
@@ -213,8 +218,13 @@ ParsedRequest parseUpgradeRequest(std::string_view block) {
       }
       length = std::stoull(std::string(contentLength));
     }
-    parsed.plain = PlainRequest{std::string(method), std::string(resource),
-                                std::string(authorization), length};
+    parsed.plain =
+        PlainRequest{std::string(method), std::string(resource), std::string(authorization), length,
+                     !connectionClose && (!http10 || connectionKeepAlive)};
+  }
+  if (http10) {
+    parsed.error = fail(400, "WebSocket handshakes need HTTP/1.1");
+    return parsed;
   }
   if (method != "GET") {
     parsed.error = fail(405, "WebSocket handshakes use GET");
@@ -264,11 +274,22 @@ std::string switchingProtocolsResponse(std::string_view key, std::string_view su
 }
 
 std::string httpResponse(std::uint16_t status, std::string_view contentType, std::string_view body,
-                         std::string_view server, bool head) {
+                         std::string_view server, bool head, KeepAlive keepAlive) {
   std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reasonPhrase(status) + "\r\n";
   out.append("Content-Type: ").append(contentType).append("\r\n");
   out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
-  out.append("Cache-Control: no-store\r\nConnection: close\r\nServer: ").append(server);
+  out.append("Cache-Control: no-store\r\n");
+  if (keepAlive.seconds == 0) {
+    out.append("Connection: close\r\n");
+  } else {
+    // Said for HTTP/1.1 too: it costs a line, and proxies between may speak 1.0.
+    out.append("Connection: keep-alive\r\nKeep-Alive: timeout=")
+        .append(std::to_string(keepAlive.seconds))
+        .append(", max=")
+        .append(std::to_string(keepAlive.requestsLeft))
+        .append("\r\n");
+  }
+  out.append("Server: ").append(server);
   out.append("\r\n\r\n");
   if (!head) out.append(body);
   return out;

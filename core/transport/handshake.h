@@ -35,6 +35,9 @@ struct PlainRequest {
   std::string target;             // path and query as sent
   std::string authorization;      // the Authorization header, empty when absent
   std::size_t contentLength = 0;  // the body's length; the body follows the header block
+  /// The client keeps the connection for another request: HTTP/1.1 unless it sent
+  /// `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`.
+  bool keepAlive = false;
 };
 
 /// Parses a complete header block. Either the request or the error is set; `plain` is set
@@ -54,10 +57,17 @@ std::string acceptToken(std::string_view key);
 std::string switchingProtocolsResponse(std::string_view key, std::string_view subprotocol,
                                        std::string_view server);
 
+/// How an HTTP response leaves its connection: closed after it (keepAliveSeconds 0), or open
+/// for another request, which the Keep-Alive header bounds in time and number.
+struct KeepAlive {
+  std::uint32_t seconds = 0;
+  std::uint32_t requestsLeft = 0;
+};
+
 /// A complete HTTP response with `body`; `head` leaves the body out (a HEAD request) but keeps
-/// its Content-Length. The connection closes after it.
+/// its Content-Length.
 std::string httpResponse(std::uint16_t status, std::string_view contentType, std::string_view body,
-                         std::string_view server, bool head = false);
+                         std::string_view server, bool head = false, KeepAlive keepAlive = {});
 
 /// A refusal with `reason` as the plain-text body. The status line carries a fixed text only:
 /// the reason may quote what a client sent. `retryAfter` > 0 adds a Retry-After header

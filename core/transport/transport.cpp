@@ -11,10 +11,12 @@
 #include <utility>
 
 #include "common/errors.h"
+#include "common/log_fields.h"
 #include "transport/admission.h"
 #include "transport/connection.h"
 #include "transport/frame_codec.h"
 #include "transport/liveness.h"
+#include "transport/port_sharing.h"
 #include "transport/shared_frame.h"
 #include "transport/tls.h"
 
@@ -85,7 +87,21 @@ class Transport::Impl final : public ws::ConnectionHost {
         const asio::ip::tcp::endpoint endpoint = results.begin()->endpoint();
         acceptor.open(endpoint.protocol());
         acceptor.set_option(asio::socket_base::reuse_address(true));
-        acceptor.bind(endpoint);
+        asio::error_code busy;
+        acceptor.bind(endpoint, busy);
+        if (busy == asio::error::address_in_use && heldByDrainingServer(address, endpoint)) {
+          // The wampd before this one is draining and shares its port (see drain()): take the
+          // port beside it, and the kernel hands new connections to both until it exits.
+          acceptor.close();
+          acceptor.open(endpoint.protocol());
+          acceptor.set_option(asio::socket_base::reuse_address(true));
+          ws::shareListeningPort(acceptor.native_handle());
+          acceptor.bind(endpoint);
+          spdlog::info("{}:{} is held by a wampd that is draining: sharing the port until it exits",
+                       address.host, address.port);
+        } else if (busy) {
+          throw std::system_error(busy);
+        }
         acceptor.listen(1024);
       } catch (const std::system_error& e) {
         for (auto& other : acceptors_) {
@@ -105,6 +121,30 @@ class Transport::Impl final : public ws::ConnectionHost {
     tick();
   }
 
+  // Whether the wampd holding `address` is draining. A TLS port is not asked (the probe
+  // speaks plain HTTP): the answer of this config's plain listeners, held by the same old
+  // wampd, stands for it; with none, the port is free once the old wampd exits.
+  bool heldByDrainingServer(const ListenAddress& address, const asio::ip::tcp::endpoint& endpoint) {
+    if (!address.tls) {
+      const bool draining = ws::heldByDrainingServer(endpoint);
+      drainingHolderSeen_ = drainingHolderSeen_ || draining;
+      return draining;
+    }
+    if (drainingHolderSeen_) return true;
+    for (const auto& other : acceptors_) {
+      // One this wampd has bound already would be asked in part of itself (SO_REUSEPORT).
+      if (other->address.tls || other->acceptor.is_open()) continue;
+      asio::error_code ec;
+      asio::ip::tcp::resolver resolver(io_);
+      const auto results =
+          resolver.resolve(other->address.host, std::to_string(other->address.port),
+                           asio::ip::resolver_base::passive, ec);
+      if (!ec && !results.empty() && ws::heldByDrainingServer(results.begin()->endpoint()))
+        return true;
+    }
+    return false;
+  }
+
   std::uint16_t boundPort(std::size_t index) const {
     return index < acceptors_.size() ? boundPort(*acceptors_[index]) : 0;
   }
@@ -113,7 +153,28 @@ class Transport::Impl final : public ws::ConnectionHost {
     tlsContext_ = std::move(context);
   }
 
+  void drain() noexcept {
+    if (draining_) return;
+    draining_ = true;
+    // The port stays open, answering /health 503 and refusing handshakes 503, so a balancer
+    // sees the drain rather than a refused connection; shared, so that the next wampd can
+    // bind it meanwhile (see heldByDrainingServer).
+    for (auto& listener : acceptors_)
+      if (listener->acceptor.is_open()) ws::shareListeningPort(listener->acceptor.native_handle());
+    // Kept-alive HTTP connections waiting for a next request are ended at once; those with a
+    // request under way get its answer, with Connection: close.
+    std::vector<std::shared_ptr<ws::Connection>> idle;
+    try {
+      for (auto& [raw, connection] : connections_)
+        if (connection->idleBetweenRequests()) idle.push_back(connection);
+    } catch (const std::bad_alloc&) {
+      return;  // their keep-alive timeout ends them
+    }
+    for (auto& connection : idle) connection->endHandshake();
+  }
+
   void stopListening() noexcept {
+    draining_ = true;
     for (auto& listener : acceptors_) {
       asio::error_code ignored;
       listener->retry.cancel();
@@ -173,6 +234,7 @@ class Transport::Impl final : public ws::ConnectionHost {
             "try again after Retry-After seconds";
         break;
     }
+    const LogFields about{LogFields::text("remote", request.remoteAddress)};
     spdlog::debug("refused handshake from {}: HTTP {} {}", request.remoteAddress,
                   refusal.httpStatus, refusal.reason);
     return refusal;
@@ -194,6 +256,7 @@ class Transport::Impl final : public ws::ConnectionHost {
     connections_.erase(&connection);
   }
   TransportCounters& counters() noexcept override { return counters_; }
+  bool draining() const noexcept override { return draining_; }
 
  private:
   struct Acceptor {
@@ -293,6 +356,7 @@ class Transport::Impl final : public ws::ConnectionHost {
       for (auto it = connections_.begin(bucket); it != connections_.end(bucket); ++it)
         check(it->second, now);
     for (const auto& [connection, fault] : doomed_) {
+      const LogFields about{LogFields::text("remote", connection->remoteAddress())};
       if (fault == Fault::WriteStalled) {
         ++counters_.droppedWriteStalled;
         spdlog::info("dropped the connection from {}: {} bytes queued have not moved for {} ms",
@@ -383,6 +447,8 @@ class Transport::Impl final : public ws::ConnectionHost {
   std::unordered_map<ws::Connection*, std::shared_ptr<ws::Connection>> connections_;
   std::vector<std::shared_ptr<ws::Connection>> dirty_, flushing_;
   bool flushPosted_ = false;
+  bool draining_ = false;            // drain() or stopListening() was called
+  bool drainingHolderSeen_ = false;  // listen(): a port was held by a draining wampd
 };
 
 Transport::Transport(asio::io_context& io, TransportListener& listener, TransportOptions options)
@@ -399,6 +465,9 @@ std::uint16_t Transport::boundPort(std::size_t index) const {
 }
 void Transport::setTlsContext(std::shared_ptr<const TlsContext> context) noexcept {
   impl_->setTlsContext(std::move(context));
+}
+void Transport::drain() noexcept {
+  impl_->drain();
 }
 void Transport::stopListening() noexcept {
   impl_->stopListening();

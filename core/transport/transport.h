@@ -104,7 +104,9 @@ class PendingHandshake {
 };
 
 /// A plain HTTP request on the WebSocket port (no Upgrade header): health, metrics and the
-/// like. One request per connection: the response closes it.
+/// like. HTTP/1.1 keeps the connection for further requests (pipelined ones are answered in
+/// order) unless the client says `Connection: close`; HTTP/1.0 only with
+/// `Connection: keep-alive` (see TransportLimits::httpKeepAliveTimeout).
 struct HttpRequest {
   std::string method;
   std::string target;  // path and query as sent
@@ -152,6 +154,9 @@ struct TransportLimits {
   /// Handshakes per second per source address (burst: one second's worth, at least 1); beyond
   /// it a handshake is answered 429 with Retry-After. 0: no limit.
   double handshakesPerSecond = 0;
+  /// A plain HTTP connection waits this long for its next request after a response (the
+  /// request itself then has the handshake timeout); 0: every response closes its connection.
+  std::chrono::milliseconds httpKeepAliveTimeout{5000};
 };
 
 /// Totals since the transport started, for the stats RPC and metrics.
@@ -207,6 +212,11 @@ class Transport {
   std::uint16_t boundPort(std::size_t index) const;
   /// The context TLS connections accepted from now on use; those already open keep theirs.
   void setTlsContext(std::shared_ptr<const TlsContext> context) noexcept;
+  /// Starts the drain: the listening sockets stay open (handshakes are the listener's to
+  /// refuse; plain HTTP is answered, each response closing its connection) and become shared
+  /// (SO_REUSEPORT), so that a wampd started meanwhile binds the same port beside them; idle
+  /// kept-alive HTTP connections end. stopListening() ends the drain.
+  void drain() noexcept;
   /// Stops accepting new connections, and ends those whose opening handshake is not complete
   /// (no response: their clients retry as after a failed connect).
   void stopListening() noexcept;

@@ -172,7 +172,7 @@ def test_reloads_are_counted(wampd):
 
 def test_a_malformed_request_still_gets_400_and_the_server_serves_on(wampd):
     with socket.create_connection(("127.0.0.1", wampd.port), timeout=5) as s:
-        s.sendall(b"GET /health HTTP/1.0\r\n\r\n")
+        s.sendall(b"GET /health HTTP/2.0\r\n\r\n")
         assert s.recv(4096).startswith(b"HTTP/1.1 400 ")
     assert http(wampd, "/health")[0] == 200
 

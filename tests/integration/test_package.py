@@ -7,7 +7,10 @@ unpacked into a scratch root (`dpkg -x`, nothing is installed on this machine) a
 from there: the unpacked wampd with the unpacked config on a free port, a WAMP v1 client
 subscribed, the unpacked wampctl publishing; tests/outoftree/hello is built against the
 unpacked wampd-dev and served the same way. The maintainer scripts run against stub
-commands (adduser, deb-systemd-helper, ...) and a scratch DPKG_ROOT.
+commands (adduser, deb-systemd-helper, ...) and a scratch DPKG_ROOT; then for real: dpkg
+installs the package into a scratch root (`dpkg --root`, the maintainer scripts run with
+DPKG_ROOT), wampd serves from the installed files, and dpkg purges it. This machine's own
+package database, users and services are never touched.
 """
 
 import asyncio
@@ -110,7 +113,8 @@ def test_wampd_package_holds_the_server_its_plugins_config_and_unit(packages):
     files = contents(packages["wampd"])
     expected = ["./usr/bin/wampd", "./usr/bin/wampctl", "./etc/wampd/wampd.yml",
                 "./lib/systemd/system/wampd.service", "./usr/share/wampd/routing/",
-                "./usr/share/doc/wampd/README.md", "./usr/share/doc/wampd/ORO.md"]
+                "./usr/share/doc/wampd/README.md", "./usr/share/doc/wampd/ORO.md",
+                "./usr/share/doc/wampd/copyright"]
     for plugin in BUNDLED_PLUGINS:
         expected += [f"./usr/lib/wampd/plugins/{plugin}.so", f"./usr/lib/wampd/plugins/{plugin}.yml",
                      f"./etc/wampd/routing/{plugin}.yml"]
@@ -310,15 +314,16 @@ def scripts(packages, tmp_path):
     (dpkg_root / "etc/wampd/wampd.yml").write_text("server: {}\n")
     user_flag = tmp_path / "user-exists"
 
-    def run_script(script, *args, user_exists=False):
+    def run_script(script, *args, user_exists=False, in_root=True):
         if user_exists:
             user_flag.touch()
         elif user_flag.exists():
             user_flag.unlink()
         if calls.exists():
             calls.unlink()
-        env = {"PATH": f"{stubs}:/usr/bin:/bin", "DPKG_ROOT": str(dpkg_root),
-               "STUB_USER_EXISTS": str(user_flag)}
+        env = {"PATH": f"{stubs}:/usr/bin:/bin", "STUB_USER_EXISTS": str(user_flag)}
+        if in_root:
+            env["DPKG_ROOT"] = str(dpkg_root)
         completed = subprocess.run(["/bin/sh", "-e", control / script, *args], env=env,
                                    capture_output=True, text=True, timeout=30)
         assert completed.returncode == 0, f"{script} {args}: {completed.stderr}"
@@ -329,13 +334,14 @@ def scripts(packages, tmp_path):
 
 
 def test_postinst_creates_the_system_user_once(scripts):
-    first = scripts("postinst", "configure", "")
+    # As on this machine (no DPKG_ROOT): adduser makes the user.
+    first = scripts("postinst", "configure", "", in_root=False)
     adduser = [call for call in first if call.startswith("adduser ")]
     assert len(adduser) == 1, first
     assert "--system" in adduser[0] and "--group" in adduser[0] and adduser[0].endswith(" wampd")
     assert "deb-systemd-helper enable wampd.service" in first, first
     # An upgrade or a reinstall: the user exists, nothing is created again.
-    again = scripts("postinst", "configure", VERSION, user_exists=True)
+    again = scripts("postinst", "configure", VERSION, user_exists=True, in_root=False)
     assert not [call for call in again if call.startswith("adduser ")], again
 
 
@@ -349,3 +355,151 @@ def test_remove_keeps_the_config_and_purge_deletes_it(scripts):
     assert "deb-systemd-helper purge wampd.service" in purged, purged
     # The user stays (files it owned may remain anywhere).
     assert not [call for call in purged if call.startswith(("deluser", "userdel"))]
+
+
+# ---- copyright ----
+
+def dep5_paragraphs(text):
+    """The paragraphs of a machine-readable copyright file: [{field: value}], continuation
+    lines joined with newlines (a lone "." is an empty line)."""
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text.strip()):
+        fields, last = {}, None
+        for line in block.splitlines():
+            if line.startswith((" ", "\t")):
+                assert last, f"a continuation line opens a paragraph: {line!r}"
+                fields[last] += "\n" + ("" if line.strip() == "." else line.strip())
+            else:
+                name, colon, value = line.partition(":")
+                assert colon and re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", name), line
+                assert name not in fields, f"{name} twice in a paragraph"
+                fields[name], last = value.strip(), name
+        paragraphs.append(fields)
+    return paragraphs
+
+
+@pytest.mark.parametrize("package", ["wampd", "wampd-dev"])
+def test_each_package_has_a_machine_readable_copyright(packages, tmp_path, package):
+    """Debian's copyright format 1.0 (DEP-5): a header paragraph, Files paragraphs with
+    Copyright and License, and every license named given its text (inline or standalone)."""
+    run_step(["dpkg", "-x", packages[package], tmp_path])
+    paragraphs = dep5_paragraphs(
+        (tmp_path / f"usr/share/doc/{package}/copyright").read_text())
+    header, rest = paragraphs[0], paragraphs[1:]
+    assert header["Format"] == \
+        "https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/"
+    assert header["Upstream-Name"] == "wampd"
+    files = [p for p in rest if "Files" in p]
+    assert files and files[0]["Files"] == "*"
+    texts = {}
+    for paragraph in rest:
+        assert "License" in paragraph, paragraph
+        name, _, text = paragraph["License"].partition("\n")
+        if text.strip():
+            texts[name] = text
+    for paragraph in files:
+        assert paragraph.get("Copyright"), paragraph
+        name = paragraph["License"].partition("\n")[0]
+        assert name in texts, f"license {name} has no text"
+    # Every license the header's comment names for the compiled-in libraries has its text.
+    for name in re.findall(r"under (BSL-1\.0|Expat|BSD-3-clause)", header["Comment"]):
+        assert name in texts, name
+
+
+# ---- a real installation (dpkg --root) ----
+
+@pytest.fixture
+def dpkg_root(tmp_path):
+    """An empty root dpkg can install into: its own package database, and a user database
+    holding the base system's users (useradd --prefix writes there)."""
+    if shutil.which("dpkg") is None or shutil.which("useradd") is None:
+        pytest.skip("dpkg and useradd are needed to install the package into a scratch root")
+    if os.geteuid() != 0:
+        pytest.skip("dpkg --root installs as root only")
+    root = tmp_path / "installed"
+    for directory in ("var/lib/dpkg/info", "var/lib/dpkg/updates", "etc"):
+        (root / directory).mkdir(parents=True)
+    for name in ("status", "available"):
+        (root / "var/lib/dpkg" / name).touch()
+    for name in ("passwd", "group", "shadow", "gshadow"):
+        base = [line for line in open(f"/etc/{name}")
+                if line.split(":")[0] in ("root", "daemon", "nogroup", "nobody")]
+        (root / "etc" / name).write_text("".join(base))
+        (root / "etc" / name).chmod(0o600 if "shadow" in name else 0o644)
+    return root
+
+
+def dpkg(root, *args):
+    """dpkg on the scratch root: its maintainer scripts run here with DPKG_ROOT set (there
+    is no system in the root to chroot into), and the root holds none of the package's
+    dependencies (this machine's libraries are used)."""
+    return run_step(["dpkg", f"--root={root}", "--force-script-chrootless", "--force-depends",
+                     "--force-not-root", *args], timeout=120,
+                    env={**os.environ, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+
+
+def test_installs_with_dpkg_serves_and_purges(packages, dpkg_root, runtime_dir, tmp_path):
+    host_users = open("/etc/passwd").read()
+    dpkg(dpkg_root, "--install", packages["wampd"])
+    # The package is installed, its conffiles registered with their checksums.
+    status = run_step(["dpkg-query", f"--admindir={dpkg_root}/var/lib/dpkg", "-W",
+                       "-f=${Status}\n${Conffiles}\n", "wampd"]).stdout.splitlines()
+    assert status[0] == "install ok installed", status
+    conffiles = sorted(line.split()[0] for line in status[1:] if line.strip())
+    assert conffiles == sorted(["/etc/wampd/wampd.yml"] +
+                               [f"/etc/wampd/routing/{p}.yml" for p in BUNDLED_PLUGINS])
+    assert all(re.fullmatch(r"\s*\S+ [0-9a-f]{32}", line) for line in status[1:] if line.strip())
+    # The postinst made the system user and group in the root, and only there.
+    users = {line.split(":")[0]: line.split(":") for line in
+             (dpkg_root / "etc/passwd").read_text().splitlines()}
+    assert "wampd" in users, (dpkg_root / "etc/passwd").read_text()
+    assert int(users["wampd"][2]) < 1000 and users["wampd"][5] == "/nonexistent"
+    assert users["wampd"][6] == "/usr/sbin/nologin"
+    assert re.search(r"^wampd:", (dpkg_root / "etc/group").read_text(), re.M)
+    assert open("/etc/passwd").read() == host_users
+    # The service was enabled in the root (deb-systemd-helper honours DPKG_ROOT).
+    wants = dpkg_root / "etc/systemd/system/multi-user.target.wants/wampd.service"
+    if shutil.which("deb-systemd-helper"):
+        assert wants.is_symlink(), list((dpkg_root / "etc").rglob("*"))
+
+    # Served from the installed files: the installed wampd finds the installed config.
+    port = free_port()
+    server = WampdProcess([str(dpkg_root / "usr/bin/wampd"), "--port", str(port)], port,
+                          tmp_path / "installed.log", None)
+    try:
+        server.wait_ready()
+        server.wait_for_log(f"with {dpkg_root}/etc/wampd/wampd.yml")
+        assert "from 3 plugins" in run_step(
+            [dpkg_root / "usr/bin/wampd", "--check-config"]).stdout
+
+        async def scenario():
+            async with await WampV1Client.connect(server.url) as browser:
+                await browser.subscribe("oro/maintenance")
+                await asyncio.sleep(0.2)
+                published = await asyncio.to_thread(
+                    subprocess.run, [str(dpkg_root / "usr/bin/wampctl"), "--url", server.url,
+                                     "maintenance", "on"],
+                    capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+                assert published.returncode == 0, published.stderr
+                return await browser.recv_event("oro/maintenance")
+
+        assert run(scenario())[2]["isOn"] is True
+    finally:
+        assert server.stop() == 0, server.log()
+
+    # An administrator's edit of a conffile survives remove; purge deletes /etc/wampd, the
+    # package's files and its database entry; the user stays (see the README).
+    config = dpkg_root / "etc/wampd/wampd.yml"
+    config.write_text(config.read_text() + "# edited\n")
+    dpkg(dpkg_root, "--remove", "wampd")
+    assert config.read_text().endswith("# edited\n")
+    assert not (dpkg_root / "usr/bin/wampd").exists()
+    dpkg(dpkg_root, "--purge", "wampd")
+    assert not (dpkg_root / "etc/wampd").exists()
+    assert not wants.exists() and not wants.is_symlink()
+    left = [p for p in (dpkg_root / "usr").rglob("*") if not p.is_dir()]
+    assert not left, left
+    listed = subprocess.run(["dpkg-query", f"--admindir={dpkg_root}/var/lib/dpkg", "-W",
+                             "wampd"], capture_output=True, text=True)
+    assert listed.returncode != 0 or "not-installed" in listed.stdout
+    assert re.search(r"^wampd:", (dpkg_root / "etc/passwd").read_text(), re.M)

@@ -9,14 +9,17 @@ calls waiting on a callee that is leaving get an ERROR first.
 
 import asyncio
 import json
+import os
+import re
 import signal
 import socket
+import subprocess
 import time
 
 import pytest
 import websockets
 
-from conftest import STOP_TIMEOUT, default_config
+from conftest import BUILD_CONFIG, STOP_TIMEOUT, WAMPD, WampdProcess, default_config
 from test_transport import php_handshake, parse_frame, split_response
 from wamp_client import CALL, CALLRESULT, WampV1Client, run
 
@@ -164,3 +167,76 @@ def test_v2_pending_call_gets_an_error_and_no_session_gets_goodbye(wampd_factory
         assert not [m for m in client.received if m[0] == GOODBYE], client.received
     assert caller_code == callee_code == GOING_AWAY
     assert server.wait() == 0, server.log()
+
+
+def health(port, timeout=2.0):
+    """(status, body) of GET /health on a new connection; (None, error) when none opens."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            data = read_to_eof(s, timeout)
+    except OSError as error:
+        return None, str(error)
+    status, _, body = split_response(data)
+    return int(status.split(" ")[1]), body
+
+
+def held_drain(server):
+    """A WAMP v1 client that never closes its end: after SIGTERM it holds the drain for the
+    transport's close timeout (2 s). Returns its socket."""
+    raw, _, data = php_handshake(server.port)
+    assert parse_frame(split_response(data)[2]) is not None, data
+    return raw
+
+
+def test_health_says_draining_and_handshakes_get_503_while_the_drain_lasts(wampd_factory):
+    server = wampd_factory()
+    assert health(server.port)[0] == 200
+    with held_drain(server):
+        server.signal(signal.SIGTERM)
+        server.wait_for_log("shutting down")
+        # The port is still open: a balancer's next check sees the drain, not a refusal.
+        status, body = health(server.port)
+        assert (status, json.loads(body)) == (503, {"status": "draining"}), server.log()
+        raw, _, data = php_handshake(server.port)
+        raw.close()
+        assert data.startswith(b"HTTP/1.1 503 "), data
+        assert server.wait() == 0, server.log()
+    assert health(server.port)[0] is None  # closed with the drain
+
+
+def test_a_new_wampd_binds_the_port_of_one_that_drains(wampd_factory, tmp_path):
+    old = wampd_factory()
+    with held_drain(old):
+        old.signal(signal.SIGTERM)
+        old.wait_for_log("shutting down")
+        started = time.monotonic()
+        new = WampdProcess([str(WAMPD), "--config", str(BUILD_CONFIG), "--port", str(old.port)],
+                           old.port, tmp_path / "new.log", BUILD_CONFIG)
+        try:
+            new.wait_for_log("sharing the port until it exits")
+            new.wait_for_log("listening on")
+            # Both take connections until the old one exits: the kernel spreads them.
+            answers = set()
+            while old.returncode is None and time.monotonic() - started < 1.5:
+                answers.add(health(old.port)[0])
+            assert 200 in answers, (answers, new.log())
+            assert old.wait() == 0, old.log()
+            # Then the new one takes every connection, and its backend cookie (the same path)
+            # outlived the old one's exit.
+            assert {health(old.port)[0] for _ in range(20)} == {200}
+            cookie = re.search(r"backend token for wampctl written to (\S+)", new.log()).group(1)
+            assert os.path.exists(cookie), new.log()
+        finally:
+            assert new.stop() == 0, new.log()
+
+
+def test_a_second_wampd_cannot_take_the_port_of_one_that_serves(wampd_factory, tmp_path):
+    serving = wampd_factory()
+    completed = subprocess.run(
+        [str(WAMPD), "--config", str(BUILD_CONFIG), "--port", str(serving.port)],
+        capture_output=True, text=True, timeout=10)
+    assert completed.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{serving.port}: Address already in use" in \
+        completed.stderr + completed.stdout
+    assert health(serving.port)[0] == 200

@@ -59,6 +59,7 @@ TEST_CASE("every key is read") {
   CHECK(c.pingInterval == std::chrono::milliseconds(300));
   CHECK(c.pongTimeout == std::chrono::milliseconds(0));
   CHECK(c.writeTimeout == std::chrono::milliseconds(12500));
+  CHECK(c.httpKeepAliveTimeout == std::chrono::milliseconds(2500));
   CHECK(c.maxConnections == 19000);
   CHECK(c.maxConnectionsPerIp == 50);
   CHECK(c.handshakeRatePerIp == 2.5);
@@ -111,6 +112,7 @@ TEST_CASE("every section is optional") {
     CHECK(c.pingInterval == std::chrono::seconds(30));
     CHECK(c.pongTimeout == std::chrono::seconds(10));
     CHECK(c.writeTimeout == std::chrono::seconds(30));
+    CHECK(c.httpKeepAliveTimeout == std::chrono::seconds(5));
     CHECK(c.maxConnections == 0);
     CHECK(c.maxConnectionsPerIp == 0);
     CHECK(c.handshakeRatePerIp == 0);

@@ -70,6 +70,7 @@ class TestHost final : public ws::ConnectionHost {
   }
   void release(ws::Connection& connection) noexcept override { live.erase(&connection); }
   TransportCounters& counters() noexcept override { return counters_; }
+  bool draining() const noexcept override { return false; }
 
   RecordingListener listener_;
   TransportCounters counters_;

@@ -365,9 +365,29 @@ TEST_CASE("a request with no Upgrade header is plain HTTP") {
     CHECK(parsed.error.status == 426);
   }
   SUBCASE("a malformed one is refused before it is plain") {
-    const ws::ParsedRequest parsed = ws::parseUpgradeRequest(block("GET / HTTP/1.0", {}));
+    const ws::ParsedRequest parsed = ws::parseUpgradeRequest(block("GET / HTTP/2.0", {}));
     CHECK_FALSE(parsed.plain.has_value());
     CHECK(parsed.error.status == 400);
+  }
+  SUBCASE("HTTP/1.0 is plain HTTP, but never a handshake") {
+    const ws::ParsedRequest parsed = ws::parseUpgradeRequest(block("GET /health HTTP/1.0", {}));
+    REQUIRE(parsed.plain.has_value());
+    CHECK(parsed.error.status == 400);
+    CHECK(parsed.error.reason == "WebSocket handshakes need HTTP/1.1");
+  }
+  SUBCASE("keep-alive: HTTP/1.1 unless Connection: close; HTTP/1.0 only when asked") {
+    const auto keeps = [](const std::string& line, std::initializer_list<std::string> headers) {
+      const ws::ParsedRequest parsed = ws::parseUpgradeRequest(block(line, headers));
+      REQUIRE(parsed.plain.has_value());
+      return parsed.plain->keepAlive;
+    };
+    CHECK(keeps("GET / HTTP/1.1", {"Host: x"}));
+    CHECK_FALSE(keeps("GET / HTTP/1.1", {"Connection: close"}));
+    CHECK_FALSE(keeps("GET / HTTP/1.1", {"Connection: TE, Close"}));
+    CHECK(keeps("GET / HTTP/1.1", {"Connection: keep-alive"}));
+    CHECK_FALSE(keeps("GET / HTTP/1.0", {}));
+    CHECK(keeps("GET / HTTP/1.0", {"Connection: Keep-Alive"}));
+    CHECK_FALSE(keeps("GET / HTTP/1.0", {"Connection: keep-alive, close"}));
   }
   SUBCASE("a valid handshake is not plain") {
     CHECK_FALSE(ws::parseUpgradeRequest(validRequest()).plain.has_value());
@@ -391,6 +411,18 @@ TEST_CASE("httpResponse") {
     CHECK(response.substr(0, 34) == "HTTP/1.1 503 Service Unavailable\r\n");
     CHECK(response.find("Content-Length: 8\r\n") != std::string::npos);
     CHECK(response.substr(response.size() - 4) == "\r\n\r\n");
+  }
+  SUBCASE("a kept connection says for how long and how many more") {
+    CHECK(ws::httpResponse(200, "text/plain", "ok", "s", false, ws::KeepAlive{5, 999}) ==
+          "HTTP/1.1 200 OK\r\n"
+          "Content-Type: text/plain\r\n"
+          "Content-Length: 2\r\n"
+          "Cache-Control: no-store\r\n"
+          "Connection: keep-alive\r\n"
+          "Keep-Alive: timeout=5, max=999\r\n"
+          "Server: s\r\n"
+          "\r\n"
+          "ok");
   }
 }
 
