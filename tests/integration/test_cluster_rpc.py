@@ -437,3 +437,38 @@ def test_calls_waiting_on_other_nodes_are_bounded(redis, wampd_factory):
     assert rc == 0, err
     calls = json.loads([l for l in out.splitlines() if l.startswith("cluster: ")][0][9:])["calls"]
     assert (calls["sent"], calls["refused"], calls["failed"], calls["pending"]) == (3, 1, 1, 0)
+
+
+def test_an_answer_too_large_for_redis_still_answers_the_caller(redis, wampd_factory):
+    """A YIELD past what the callee node's Redis connection takes (8 MiB) reaches the caller
+    as a small error instead of never: the caller has no timeout to end its wait."""
+    prefix = "t" + uuid.uuid4().hex[:8]
+    started = []
+    for name in ("a", "b"):
+        config = node_config(redis, name, prefix)
+        config["server"]["max_message_size"] = 32 * 1024 * 1024
+        started.append(wampd_factory(config=config))
+    for node in started:
+        node.wait_for_log("serving calls from other nodes", timeout=10)
+    a, b = started
+
+    async def scenario():
+        callee = await join(a, "msgpack")
+        await registered(callee, "app.big")
+        caller = await join(b, "msgpack")
+        request = await caller.call("app.big")
+        inv = await callee.invocation()
+        await callee.send([YIELD, inv[1], {}, [b"x" * (9 * 1024 * 1024)]])
+        reply = await caller.answer(request)
+        assert reply[0] == ERROR and reply[4] == UNAVAILABLE, reply[:5]
+        assert "too large" in reply[5][0], reply[5]
+        # The node still serves answers that fit.
+        request = await caller.call("app.big")
+        inv = await callee.invocation()
+        await callee.send([YIELD, inv[1], {}, [b"\xff" * 1024]])
+        reply = await caller.answer(request)
+        assert reply[0] == RESULT and reply[3] == [b"\xff" * 1024], reply[:3]
+        await callee.close()
+        await caller.close()
+
+    run(scenario())
