@@ -8,6 +8,7 @@ answer the caller within a few seconds; the calls are counted in wampd.stats and
 
 import asyncio
 import json
+import os
 import time
 import urllib.request
 import uuid
@@ -470,5 +471,51 @@ def test_an_answer_too_large_for_redis_still_answers_the_caller(redis, wampd_fac
         assert reply[0] == RESULT and reply[3] == [b"\xff" * 1024], reply[:3]
         await callee.close()
         await caller.close()
+
+    run(scenario())
+
+
+def redis_ports_of(pid, redis_port):
+    """The local ports of process `pid`'s TCP connections to Redis (its sockets' inodes
+    matched in /proc/net/tcp)."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    ports = []
+    with open("/proc/net/tcp") as table:
+        for line in table.readlines()[1:]:
+            fields = line.split()
+            local, remote, inode = fields[1], fields[2], fields[9]
+            if inode in inodes and int(remote.split(":")[1], 16) == redis_port:
+                ports.append(int(local.split(":")[1], 16))
+    return ports
+
+
+def test_a_caller_node_cut_off_stops_its_calls_on_the_callee_node(rpc_nodes, redis):
+    """Node 2's Redis connections killed while its caller waits on node 1's callee: the
+    caller gets an error, and the callee an INTERRUPT (node 2's cancel waits for its
+    connection), not a call served for no one."""
+    async def scenario():
+        n1, n2, _ = rpc_nodes
+        callee = await join(n1)
+        await registered(callee, "app.pending")
+        caller = await join(n2)
+        request = await caller.call("app.pending")
+        inv = await callee.invocation()
+        ports = redis_ports_of(n2.pid, redis.port)
+        assert len(ports) == 4, ports
+        for port in ports:
+            redis_command(redis.port, "CLIENT", "KILL", "ADDR", f"127.0.0.1:{port}")
+        reply = await caller.answer(request)
+        assert reply[0] == ERROR and reply[4] == UNAVAILABLE, reply
+        interrupt = await callee.next_of(INTERRUPT, timeout=5)
+        assert interrupt[1] == inv[1] and interrupt[2]["mode"] == "killnowait", interrupt
+        for client in (callee, caller):
+            await client.close()
 
     run(scenario())
