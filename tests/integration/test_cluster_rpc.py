@@ -9,6 +9,7 @@ answer the caller within a few seconds; the calls are counted in wampd.stats and
 import asyncio
 import json
 import os
+import signal
 import time
 import urllib.request
 import uuid
@@ -515,6 +516,34 @@ def test_a_caller_node_cut_off_stops_its_calls_on_the_callee_node(rpc_nodes, red
         assert reply[0] == ERROR and reply[4] == UNAVAILABLE, reply
         interrupt = await callee.next_of(INTERRUPT, timeout=5)
         assert interrupt[1] == inv[1] and interrupt[2]["mode"] == "killnowait", interrupt
+        for client in (callee, caller):
+            await client.close()
+
+    run(scenario())
+
+
+def test_the_callee_node_runs_the_callers_timeout_too(rpc_nodes):
+    """The caller's node stopped (SIGSTOP) after its call reached node 1: no cancel can come,
+    yet the callee is interrupted at the call's timeout, not only when node 2's reports go
+    stale (3 s)."""
+    async def scenario():
+        n1, n2, _ = rpc_nodes
+        callee = await join(n1)
+        await registered(callee, "app.pending")
+        caller = await join(n2)
+        request = await caller.call("app.pending", timeout=1000)
+        inv = await callee.invocation()
+        started = time.monotonic()
+        os.kill(n2.pid, signal.SIGSTOP)
+        try:
+            interrupt = await callee.next_of(INTERRUPT, timeout=5)
+            elapsed = time.monotonic() - started
+        finally:
+            os.kill(n2.pid, signal.SIGCONT)
+        assert interrupt[1] == inv[1], interrupt
+        assert elapsed < 2.0, elapsed
+        reply = await caller.answer(request)
+        assert reply[0] == ERROR and reply[4] == "wamp.error.timeout", reply
         for client in (callee, caller):
             await client.close()
 
