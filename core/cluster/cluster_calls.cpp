@@ -393,6 +393,7 @@ void ClusterCalls::publish(const std::string& node, const CallMessage& message) 
   // timeout. Progressive results are at most once.
   const bool keep = !(message.kind == CallMessage::Kind::Result && message.progress);
   std::string channel = channelOf(node);
+  flushUnsent();  // what waits goes first
   if (unsent_.empty() && commands_->up() &&
       command({"PUBLISH", channel, bytes}, [](RedisReply&) {}))
     return;
