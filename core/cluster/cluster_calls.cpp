@@ -2,13 +2,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include <tuple>
+
 #include "common/errors.h"
 #include "wamp/v2_codec.h"
 
 namespace wampd::core::cluster {
 namespace {
 
-constexpr std::int64_t kFormat = 1;
+// 2: the call carries its timeout (1 had no timeout_ms).
+constexpr std::int64_t kFormat = 2;
 constexpr auto kTickEvery = std::chrono::seconds(1);
 // A claim lives this long unless refreshed (each tick): a dead node's procedures free up
 // within it.
@@ -17,6 +20,13 @@ constexpr const char* kClaimTtlMs = "3000";
 // reported is gone when its report goes stale, ClusterBus's 3 s).
 constexpr auto kUnknownNodeGrace = std::chrono::seconds(3);
 constexpr auto kStopGrace = std::chrono::milliseconds(500);
+// A message beyond this can never enter the command connection's buffer (RedisLink refuses
+// a command past its 8 MiB; the rest is the PUBLISH's framing): such an answer becomes a
+// small error instead, so its caller hears of it.
+const std::size_t kMaxMessageBytes = RedisLink::Options{}.maxOutputBytes - 4096;
+// Answers waiting for the command connection take at most this many bytes; past it a
+// waiting answer is replaced by a small error.
+constexpr std::size_t kMaxUnsentBytes = 8 * 1024 * 1024;
 
 // KEYS: the procedures' keys; ARGV[1]: this node's id, ARGV[2]: the TTL. Each key free or
 // this node's becomes (stays) this node's for the TTL; the answer, per key: 1, or the
@@ -43,11 +53,24 @@ constexpr const char* kRouteScript =
     "if o == false then return {0} end "
     "return {o, redis.call('PUBLISH', ARGV[1] .. o, ARGV[2])}";
 
+// `answer` turned into an ERROR of the cluster's, small whatever the answer carried.
+CallMessage answerFailed(const CallMessage& answer, const std::string& uri, std::string why) {
+  CallMessage out;
+  out.kind = CallMessage::Kind::Error;
+  out.node = answer.node;
+  out.call = answer.call;
+  out.caller = answer.caller;
+  out.uri = uri;
+  out.hasArgs = true;
+  out.args = Array{Value(std::move(why))};
+  return out;
+}
+
 }  // namespace
 
 std::string encodeCallMessage(const CallMessage& c) {
   Array m;
-  m.reserve(12);
+  m.reserve(13);
   m.push_back(Value(kFormat));
   m.push_back(Value(static_cast<std::int64_t>(c.kind)));
   m.push_back(Value(c.node));
@@ -60,18 +83,19 @@ std::string encodeCallMessage(const CallMessage& c) {
   m.push_back(Value(c.authrole));
   m.push_back(c.hasArgs ? Value(c.args) : Value());
   m.push_back(c.hasKwargs ? Value(c.kwargs) : Value());
+  m.push_back(Value(c.timeoutMs));
   return wamp2::encode(m, wamp2::Serializer::MsgPack);
 }
 
 bool decodeCallMessage(std::string_view bytes, CallMessage& c, std::string& error) {
   Array m;
   if (!wamp2::decode(bytes, wamp2::Serializer::MsgPack, m, error)) return false;
-  if (m.size() != 12 || !m[0].isInteger() || m[0].asInt() != kFormat || !m[1].isInteger() ||
+  if (m.size() != 13 || !m[0].isInteger() || m[0].asInt() != kFormat || !m[1].isInteger() ||
       m[1].asInt() < 1 || m[1].asInt() > 4 || !m[2].isString() || !m[3].isInteger() ||
       !m[4].isInteger() || !m[5].isString() || !m[6].isBool() || !m[7].isBool() ||
       !m[8].isString() || !m[9].isString() || !(m[10].isNull() || m[10].isArray()) ||
-      !(m[11].isNull() || m[11].isObject())) {
-    error = "not a wampd cluster call message (format 1)";
+      !(m[11].isNull() || m[11].isObject()) || !m[12].isInteger()) {
+    error = "not a wampd cluster call message (format " + std::to_string(kFormat) + ")";
     return false;
   }
   c = CallMessage{};
@@ -84,6 +108,7 @@ bool decodeCallMessage(std::string_view bytes, CallMessage& c, std::string& erro
   c.discloseMe = m[7].asBool();
   c.authid = std::string(m[8].asString());
   c.authrole = std::string(m[9].asString());
+  c.timeoutMs = m[12].asUInt();
   if (Array* args = m[10].array()) {
     c.hasArgs = true;
     c.args = std::move(*args);
@@ -163,6 +188,7 @@ void ClusterCalls::stop() {
 }
 
 void ClusterCalls::closeLinks() {
+  closed_ = true;
   closing_.cancel();
   commands_->stop();
   subscriber_->stop();
@@ -172,13 +198,14 @@ void ClusterCalls::closeLinks() {
   for (auto& r : replies) r(gone);
 }
 
-void ClusterCalls::command(const std::vector<std::string_view>& args, Reply then) {
+bool ClusterCalls::command(const std::vector<std::string_view>& args, Reply then) {
   if (!commands_->send(formatCommand(args))) {
     RedisReply down{RedisReply::Type::Error, "the Redis connection is down or full", 0, {}};
     then(down);
-    return;
+    return false;
   }
   replies_.push_back(std::move(then));
+  return true;
 }
 
 void ClusterCalls::onReply(RedisReply& reply) {
@@ -216,11 +243,18 @@ void ClusterCalls::onSubscriberDown(const std::string& why) {
 
 void ClusterCalls::lost(const std::string& why) {
   std::vector<std::uint64_t> waiting;
-  for (const auto& [id, p] : pending_) waiting.push_back(id);
+  std::vector<std::tuple<std::string, SessionId, std::uint64_t>> elsewhere;
+  for (const auto& [id, p] : pending_) {
+    waiting.push_back(id);
+    if (!p.owner.empty()) elsewhere.emplace_back(p.owner, p.caller, id);
+  }
   for (std::uint64_t id : waiting)
     fail(id, Fault::ClusterUnavailable, "the call's answer cannot come: " + why);
   pending_.clear();
   byRequest_.clear();
+  // No one waits for these calls any more: their nodes stop them (now, or when this node
+  // reaches Redis again) rather than serve them for no one.
+  for (const auto& [owner, caller, id] : elsewhere) sendCancel(owner, caller, id, "killnowait");
   // Their answers could not leave: the callees stop, and each caller's node hears why once
   // this node reaches Redis again (if it still waits: it may have kept its connections).
   auto served = std::move(served_);
@@ -272,11 +306,22 @@ void ClusterCalls::onMessage(CallMessage& m) {
 }
 
 void ClusterCalls::serve(CallMessage& call) {
+  if (stopping_) {
+    // Its answer could not leave before the links close: the caller hears why now.
+    CallMessage out;
+    out.call = call.call;
+    out.caller = call.caller;
+    publish(call.node, answerFailed(out, uriOf(Fault::ClusterUnavailable),
+                                    "the callee's node is shutting down"));
+    return;
+  }
   ++counters_.served;
   const auto key = std::make_pair(call.caller, call.call);
   served_[key] = call.node;
   CallOptions options;
   options.request = call.call;
+  // The caller's timeout runs here too: the call ends even if no cancel arrives.
+  options.timeoutMs = call.timeoutMs;
   options.receiveProgress = call.progress;
   options.discloseMe = call.discloseMe;
   options.kwargs = call.hasKwargs ? &call.kwargs : nullptr;
@@ -321,45 +366,77 @@ void ClusterCalls::serve(CallMessage& call) {
 }
 
 void ClusterCalls::publish(const std::string& node, const CallMessage& message) {
-  if (stopping_) return;
+  // Until the links close (stop()'s grace included) answers still reach their callers.
+  if (closed_) return;
   CallMessage stamped = message;
   stamped.node = settings_.nodeId;
+  const bool answer =
+      message.kind == CallMessage::Kind::Result || message.kind == CallMessage::Kind::Error;
   std::string bytes;
   try {
     bytes = encodeCallMessage(stamped);
   } catch (const std::exception& e) {
     spdlog::error("cluster: cannot encode a call's answer: {}", e.what());
-    stamped.kind = CallMessage::Kind::Error;
-    stamped.uri = uriOf(Fault::HandlerFailed);
-    stamped.args = Array{Value("the answer could not be encoded")};
-    stamped.hasKwargs = false;
-    stamped.kwargs = Object{};
-    bytes = encodeCallMessage(stamped);
+    bytes = encodeCallMessage(
+        answerFailed(stamped, uriOf(Fault::HandlerFailed), "the answer could not be encoded"));
   }
-  const bool final = !(message.kind == CallMessage::Kind::Result && message.progress) &&
-                     message.kind != CallMessage::Kind::Cancel;
-  if (!commands_->up()) {
-    // A final answer waits for the connection: the caller's node may have kept its own
-    // connections (only this node's were cut) and would wait for it until the call's timeout.
-    if (final && unsent_.size() < settings_.maxPending)
-      unsent_.emplace_back(channelOf(node), std::move(bytes));
+  if (answer && bytes.size() > kMaxMessageBytes) {
+    spdlog::warn("cluster: node {}: an answer of {} bytes cannot cross nodes (at most {})",
+                 settings_.nodeName, bytes.size(), kMaxMessageBytes);
+    bytes = encodeCallMessage(answerFailed(stamped, uriOf(Fault::ClusterUnavailable),
+                                           "the answer is too large to cross nodes (" +
+                                               std::to_string(bytes.size()) + " bytes, at most " +
+                                               std::to_string(kMaxMessageBytes) + ")"));
+  }
+  // Final answers and cancels must arrive: the caller's node (its own connections may be
+  // fine) waits for the answer, the callee's node serves a call until canceled or its
+  // timeout. Progressive results are at most once.
+  const bool keep = !(message.kind == CallMessage::Kind::Result && message.progress);
+  std::string channel = channelOf(node);
+  flushUnsent();  // what waits goes first
+  if (unsent_.empty() && commands_->up() &&
+      command({"PUBLISH", channel, bytes}, [](RedisReply&) {}))
+    return;
+  if (!keep) return;
+  if (unsent_.size() >= settings_.maxPending) {
+    ++counters_.unsentDropped;
     return;
   }
-  command({"PUBLISH", channelOf(node), bytes}, [](RedisReply&) {});
+  if (unsentBytes_ + bytes.size() > kMaxUnsentBytes) {
+    // The caller still hears of its call, in a few bytes.
+    if (!answer) {
+      ++counters_.unsentDropped;
+      return;
+    }
+    bytes = encodeCallMessage(
+        answerFailed(stamped, uriOf(Fault::ClusterUnavailable),
+                     "the callee's node could not forward the answer (Redis is slow or away)"));
+  }
+  unsentBytes_ += bytes.size();
+  unsent_.emplace_back(std::move(channel), std::move(bytes));
 }
 
 void ClusterCalls::flushUnsent() {
-  auto unsent = std::move(unsent_);
-  unsent_.clear();
-  for (const auto& [channel, bytes] : unsent)
-    command({"PUBLISH", channel, bytes}, [](RedisReply&) {});
+  // In order, as far as the connection takes them; the rest waits for the next tick.
+  while (!unsent_.empty() && commands_->up() && !closed_) {
+    auto& [channel, bytes] = unsent_.front();
+    if (!command({"PUBLISH", channel, bytes}, [](RedisReply&) {})) return;
+    unsentBytes_ -= bytes.size();
+    unsent_.pop_front();
+  }
 }
 
 void ClusterCalls::answer(const std::string& node, CallMessage& m) {
   auto it = pending_.find(m.call);
-  if (it == pending_.end() || it->second.caller != m.caller) return;  // answered already
+  if (it == pending_.end() || it->second.caller != m.caller ||
+      (!it->second.owner.empty() && it->second.owner != node)) {
+    // Answered, timed out or failed here already (perhaps while the cancel could not leave):
+    // a callee still making progress is told to stop. A final answer means it stopped.
+    if (m.kind == CallMessage::Kind::Result && m.progress)
+      sendCancel(node, m.caller, m.call, "killnowait");
+    return;
+  }
   Pending& p = it->second;
-  if (!p.owner.empty() && p.owner != node) return;
   const Object* kwargs = m.hasKwargs ? &m.kwargs : nullptr;
   if (m.kind == CallMessage::Kind::Result && m.progress) {
     if (!p.abandoned && p.progress) p.onResult(m.args, kwargs, true);
@@ -416,7 +493,9 @@ void ClusterCalls::release(const std::string& uri) noexcept {
 }
 
 void ClusterCalls::refresh() {
-  if (!commands_->up() || owned_.empty()) return;
+  // A node that cannot receive calls keeps no claim: its claims lapse and its callers get
+  // errors rather than calls sent nowhere.
+  if (!ready() || owned_.empty()) return;
   std::vector<std::string> uris(owned_.begin(), owned_.end());
   std::vector<std::string> args{"EVAL", kClaimScript, std::to_string(uris.size())};
   for (const std::string& uri : uris) args.push_back(keyOf(uri));
@@ -472,6 +551,7 @@ void ClusterCalls::call(const CallerInfo& caller, const std::string& uri, const 
   m.discloseMe = options.discloseMe;
   m.authid = caller.authid;
   m.authrole = caller.authrole;
+  m.timeoutMs = options.timeoutMs;
   m.hasArgs = true;
   m.args = args;
   if (options.kwargs) {
@@ -536,7 +616,8 @@ void ClusterCalls::routed(std::uint64_t id, RedisReply& r) {
     // No node serves it (the key is gone): what a standalone server answers.
     auto sink = std::move(p.onError);
     const bool answer = !p.abandoned;
-    byRequest_.erase({p.caller, p.request});
+    // An abandoned call's handle is gone already; a newer call may hold its request id.
+    if (answer) byRequest_.erase({p.caller, p.request});
     pending_.erase(it);
     if (answer)
       sink(uriOf(Fault::NoSuchProcedure), Array{Value("no callee for the procedure")}, nullptr);
@@ -613,6 +694,7 @@ void ClusterCalls::tick() {
   tick_.async_wait([this](const asio::error_code& e) {
     if (!e) tick();
   });
+  flushUnsent();
   refresh();
   const auto now = std::chrono::steady_clock::now();
   // Each node asked about once a tick, however many calls wait on it.
@@ -635,9 +717,11 @@ void ClusterCalls::tick() {
   std::vector<std::pair<SessionId, std::uint64_t>> orphans;
   for (const auto& [key, node] : served_)
     if (std::optional<bool> alive = stateOf(node); alive && !*alive) orphans.push_back(key);
+  // The caller's node may still wait (staleness is this node's view): the cancel's error
+  // reaches it through the call's error sink, which removes the entry.
   for (const auto& [caller, call] : orphans) {
-    served_.erase({caller, call});
     dealer_.cancel(caller, call, "killnowait", true);
+    served_.erase({caller, call});  // answered already: the dealer knew no such call
   }
 }
 

@@ -49,13 +49,14 @@ struct CallMessage {
   bool progress = false;         // Call: receive_progress; Result: a progressive result
   bool discloseMe = false;       // Call
   std::string authid, authrole;  // Call, with disclose_me
+  std::uint64_t timeoutMs = 0;   // Call: the caller's timeout (0: none), run by both nodes
   bool hasArgs = false, hasKwargs = false;
   Array args;
   Object kwargs;
 };
 
-/// msgpack of [1, kind, node, call, caller, uri, progress, disclose_me, authid, authrole,
-/// args or nil, kwargs or nil].
+/// msgpack of [2, kind, node, call, caller, uri, progress, disclose_me, authid, authrole,
+/// args or nil, kwargs or nil, timeout_ms].
 std::string encodeCallMessage(const CallMessage& message);
 /// False (with `error`) for a message no node of this version wrote.
 bool decodeCallMessage(std::string_view bytes, CallMessage& message, std::string& error);
@@ -88,11 +89,12 @@ class ClusterCalls final : public CallPort {
   void callerLeft(SessionId caller) noexcept override;
 
   struct Counters {
-    std::uint64_t sent = 0;       // calls sent to an owner node
-    std::uint64_t served = 0;     // calls other nodes sent here
-    std::uint64_t failed = 0;     // calls answered with an error of the cluster's
-    std::uint64_t refused = 0;    // of those: more than maxPending waited
-    std::uint64_t conflicts = 0;  // a claim of this node's found taken when refreshed
+    std::uint64_t sent = 0;           // calls sent to an owner node
+    std::uint64_t served = 0;         // calls other nodes sent here
+    std::uint64_t failed = 0;         // calls answered with an error of the cluster's
+    std::uint64_t refused = 0;        // of those: more than maxPending waited
+    std::uint64_t conflicts = 0;      // a claim of this node's found taken when refreshed
+    std::uint64_t unsentDropped = 0;  // answers or cancels no buffer could keep
   };
   const Counters& counters() const noexcept { return counters_; }
   std::size_t pending() const noexcept { return pending_.size(); }
@@ -114,8 +116,10 @@ class ClusterCalls final : public CallPort {
   };
   using Reply = std::function<void(RedisReply&)>;
 
-  bool ready() const noexcept { return commands_->up() && receiving_; }
-  void command(const std::vector<std::string_view>& args, Reply then);
+  // After stop() nothing new is taken: no calls sent, no claims made.
+  bool ready() const noexcept { return !stopping_ && commands_->up() && receiving_; }
+  /// False (after `then` got an error reply) when the connection refused the command.
+  bool command(const std::vector<std::string_view>& args, Reply then);
   void onCommandsDown(const std::string& why);
   void onReply(RedisReply& reply);
   void onSubscriberUp();
@@ -148,10 +152,12 @@ class ClusterCalls final : public CallPort {
   std::string keyPrefix_, channelPrefix_, channel_;
   std::shared_ptr<RedisLink> commands_, subscriber_;
   std::deque<Reply> replies_;  // one per command sent, in order
-  // Final answers for other nodes' callers made while the command connection was down (at
-  // most maxPending): sent when it is back.
+  // Final answers and cancels for other nodes the command connection did not take (down or
+  // full; at most maxPending, kMaxUnsentBytes): sent in order when it takes them again.
   std::deque<std::pair<std::string, std::string>> unsent_;
-  bool receiving_ = false, stopping_ = false, commandsWereUp_ = false, subWasUp_ = false;
+  std::size_t unsentBytes_ = 0;
+  bool receiving_ = false, stopping_ = false, closed_ = false, commandsWereUp_ = false,
+       subWasUp_ = false;
   std::set<std::string> owned_;       // URIs this node claimed
   std::set<std::string> conflicted_;  // of those, found taken by another node (logged once)
   std::uint64_t nextCall_ = 0;

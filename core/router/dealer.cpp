@@ -107,14 +107,18 @@ void Dealer::claimed(const std::string& uri, std::uint64_t registrationId, const
     // Its callees left while the cluster was asked: the claim is no one's, unless a newer
     // registration of the URI is being claimed meanwhile (then the claim is that one's).
     if (status && it == registrations_.end()) cluster_->release(uri);
+    if (status && it != registrations_.end()) it->second.heldClaim = true;
     return;
   }
   Registration& r = it->second;
   auto waiting = std::move(r.waiting);
   r.waiting.clear();
   if (!status) {
+    const bool held = r.heldClaim;
     registrationsById_.erase(r.id);
     registrations_.erase(it);
+    // Otherwise the cluster keeps the older claim and refreshes it with no callee behind it.
+    if (held) cluster_->release(uri);
     for (auto& [callee, done] : waiting) done({status, 0});
     return;
   }
@@ -140,11 +144,12 @@ bool Dealer::invokes(const std::string& uri) const {
 void Dealer::erase(std::map<std::string, Registration>::iterator it) {
   Registration& r = it->second;
   if (!r.callees.empty() || !r.waiting.empty()) return;
-  const bool wasClaimed = r.claimed;
+  const bool wasClaimed = r.claimed || r.heldClaim;
   const std::string uri = r.uri;
   registrationsById_.erase(r.id);
   registrations_.erase(it);
-  // A claim still under way is released when its answer comes (Dealer::claimed).
+  // A claim still under way is released when its answer comes (Dealer::claimed); an older
+  // claim that succeeded meanwhile (heldClaim) is released now.
   if (cluster_ && wasClaimed) cluster_->release(uri);
 }
 

@@ -112,6 +112,10 @@ class Dealer {
     // Cluster mode: false until the cluster agreed this node owns the URI; meanwhile the
     // callees that asked wait here, unreachable.
     bool claimed = true;
+    // An older registration's claim of the URI succeeded after its callees left, while this
+    // one's was asked: Redis holds the URI for this node whatever this claim's answer, so
+    // this registration releases it if it ends unclaimed.
+    bool heldClaim = false;
     std::vector<std::pair<Callee*, std::function<void(const Registered&)>>> waiting;
   };
   struct Invocation {

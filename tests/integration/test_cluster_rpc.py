@@ -8,6 +8,8 @@ answer the caller within a few seconds; the calls are counted in wampd.stats and
 
 import asyncio
 import json
+import os
+import signal
 import time
 import urllib.request
 import uuid
@@ -437,3 +439,112 @@ def test_calls_waiting_on_other_nodes_are_bounded(redis, wampd_factory):
     assert rc == 0, err
     calls = json.loads([l for l in out.splitlines() if l.startswith("cluster: ")][0][9:])["calls"]
     assert (calls["sent"], calls["refused"], calls["failed"], calls["pending"]) == (3, 1, 1, 0)
+
+
+def test_an_answer_too_large_for_redis_still_answers_the_caller(redis, wampd_factory):
+    """A YIELD past what the callee node's Redis connection takes (8 MiB) reaches the caller
+    as a small error instead of never: the caller has no timeout to end its wait."""
+    prefix = "t" + uuid.uuid4().hex[:8]
+    started = []
+    for name in ("a", "b"):
+        config = node_config(redis, name, prefix)
+        config["server"]["max_message_size"] = 32 * 1024 * 1024
+        started.append(wampd_factory(config=config))
+    for node in started:
+        node.wait_for_log("serving calls from other nodes", timeout=10)
+    a, b = started
+
+    async def scenario():
+        callee = await join(a, "msgpack")
+        await registered(callee, "app.big")
+        caller = await join(b, "msgpack")
+        request = await caller.call("app.big")
+        inv = await callee.invocation()
+        await callee.send([YIELD, inv[1], {}, [b"x" * (9 * 1024 * 1024)]])
+        reply = await caller.answer(request)
+        assert reply[0] == ERROR and reply[4] == UNAVAILABLE, reply[:5]
+        assert "too large" in reply[5][0], reply[5]
+        # The node still serves answers that fit.
+        request = await caller.call("app.big")
+        inv = await callee.invocation()
+        await callee.send([YIELD, inv[1], {}, [b"\xff" * 1024]])
+        reply = await caller.answer(request)
+        assert reply[0] == RESULT and reply[3] == [b"\xff" * 1024], reply[:3]
+        await callee.close()
+        await caller.close()
+
+    run(scenario())
+
+
+def redis_ports_of(pid, redis_port):
+    """The local ports of process `pid`'s TCP connections to Redis (its sockets' inodes
+    matched in /proc/net/tcp)."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    ports = []
+    with open("/proc/net/tcp") as table:
+        for line in table.readlines()[1:]:
+            fields = line.split()
+            local, remote, inode = fields[1], fields[2], fields[9]
+            if inode in inodes and int(remote.split(":")[1], 16) == redis_port:
+                ports.append(int(local.split(":")[1], 16))
+    return ports
+
+
+def test_a_caller_node_cut_off_stops_its_calls_on_the_callee_node(rpc_nodes, redis):
+    """Node 2's Redis connections killed while its caller waits on node 1's callee: the
+    caller gets an error, and the callee an INTERRUPT (node 2's cancel waits for its
+    connection), not a call served for no one."""
+    async def scenario():
+        n1, n2, _ = rpc_nodes
+        callee = await join(n1)
+        await registered(callee, "app.pending")
+        caller = await join(n2)
+        request = await caller.call("app.pending")
+        inv = await callee.invocation()
+        ports = redis_ports_of(n2.pid, redis.port)
+        assert len(ports) == 4, ports
+        for port in ports:
+            redis_command(redis.port, "CLIENT", "KILL", "ADDR", f"127.0.0.1:{port}")
+        reply = await caller.answer(request)
+        assert reply[0] == ERROR and reply[4] == UNAVAILABLE, reply
+        interrupt = await callee.next_of(INTERRUPT, timeout=5)
+        assert interrupt[1] == inv[1] and interrupt[2]["mode"] == "killnowait", interrupt
+        for client in (callee, caller):
+            await client.close()
+
+    run(scenario())
+
+
+def test_the_callee_node_runs_the_callers_timeout_too(rpc_nodes):
+    """The caller's node stopped (SIGSTOP) after its call reached node 1: no cancel can come,
+    yet the callee is interrupted at the call's timeout, not only when node 2's reports go
+    stale (3 s)."""
+    async def scenario():
+        n1, n2, _ = rpc_nodes
+        callee = await join(n1)
+        await registered(callee, "app.pending")
+        caller = await join(n2)
+        request = await caller.call("app.pending", timeout=1000)
+        inv = await callee.invocation()
+        started = time.monotonic()
+        os.kill(n2.pid, signal.SIGSTOP)
+        try:
+            interrupt = await callee.next_of(INTERRUPT, timeout=5)
+            elapsed = time.monotonic() - started
+        finally:
+            os.kill(n2.pid, signal.SIGCONT)
+        assert interrupt[1] == inv[1], interrupt
+        assert elapsed < 2.0, elapsed
+        reply = await caller.answer(request)
+        assert reply[0] == ERROR and reply[4] == "wamp.error.timeout", reply
+        for client in (callee, caller):
+            await client.close()
+
+    run(scenario())

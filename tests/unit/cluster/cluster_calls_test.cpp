@@ -45,6 +45,9 @@ TEST_CASE("a call with every field survives the trip") {
   CHECK(got.args == m.args);
   CHECK(got.hasKwargs);
   CHECK(got.kwargs == m.kwargs);
+  CHECK(got.timeoutMs == 0);
+  m.timeoutMs = 1500;  // the callee's node runs the caller's timeout too
+  CHECK(roundTrip(m).timeoutMs == 1500);
 }
 
 TEST_CASE("results, errors and cancels keep their kind; absent arguments stay absent") {
@@ -90,7 +93,7 @@ TEST_CASE("messages no node wrote are refused") {
            !why.empty();
   };
   Array other = good;
-  other[0] = Value(2);  // another format
+  other[0] = Value(1);  // an older format (no timeout)
   CHECK(refused(other));
   Array kind = good;
   kind[1] = Value(5);  // no such kind
@@ -100,6 +103,9 @@ TEST_CASE("messages no node wrote are refused") {
   CHECK(refused(args));
   Array shorter(good.begin(), good.end() - 1);
   CHECK(refused(shorter));
+  Array timeout = good;
+  timeout[12] = Value("soon");
+  CHECK(refused(timeout));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <optional>
 
+#include "common/errors.h"
 #include "fake_peer.h"
 
 namespace wampd::core {
@@ -236,6 +237,36 @@ TEST_CASE_FIXTURE(ClusterFixture, "a callee that leaves while its claim is asked
   CHECK(answers.empty());  // no one to answer
   CHECK(cluster.released == std::vector<std::string>{"app.echo"});
   CHECK_FALSE(dealer.hasCallee("app.echo"));
+}
+
+TEST_CASE_FIXTURE(ClusterFixture,
+                  "an older claim that succeeded is released when the newer one is refused") {
+  // Callee 1 registers and leaves before Redis answers; callee 2 registers meanwhile.
+  FakeCallee second;
+  registerLater(callee, "app.echo");
+  dealer.withdraw(callee);
+  registerLater(second, "app.echo");
+  REQUIRE(cluster.claims.size() == 2);
+  cluster.claims[0].second(Status());  // Redis holds app.echo for this node now
+  CHECK(cluster.released.empty());     // the newer registration may still get it
+  cluster.claims[1].second(Status::error(uriOf(Fault::ClusterUnavailable), "connection lost"));
+  REQUIRE(answers.size() == 1);
+  CHECK_FALSE(answers[0].status.isOk());
+  CHECK(cluster.released == std::vector<std::string>{"app.echo"});
+}
+
+TEST_CASE_FIXTURE(ClusterFixture,
+                  "an older claim that succeeded is released when the newer callee leaves") {
+  FakeCallee second;
+  registerLater(callee, "app.echo");
+  dealer.withdraw(callee);
+  registerLater(second, "app.echo");
+  cluster.claims[0].second(Status());
+  dealer.withdraw(second);
+  CHECK(cluster.released == std::vector<std::string>{"app.echo"});
+  cluster.claims[1].second(Status::error(uriOf(Fault::ClusterUnavailable), "connection lost"));
+  CHECK(answers.empty());
+  CHECK(cluster.released.size() == 1);
 }
 
 TEST_CASE_FIXTURE(ClusterFixture,
