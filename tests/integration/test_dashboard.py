@@ -33,7 +33,8 @@ def raw_request(server, target):
     """(status, whole response) for a request line sent exactly as given (no client-side
     normalisation of dots or escapes)."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as s:
-        s.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        # Connection: close, or the kept-alive connection would hold the read for 5 s.
+        s.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         answer = b""
         while chunk := s.recv(65536):
             answer += chunk
