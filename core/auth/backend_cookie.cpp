@@ -21,6 +21,14 @@ std::string cookiePath(std::uint16_t port) {
   return dir + "/wampd-" + std::to_string(port) + ".token";
 }
 
+std::vector<std::string> cookieCandidates(std::uint16_t port) {
+  std::vector<std::string> paths{cookiePath(port)};
+  const char* named = std::getenv("WAMPD_RUNTIME_DIR");
+  std::string service = "/run/wampd/wampd-" + std::to_string(port) + ".token";
+  if (!(named && *named) && paths.front() != service) paths.push_back(std::move(service));
+  return paths;
+}
+
 bool writeCookie(const std::string& path, const std::string& token, std::string& error) {
   // A private temporary file renamed over the target: rename replaces a planted symlink
   // instead of following it, and readers never see half a token.

@@ -6,11 +6,17 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace wampd::core::auth {
 
 /// $WAMPD_RUNTIME_DIR, else $XDG_RUNTIME_DIR, else /tmp; then wampd-<port>.token.
 std::string cookiePath(std::uint16_t port);
+
+/// Where wampctl looks for `port`'s cookie, in order: cookiePath(port), then, unless
+/// $WAMPD_RUNTIME_DIR names the place, the packaged service's (its unit's RuntimeDirectory,
+/// /run/wampd), so that root's wampctl finds the service's cookie with no variable set.
+std::vector<std::string> cookieCandidates(std::uint16_t port);
 
 /// Writes `token` atomically with mode 0600. False (and `error`) when it cannot.
 bool writeCookie(const std::string& path, const std::string& token, std::string& error);

@@ -66,6 +66,22 @@ CallMessage answerFailed(const CallMessage& answer, const std::string& uri, std:
   return out;
 }
 
+// A served call's RESULT or ERROR for the caller's node: `key` is (caller, call).
+CallMessage answerMessage(CallMessage::Kind kind, const std::pair<SessionId, std::uint64_t>& key,
+                          const Array& args, const Object* kwargs) {
+  CallMessage out;
+  out.kind = kind;
+  out.caller = key.first;
+  out.call = key.second;
+  out.hasArgs = true;
+  out.args = args;
+  if (kwargs) {
+    out.hasKwargs = true;
+    out.kwargs = *kwargs;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string encodeCallMessage(const CallMessage& c) {
@@ -331,33 +347,15 @@ void ClusterCalls::serve(CallMessage& call) {
   auto onResult = [this, node, key](const Array& args, const Object* kwargs, bool progress) {
     if (!served_.count(key)) return;
     if (!progress) served_.erase(key);
-    CallMessage out;
-    out.kind = CallMessage::Kind::Result;
-    out.call = key.second;
-    out.caller = key.first;
+    CallMessage out = answerMessage(CallMessage::Kind::Result, key, args, kwargs);
     out.progress = progress;
-    out.hasArgs = true;
-    out.args = args;
-    if (kwargs) {
-      out.hasKwargs = true;
-      out.kwargs = *kwargs;
-    }
     publish(node, out);
   };
   auto onError = [this, node, key](const std::string& uri, const Array& args,
                                    const Object* kwargs) {
     if (served_.erase(key) == 0) return;
-    CallMessage out;
-    out.kind = CallMessage::Kind::Error;
-    out.call = key.second;
-    out.caller = key.first;
+    CallMessage out = answerMessage(CallMessage::Kind::Error, key, args, kwargs);
     out.uri = uri;
-    out.hasArgs = true;
-    out.args = args;
-    if (kwargs) {
-      out.hasKwargs = true;
-      out.kwargs = *kwargs;
-    }
     publish(node, out);
   };
   dealer_.invokeLocal(CallerInfo{call.caller, call.authid, call.authrole}, call.uri,

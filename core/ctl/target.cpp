@@ -1,5 +1,8 @@
 #include "ctl/target.h"
 
+#include <string>
+#include <vector>
+
 #include "auth/backend_cookie.h"
 #include "ctl/ctl_config.h"
 #include "ctl/server_url.h"
@@ -20,7 +23,14 @@ bool resolveTarget(const GlobalOptions& options, Target& out, std::string& error
                                       : std::string(kDefaultUrl);
   WsUrl parsed;
   if (!parseWsUrl(out.shownUrl, parsed, error)) return false;
-  out.cookieFile = core::auth::cookiePath(parsed.port);
+  // The first cookie wampctl can read, else the first place (named in hints).
+  const std::vector<std::string> cookies = core::auth::cookieCandidates(parsed.port);
+  out.cookieFile = cookies.front();
+  for (const std::string& path : cookies)
+    if (core::auth::readCookie(path)) {
+      out.cookieFile = path;
+      break;
+    }
   out.token = findBackendToken(options.token, config, out.cookieFile);
   if (out.token.value.empty()) {
     out.url = out.shownUrl;

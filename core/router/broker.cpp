@@ -525,7 +525,6 @@ std::uint64_t Broker::newId() {
 void Broker::store(const std::shared_ptr<TopicState>& topic) {
   if (!topics_.emplace(std::string(topic->uri()), topic).second) return;
   bySubscriptionId_[topic->subscriptionId] = topic.get();
-  if (cluster_) cluster_->topicWanted(topic->uri());
 }
 
 void Broker::forget(TopicState& topic) {
@@ -533,7 +532,6 @@ void Broker::forget(TopicState& topic) {
   if (it == topics_.end() || it->second.get() != &topic) return;
   bySubscriptionId_.erase(topic.subscriptionId);
   topics_.erase(it);
-  if (cluster_) cluster_->topicUnwanted(topic.uri());
 }
 
 namespace {
@@ -605,6 +603,9 @@ Broker::Result Broker::subscribe(Peer& session, const std::string& uri) {
   store(topic);
   topic->add(session);
   session.topics.insert(topic.get());
+  // The node receives a topic's channel while it has exact subscribers; a topic that only
+  // patterns hold arrives through their globs (subscribing it too would double its traffic).
+  if (cluster_ && topic->subscriberCount() == 1) cluster_->topicWanted(topic->uri());
   Status status = topic->handler().hostSubscribe(session, *topic, topic->request());
   if (!status) {
     removeSubscriber(*topic, session);
@@ -615,8 +616,10 @@ Broker::Result Broker::subscribe(Peer& session, const std::string& uri) {
 }
 
 void Broker::removeSubscriber(TopicState& topic, Peer& session) {
+  const bool member = topic.contains(session);
   topic.remove(session);
   session.topics.erase(&topic);
+  if (cluster_ && member && topic.subscriberCount() == 0) cluster_->topicUnwanted(topic.uri());
   if (!topic.inUse()) forget(topic);
 }
 

@@ -10,4 +10,4 @@
 // lets a plugin built against other headers corrupt the server.
 #pragma once
 
-#define WAMPD_ABI_VERSION "c4f7d0057eb94f52ff09f7b6e480bb05886bd938323418f21b3374b11202ef09"
+#define WAMPD_ABI_VERSION "8111ca27bb26999cd2d6471b75fe57783055df20b015eca9d6af96f27df31ae9"

@@ -23,6 +23,10 @@ class Topic {
   /// Sends `event` to every subscriber except those in `exclude`; when `eligible` is not
   /// empty, only to those in it (an empty list means no restriction, as Ratchet does).
   /// The event is serialized once per wire format, whatever the number of subscribers.
+  /// In a cluster (wampd's `cluster:` section) what a handler broadcasts while handling a
+  /// publication (onPublish) reaches every node's subscribers, with the same filters; what it
+  /// broadcasts at any other time (a timer, onSubscribe, onUnSubscribe) reaches this node's
+  /// subscribers only, so a periodic event is sent once by each node to its own.
   virtual void broadcast(const Value& event, const SessionIds& exclude = {},
                          const SessionIds& eligible = {}) noexcept = 0;
 

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "../scoped_env.h"
 #include "temp_dir.h"
@@ -46,6 +48,31 @@ TEST_CASE("cookiePath: $WAMPD_RUNTIME_DIR, else $XDG_RUNTIME_DIR, else /tmp") {
     ScopedEnv runtime("WAMPD_RUNTIME_DIR", nullptr);
     ScopedEnv xdg("XDG_RUNTIME_DIR", nullptr);
     CHECK(cookiePath(1) == "/tmp/wampd-1.token");
+  }
+}
+
+TEST_CASE("cookieCandidates: cookiePath, then the packaged service's /run/wampd") {
+  {
+    ScopedEnv runtime("WAMPD_RUNTIME_DIR", nullptr);
+    ScopedEnv xdg("XDG_RUNTIME_DIR", nullptr);
+    CHECK(cookieCandidates(8080) ==
+          std::vector<std::string>{"/tmp/wampd-8080.token", "/run/wampd/wampd-8080.token"});
+  }
+  {
+    ScopedEnv runtime("WAMPD_RUNTIME_DIR", nullptr);
+    ScopedEnv xdg("XDG_RUNTIME_DIR", "/run/user/0");
+    CHECK(cookieCandidates(1) ==
+          std::vector<std::string>{"/run/user/0/wampd-1.token", "/run/wampd/wampd-1.token"});
+  }
+  {
+    // A runtime directory named by the operator is the only place.
+    ScopedEnv runtime("WAMPD_RUNTIME_DIR", "/srv/ws");
+    CHECK(cookieCandidates(8080) == std::vector<std::string>{"/srv/ws/wampd-8080.token"});
+  }
+  {
+    ScopedEnv runtime("WAMPD_RUNTIME_DIR", "");
+    ScopedEnv xdg("XDG_RUNTIME_DIR", "/run/wampd");
+    CHECK(cookieCandidates(8080) == std::vector<std::string>{"/run/wampd/wampd-8080.token"});
   }
 }
 

@@ -518,5 +518,28 @@ TEST_CASE_FIXTURE(BrokerFixture,
   broker.setCluster(nullptr);
 }
 
+TEST_CASE_FIXTURE(BrokerFixture,
+                  "a cluster receives a topic's channel while the topic has exact subscribers") {
+  RecordingCluster cluster;
+  broker.setCluster(&cluster);
+  FakePeer a(1, {}, 2), b(2, {}, 2);
+  broker.subscribePattern(a, "prefix", "news/");
+  broker.subscribe(b, "news/7");
+  broker.subscribe(a, "news/7");
+  // news/1 exists here only through the pattern: its events come through the glob.
+  Broker::RemoteEvent first = remoteEvent("news/1", 1);
+  broker.deliverRemote(first);
+  CHECK(a.received.size() == 1);
+  broker.unsubscribe(b, "news/7");
+  CHECK(cluster.calls == std::vector<std::string>{"pattern+ prefix news/", "topic+ news/7"});
+  broker.unsubscribe(a, "news/7");
+  CHECK(cluster.calls ==
+        std::vector<std::string>{"pattern+ prefix news/", "topic+ news/7", "topic- news/7"});
+  broker.disconnect(a);
+  CHECK(cluster.calls.back() == "pattern- prefix news/");
+  CHECK(broker.topicCount() == 0);
+  broker.setCluster(nullptr);
+}
+
 }  // namespace
 }  // namespace wampd::core
