@@ -92,6 +92,18 @@ def wait_for_port(port, proc, timeout=15):
     return False
 
 
+def terminate(proc, timeout=10):
+    """SIGTERM, then SIGKILL if `proc` has not exited within `timeout` s; reaps it."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class Server:
     def __init__(self, name, command, out_dir):
         self.name = name
@@ -111,13 +123,8 @@ class Server:
             raise RuntimeError(f"{self.name} did not start: see {self.log_path}")
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc:
+            terminate(self.proc)
         self.proc = None
         self.log_file.close()
 
