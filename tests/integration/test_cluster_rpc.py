@@ -101,6 +101,14 @@ async def registered(callee, procedure, invoke="single"):
     return reply[2]
 
 
+async def answered(caller, callee, procedure, args, result, **invocation):
+    """`caller` calls `procedure`; `callee` yields `result`; the caller's answer."""
+    request = await caller.call(procedure, args)
+    inv = await callee.invocation(**invocation)
+    await callee.send([YIELD, inv[1], {}, result])
+    return await caller.answer(request)
+
+
 async def serve_echo(callee, count):
     """Answers `count` invocations with their own arguments and details."""
     for _ in range(count):
@@ -333,10 +341,7 @@ def test_the_callee_node_killed_during_a_call(rpc_nodes):
             assert reply[4] == ALREADY_EXISTS, reply
             assert time.monotonic() < deadline, "the dead node's registration did not lapse"
             await asyncio.sleep(0.3)
-        request = await caller.call("app.fragile", ["again"])
-        inv = await heir.invocation()
-        await heir.send([YIELD, inv[1], {}, ["heir"]])
-        reply = await caller.answer(request)
+        reply = await answered(caller, heir, "app.fragile", ["again"], ["heir"])
         assert reply[0] == RESULT and reply[3] == ["heir"], reply
         for client in (heir, caller, served):
             await client.close()
@@ -390,10 +395,8 @@ def test_redis_killed_during_a_call(rpc_nodes, redis):
         assert redis_command(redis.port, "SET", keys[0], "intruder", "PX", "60000") == "+OK"
         n1.wait_for_log("procedure app.pending is now registered on node intruder", timeout=3)
         local = await join(n1)
-        request = await local.call("app.pending", ["local"])
-        inv = await callee.invocation(skip_interrupts=True)
-        await callee.send([YIELD, inv[1], {}, ["still here"]])
-        reply = await local.answer(request)
+        reply = await answered(local, callee, "app.pending", ["local"], ["still here"],
+                               skip_interrupts=True)
         assert reply[0] == RESULT and reply[3] == ["still here"], reply
         for client in (callee, caller, local):
             await client.close()
@@ -465,10 +468,7 @@ def test_an_answer_too_large_for_redis_still_answers_the_caller(redis, wampd_fac
         assert reply[0] == ERROR and reply[4] == UNAVAILABLE, reply[:5]
         assert "too large" in reply[5][0], reply[5]
         # The node still serves answers that fit.
-        request = await caller.call("app.big")
-        inv = await callee.invocation()
-        await callee.send([YIELD, inv[1], {}, [b"\xff" * 1024]])
-        reply = await caller.answer(request)
+        reply = await answered(caller, callee, "app.big", None, [b"\xff" * 1024])
         assert reply[0] == RESULT and reply[3] == [b"\xff" * 1024], reply[:3]
         await callee.close()
         await caller.close()
